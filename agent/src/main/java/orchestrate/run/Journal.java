@@ -1,0 +1,85 @@
+package orchestrate.run;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What is finished on this box: per step, the fingerprint of its options and inputs and the size
+ * and SHA-256 of each output. Saved atomically after every change.
+ */
+public final class Journal {
+
+    public record Output(String path, long size, String sha256) {}
+
+    public record Entry(String fingerprint, Instant finished, List<Output> outputs) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path file;
+    private final Map<String, Entry> steps = new LinkedHashMap<>();
+
+    private Journal(Path file) {
+        this.file = file;
+    }
+
+    public static Journal open(Path file) throws IOException {
+        Journal journal = new Journal(file);
+        if (Files.exists(file)) {
+            JsonNode root;
+            try {
+                root = JSON.readTree(file.toFile());
+            } catch (IOException e) {
+                throw new IOException(file + " is damaged (" + e.getMessage() + "); delete it to redo every step", e);
+            }
+            root.path("steps").fields().forEachRemaining(step -> {
+                List<Output> outputs = new ArrayList<>();
+                step.getValue().path("outputs").forEach(o -> outputs.add(
+                        new Output(o.path("path").asText(), o.path("size").asLong(), o.path("sha256").asText())));
+                journal.steps.put(step.getKey(), new Entry(step.getValue().path("fingerprint").asText(),
+                        Instant.parse(step.getValue().path("finished").asText()), List.copyOf(outputs)));
+            });
+        }
+        return journal;
+    }
+
+    public Optional<Entry> get(String stepId) {
+        return Optional.ofNullable(steps.get(stepId));
+    }
+
+    public void put(String stepId, Entry entry) throws IOException {
+        steps.put(stepId, entry);
+        save();
+    }
+
+    public void remove(String stepId) throws IOException {
+        if (steps.remove(stepId) != null) {
+            save();
+        }
+    }
+
+    private void save() throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode stepsNode = root.putObject("steps");
+        for (var step : steps.entrySet()) {
+            ObjectNode s = stepsNode.putObject(step.getKey());
+            s.put("fingerprint", step.getValue().fingerprint());
+            s.put("finished", step.getValue().finished().toString());
+            ArrayNode outputs = s.putArray("outputs");
+            for (Output output : step.getValue().outputs()) {
+                outputs.addObject().put("path", output.path()).put("size", output.size()).put("sha256", output.sha256());
+            }
+        }
+        AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+    }
+}

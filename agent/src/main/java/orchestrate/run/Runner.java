@@ -1,0 +1,159 @@
+package orchestrate.run;
+
+import orchestrate.event.Event;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs planned steps in order. A step whose fingerprint (its options plus everything the steps
+ * before it produced) matches the journal, and whose recorded outputs are intact, is skipped.
+ */
+public final class Runner {
+
+    private final Path workdir;
+    private final EventLog events;
+    private final Journal journal;
+    private final Map<String, String> environment;
+    private final AtomicBoolean cancelled = new AtomicBoolean();
+    /** Outputs hashed or verified in this run, so artifacts need not be hashed twice. */
+    private final Map<String, Journal.Output> known = new HashMap<>();
+
+    public Runner(Path workdir, EventLog events, Journal journal, Map<String, String> environment) {
+        this.workdir = workdir;
+        this.events = events;
+        this.journal = journal;
+        this.environment = environment;
+    }
+
+    /** Asks the running step to stop; the run then finishes as cancelled. */
+    public void cancel() {
+        cancelled.set(true);
+    }
+
+    /** @return true when every step and the artifact checksums are done */
+    public boolean run(String runId, String recipeName, List<PlannedStep> steps, List<String> artifactPatterns) throws IOException {
+        events.append(new Event.RunStarted(runId, recipeName, steps.stream().map(PlannedStep::id).toList()));
+        Files.deleteIfExists(workdir.resolve(Workdir.CHECKSUMS));
+        String chain = Hashing.sha256("orchestrate journal v1");
+        for (int i = 0; i < steps.size(); i++) {
+            PlannedStep planned = steps.get(i);
+            String fingerprint = Hashing.sha256(chain + "\n" + planned.options());
+            Optional<Journal.Output> damaged = Optional.empty();
+            Optional<Journal.Entry> entry = journal.get(planned.id()).filter(e -> e.fingerprint().equals(fingerprint));
+            if (entry.isPresent()) {
+                damaged = firstDamaged(entry.get().outputs());
+                if (damaged.isEmpty()) {
+                    events.append(new Event.StepSkipped(planned.id(), "done at " + entry.get().finished() + "; outputs intact"));
+                    chain = chain(fingerprint, entry.get().outputs());
+                    continue;
+                }
+            }
+            List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged);
+            if (outputs == null) {
+                String status = cancelled.get() ? "cancelled" : "failed";
+                events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status));
+                return false;
+            }
+            journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs));
+            chain = chain(fingerprint, outputs);
+        }
+        return checksumArtifacts(artifactPatterns);
+    }
+
+    private List<Journal.Output> runStep(PlannedStep planned, int index, int count, Optional<Journal.Output> damaged) throws IOException {
+        events.append(new Event.StepStarted(planned.id(), planned.kind(), index + 1, count));
+        StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get);
+        damaged.ifPresent(d -> context.info("redoing: recorded output " + d.path() + " is missing or changed"));
+        journal.remove(planned.id());
+        Instant start = Instant.now();
+        try {
+            planned.step().run(context);
+            if (cancelled.get()) {
+                throw new StepException("cancelled");
+            }
+            List<Journal.Output> outputs = hashOutputs(planned.step().outputs());
+            events.append(new Event.StepFinished(planned.id(), seconds(start)));
+            return outputs;
+        } catch (StepException e) {
+            events.append(new Event.StepFailed(planned.id(), e.getMessage(), seconds(start)));
+        } catch (Exception e) {
+            e.printStackTrace();
+            events.append(new Event.StepFailed(planned.id(), "internal error: " + e, seconds(start)));
+        }
+        return null;
+    }
+
+    private List<Journal.Output> hashOutputs(List<String> declared) throws IOException, StepException {
+        List<Journal.Output> outputs = new ArrayList<>();
+        for (String path : declared) {
+            List<String> files = Workdir.files(workdir, path);
+            if (files.isEmpty()) {
+                throw new StepException("the step finished but its output '" + path + "' is not there");
+            }
+            for (String file : files) {
+                Path p = workdir.resolve(file);
+                Journal.Output output = new Journal.Output(file, Files.size(p), Hashing.sha256(p));
+                known.put(file, output);
+                outputs.add(output);
+            }
+        }
+        return outputs;
+    }
+
+    private Optional<Journal.Output> firstDamaged(List<Journal.Output> outputs) throws IOException {
+        for (Journal.Output output : outputs) {
+            Path p = workdir.resolve(output.path());
+            if (!Files.isRegularFile(p) || Files.size(p) != output.size() || !Hashing.sha256(p).equals(output.sha256())) {
+                return Optional.of(output);
+            }
+            known.put(output.path(), output);
+        }
+        return Optional.empty();
+    }
+
+    private boolean checksumArtifacts(List<String> patterns) throws IOException {
+        List<String> files;
+        try {
+            files = Artifacts.resolve(workdir, patterns);
+        } catch (StepException e) {
+            events.append(new Event.RunFinished("failed", e.getMessage()));
+            return false;
+        }
+        StringBuilder sums = new StringBuilder();
+        List<Event.Artifact> artifacts = new ArrayList<>();
+        for (String file : files) {
+            Path p = workdir.resolve(file);
+            long size = Files.size(p);
+            Journal.Output output = known.get(file);
+            String sha256 = output != null && output.size() == size ? output.sha256() : Hashing.sha256(p);
+            sums.append(sha256).append("  ").append(file).append('\n');
+            artifacts.add(new Event.Artifact(file, size, sha256));
+        }
+        AtomicFiles.write(workdir.resolve(Workdir.CHECKSUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
+        artifacts.forEach(events::append);
+        events.append(new Event.RunFinished("ok", files.size() + " artifacts listed in " + Workdir.CHECKSUMS));
+        return true;
+    }
+
+    private static String chain(String fingerprint, List<Journal.Output> outputs) {
+        StringBuilder text = new StringBuilder(fingerprint);
+        for (Journal.Output output : outputs) {
+            text.append('\n').append(output.path()).append(' ').append(output.size()).append(' ').append(output.sha256());
+        }
+        return Hashing.sha256(text.toString());
+    }
+
+    private static double seconds(Instant start) {
+        return Duration.between(start, Instant.now()).toMillis() / 1000.0;
+    }
+}

@@ -1,0 +1,54 @@
+package orchestrate.run;
+
+import orchestrate.event.Event;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/** What a running step may use: its workdir, the event log and the run's cancellation. */
+public final class StepContext {
+
+    private final String stepId;
+    private final Path workdir;
+    private final EventLog events;
+    private final Map<String, String> environment;
+    private final BooleanSupplier cancelled;
+
+    public StepContext(String stepId, Path workdir, EventLog events, Map<String, String> environment, BooleanSupplier cancelled) {
+        this.stepId = stepId;
+        this.workdir = workdir;
+        this.events = events;
+        this.environment = Map.copyOf(environment);
+        this.cancelled = cancelled;
+    }
+
+    public Path workdir() {
+        return workdir;
+    }
+
+    /** A path under the workdir; a path that escapes it is a step error. */
+    public Path resolve(String relative) throws StepException {
+        return Workdir.resolve(workdir, relative);
+    }
+
+    /** Variables a process started by a step receives on top of the agent's (forwarded secrets). */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public boolean cancelled() {
+        return cancelled.getAsBoolean();
+    }
+
+    public void log(String stream, String line) {
+        events.append(new Event.Log(stepId, stream, line));
+    }
+
+    public void info(String line) {
+        log("info", line);
+    }
+
+    public void progress(long done, long total, String unit, String label) {
+        events.append(new Event.Progress(stepId, done, total, unit, label));
+    }
+}

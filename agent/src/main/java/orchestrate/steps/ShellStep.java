@@ -1,0 +1,77 @@
+package orchestrate.steps;
+
+import orchestrate.recipe.Options;
+import orchestrate.recipe.RecipeException;
+import orchestrate.run.Step;
+import orchestrate.run.StepContext;
+import orchestrate.run.StepException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** {@code shell}: runs a command with {@code bash -c} in the workdir, streaming what it prints. */
+record ShellStep(String command, Map<String, String> env, List<String> outputs) implements Step {
+
+    static Step parse(Options options) throws RecipeException {
+        return new ShellStep(options.string("run", "a command for bash -c"),
+                options.stringMap("env", "a mapping of environment variables"),
+                options.strings("outputs", "paths under the workdir that the command produces"));
+    }
+
+    @Override
+    public void run(StepContext context) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c", command).directory(context.workdir().toFile());
+        builder.environment().putAll(context.environment());
+        builder.environment().putAll(env);
+        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+        Process process = builder.start();
+        process.getOutputStream().close();
+        AtomicReference<String> lastError = new AtomicReference<>();
+        Thread out = pump(process.getInputStream(), "stdout", context, null);
+        Thread err = pump(process.getErrorStream(), "stderr", context, lastError);
+        try {
+            while (!process.waitFor(200, TimeUnit.MILLISECONDS)) {
+                if (context.cancelled()) {
+                    process.descendants().forEach(ProcessHandle::destroy);
+                    process.destroy();
+                }
+            }
+        } finally {
+            if (process.isAlive()) {
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+            }
+            out.join(5000);
+            err.join(5000);
+        }
+        int status = process.exitValue();
+        if (status != 0) {
+            String last = lastError.get();
+            throw new StepException("command exited with status " + status + (last == null ? "" : " (last error line: " + last + ")"));
+        }
+    }
+
+    private static Thread pump(InputStream stream, String name, StepContext context, AtomicReference<String> last) {
+        Thread thread = new Thread(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    context.log(name, line);
+                    if (last != null && !line.isBlank()) {
+                        last.set(line);
+                    }
+                }
+            } catch (IOException e) {
+                context.log("info", "stopped reading " + name + ": " + e.getMessage());
+            }
+        }, "shell-" + name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+}

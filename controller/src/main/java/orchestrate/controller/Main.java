@@ -1,0 +1,1 @@
+package orchestrate.controller; public class Main { public static void main(String[] a){} }
