@@ -29,6 +29,9 @@ public final class EventLog implements AutoCloseable {
         Files.createDirectories(file.toAbsolutePath().getParent());
         this.seq = lastSeq(file);
         this.out = new FileOutputStream(file.toFile(), true);
+        if (endsWithPartialLine(file)) {
+            out.write('\n'); // a killed agent's cut line must not swallow our first event
+        }
         this.clock = clock;
         this.secrets = secrets;
     }
@@ -60,6 +63,16 @@ public final class EventLog implements AutoCloseable {
             return new Event.RunFinished(finished.status(), secrets.mask(finished.message()));
         }
         return event;
+    }
+
+    private static boolean endsWithPartialLine(Path file) throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            if (raf.length() == 0) {
+                return false;
+            }
+            raf.seek(raf.length() - 1);
+            return raf.read() != '\n';
+        }
     }
 
     /** Continues numbering where an earlier agent on this workdir stopped. */

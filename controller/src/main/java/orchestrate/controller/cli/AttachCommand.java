@@ -1,0 +1,53 @@
+package orchestrate.controller.cli;
+
+import orchestrate.controller.Laptop;
+import orchestrate.controller.box.Box;
+import orchestrate.controller.console.ConsoleView;
+import orchestrate.controller.job.Job;
+import orchestrate.controller.job.Reconnecting;
+import orchestrate.controller.job.RunRecord;
+import orchestrate.controller.job.RunStore;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.OptionalDouble;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "attach", description = "Follow a run again from where this laptop stopped reading, then fetch and report.")
+public final class AttachCommand implements Callable<Integer> {
+
+    private final Laptop laptop;
+
+    @Parameters(paramLabel = "RUN_ID", description = "A run from 'orchestrate runs'.")
+    String runId;
+
+    @Mixin
+    OutputOptions output;
+
+    @Option(names = "--reconnect-for", paramLabel = "MINUTES", defaultValue = "10",
+            description = "How long to keep trying when the connection drops (default: ${DEFAULT-VALUE}).")
+    long reconnectMinutes;
+
+    public AttachCommand(Laptop laptop) {
+        this.laptop = laptop;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        RunStore store = new RunStore(laptop.stateDir());
+        RunRecord record = store.load(runId);
+        Clock clock = Clock.systemUTC();
+        ConsoleView view = output.view(laptop, clock, record.started,
+                record.perHour == null ? OptionalDouble.empty() : OptionalDouble.of(record.perHour));
+        view.notice("attaching to " + record.id + " on " + record.target());
+        try (Box box = TargetOptions.reopen(record, laptop)) {
+            Job job = new Job(new Reconnecting(box, view, Duration.ofMinutes(reconnectMinutes),
+                    "follow it again with: orchestrate attach " + record.id, clock), record, store, view, clock);
+            return Detach.hintOnInterrupt(laptop, record, () -> job.conclude(job.follow()));
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package orchestrate.controller.cli;
+
+import orchestrate.controller.Laptop;
+import orchestrate.controller.job.RunRecord;
+import java.io.IOException;
+
+/** While following a run, Ctrl-C only detaches: the agent keeps working, and this says how to come back. */
+final class Detach {
+
+    @FunctionalInterface
+    interface Following {
+        int run() throws IOException;
+    }
+
+    private Detach() {}
+
+    static int hintOnInterrupt(Laptop laptop, RunRecord record, Following following) throws IOException {
+        Thread hint = new Thread(() -> laptop.err().println("\ndetached from " + record.id
+                + ": the agent keeps running. Follow it again with: orchestrate attach " + record.id));
+        Runtime.getRuntime().addShutdownHook(hint);
+        try {
+            return following.run();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hint);
+            } catch (IllegalStateException e) {
+                // already shutting down: let the hint print
+            }
+        }
+    }
+}

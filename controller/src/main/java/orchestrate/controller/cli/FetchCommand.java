@@ -1,0 +1,62 @@
+package orchestrate.controller.cli;
+
+import orchestrate.controller.ExitException;
+import orchestrate.controller.Laptop;
+import orchestrate.controller.box.Box;
+import orchestrate.controller.console.ConsoleView;
+import orchestrate.controller.job.Job;
+import orchestrate.controller.job.Reconnecting;
+import orchestrate.controller.job.RunRecord;
+import orchestrate.controller.job.RunStore;
+import orchestrate.controller.job.RunSummary;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.OptionalDouble;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "fetch", description = "Fetch and verify the artifacts of a finished run (resumes partial files), then report.")
+public final class FetchCommand implements Callable<Integer> {
+
+    private final Laptop laptop;
+
+    @Parameters(paramLabel = "RUN_ID", description = "A run from 'orchestrate runs'.")
+    String runId;
+
+    @Option(names = "--fetch-to", paramLabel = "DIR", description = "Where artifacts go (default: where the run put them).")
+    Path fetchTo;
+
+    @Mixin
+    OutputOptions output;
+
+    public FetchCommand(Laptop laptop) {
+        this.laptop = laptop;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        RunStore store = new RunStore(laptop.stateDir());
+        RunRecord record = store.load(runId);
+        if (fetchTo != null) {
+            record.fetchTo = fetchTo.toAbsolutePath().normalize().toString();
+        }
+        Clock clock = Clock.systemUTC();
+        ConsoleView view = output.view(laptop, clock, record.started,
+                record.perHour == null ? OptionalDouble.empty() : OptionalDouble.of(record.perHour));
+        try (Box box = TargetOptions.reopen(record, laptop)) {
+            Job job = new Job(new Reconnecting(box, view, Duration.ofMinutes(10), "try again with: orchestrate fetch " + record.id, clock),
+                    record, store, view, clock);
+            RunSummary summary = job.replay();
+            if (!summary.over()) {
+                throw new ExitException(ExitException.RUN_FAILED, "run " + record.id + " has not finished (as far as this laptop has read); "
+                        + "follow it with: orchestrate attach " + record.id);
+            }
+            return job.conclude(summary);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package orchestrate.controller.cli;
+
+import orchestrate.controller.Laptop;
+import orchestrate.controller.console.ConsoleView;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.OptionalDouble;
+import picocli.CommandLine.Option;
+
+/** How events are shown. */
+public final class OutputOptions {
+
+    @Option(names = "--json", description = "Print the agent's events as raw JSON lines on stdout.")
+    boolean json;
+
+    ConsoleView view(Laptop laptop, Clock clock, Instant started, OptionalDouble perHour) {
+        ConsoleView.Mode mode = json ? ConsoleView.Mode.JSON : laptop.terminal() ? ConsoleView.Mode.TERMINAL : ConsoleView.Mode.PLAIN;
+        return new ConsoleView(laptop.out(), laptop.err(), mode, clock, started, perHour);
+    }
+}

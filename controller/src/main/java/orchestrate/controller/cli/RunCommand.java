@@ -1,0 +1,139 @@
+package orchestrate.controller.cli;
+
+import orchestrate.agent.AgentParams;
+import orchestrate.controller.ExitException;
+import orchestrate.controller.Laptop;
+import orchestrate.controller.box.Box;
+import orchestrate.controller.console.ConsoleView;
+import orchestrate.controller.job.Job;
+import orchestrate.controller.job.Reconnecting;
+import orchestrate.controller.job.RunRecord;
+import orchestrate.controller.job.RunStore;
+import orchestrate.controller.ssh.SshBox;
+import orchestrate.recipe.Recipe;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "run", description = "Run a recipe on a box, follow it, fetch its artifacts and say whether the box can go.")
+public final class RunCommand implements Callable<Integer> {
+
+    /** Laptop variables the agent receives, and which of them are secret. */
+    private static final List<String> FORWARDED_ENV = List.of("HF_TOKEN", "HF_ENDPOINT");
+    private static final Set<String> SECRET_ENV = Set.of("HF_TOKEN");
+    private static final Pattern SECRET_NAME = Pattern.compile("(?i).*(token|secret|passw|api[_-]?key|credential).*");
+
+    private final Laptop laptop;
+
+    @Parameters(paramLabel = "RECIPE", description = "The recipe file.")
+    Path recipe;
+
+    @Mixin
+    TargetOptions target;
+
+    @Mixin
+    OutputOptions output;
+
+    @Option(names = "--set", paramLabel = "NAME=VALUE",
+            description = "Override a recipe var. Values of vars named like *token*, *secret*, *password*, *api_key* are masked in all output.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = "--fetch-to", paramLabel = "DIR", description = "Where artifacts go (default: ./artifacts/<recipe name>).")
+    Path fetchTo;
+
+    @Option(names = "--reconnect-for", paramLabel = "MINUTES", defaultValue = "10",
+            description = "How long to keep trying when the connection drops (default: ${DEFAULT-VALUE}).")
+    long reconnectMinutes;
+
+    public RunCommand(Laptop laptop) {
+        this.laptop = laptop;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Recipe loaded = Recipes.load(recipe, overrides);
+        byte[] recipeBytes = Files.readAllBytes(recipe);
+        Clock clock = Clock.systemUTC();
+        RunStore store = new RunStore(laptop.stateDir());
+        RunRecord record = new RunRecord();
+        record.started = clock.instant();
+        record.id = store.newId(loaded.name(), record.started);
+        record.recipe = loaded.name();
+        record.recipeFile = recipe.toString();
+        record.fetchTo = (fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name())).toAbsolutePath().normalize().toString();
+        record.perHour = loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null;
+        ConsoleView view = output.view(laptop, clock, record.started,
+                loaded.cost().perHour());
+        view.notice("connecting to " + (target.where.local ? "this machine" : target.where.host));
+        try (Box box = target.open(laptop)) {
+            describe(record, box);
+            record.workdir = workdir(loaded.workdir(), box.home());
+            store.save(record);
+            Reconnecting connection = new Reconnecting(box, view, Duration.ofMinutes(reconnectMinutes),
+                    "follow it again with: orchestrate attach " + record.id, clock);
+            Job job = new Job(connection, record, store, view, clock);
+            job.launch(recipeBytes, params().toJson());
+            return Detach.hintOnInterrupt(laptop, record, () -> job.conclude(job.follow()));
+        }
+    }
+
+    private static void describe(RunRecord record, Box box) {
+        if (box instanceof SshBox ssh) {
+            record.mode = "ssh";
+            record.user = ssh.endpoint().user();
+            record.host = ssh.endpoint().host();
+            record.port = ssh.endpoint().port();
+            record.hostKey = ssh.hostKeyFingerprint();
+            ssh.endpoint().identities().forEach(p -> record.identities.add(p.toAbsolutePath().toString()));
+        } else {
+            record.mode = "local";
+        }
+    }
+
+    private AgentParams params() {
+        Map<String, String> env = new LinkedHashMap<>();
+        Set<String> secret = new LinkedHashSet<>();
+        for (String name : FORWARDED_ENV) {
+            String value = laptop.env().get(name);
+            if (value != null && !value.isEmpty()) {
+                env.put(name, value);
+                if (SECRET_ENV.contains(name)) {
+                    secret.add(name);
+                }
+            }
+        }
+        overrides.keySet().stream().filter(name -> SECRET_NAME.matcher(name).matches()).forEach(secret::add);
+        return new AgentParams(overrides, env, secret);
+    }
+
+    /** '~' and relative workdirs are under the box's home, as with ssh. */
+    static String workdir(String workdir, String home) {
+        String path = workdir.replace('\\', '/');
+        if (path.equals("~")) {
+            return home;
+        }
+        if (path.startsWith("~/")) {
+            return home + path.substring(1);
+        }
+        if (!path.startsWith("/")) {
+            return home + "/" + path;
+        }
+        if (path.length() > 1 && path.endsWith("/")) {
+            return path.substring(0, path.length() - 1);
+        }
+        return path;
+    }
+}

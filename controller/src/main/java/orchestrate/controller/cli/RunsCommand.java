@@ -1,0 +1,41 @@
+package orchestrate.controller.cli;
+
+import orchestrate.controller.Laptop;
+import orchestrate.controller.job.RunRecord;
+import orchestrate.controller.job.RunStore;
+import java.io.IOException;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+@Command(name = "runs", description = "List the runs this laptop knows, oldest first.")
+public final class RunsCommand implements Callable<Integer> {
+
+    static final DateTimeFormatter WHEN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
+
+    private final Laptop laptop;
+
+    public RunsCommand(Laptop laptop) {
+        this.laptop = laptop;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        List<RunRecord> runs = new RunStore(laptop.stateDir()).list();
+        if (runs.isEmpty()) {
+            laptop.err().println("no runs yet in " + laptop.stateDir().resolve("runs"));
+            return 0;
+        }
+        int idWidth = Math.max(6, runs.stream().mapToInt(r -> r.id.length()).max().orElse(6));
+        int targetWidth = Math.max(6, runs.stream().mapToInt(r -> r.target().length()).max().orElse(6));
+        String format = "%-" + idWidth + "s  %-" + targetWidth + "s  %-16s  %-9s  %s%n";
+        laptop.out().printf(format, "RUN", "TARGET", "STARTED", "STATE", "SAFE TO SHUT DOWN");
+        for (RunRecord r : runs) {
+            laptop.out().printf(format, r.id, r.target(), r.started == null ? "-" : WHEN.format(r.started), r.state,
+                    r.verdict == null ? "not yet" : r.safe ? "yes" : "no");
+        }
+        return 0;
+    }
+}

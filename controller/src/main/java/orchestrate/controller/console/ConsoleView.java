@@ -1,0 +1,211 @@
+package orchestrate.controller.console;
+
+import orchestrate.event.Envelope;
+import orchestrate.event.Event;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+
+/**
+ * What the person watching sees. On a terminal, logs scroll and one status line (elapsed, step,
+ * progress bar with rate and ETA, cost) is redrawn below them; elsewhere, plain lines only; with
+ * {@code --json}, the agent's events exactly as written. Everything but results goes to stderr.
+ */
+public final class ConsoleView {
+
+    public enum Mode { TERMINAL, PLAIN, JSON }
+
+    private static final Duration PLAIN_PROGRESS_EVERY = Duration.ofSeconds(5);
+
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Mode mode;
+    private final Clock clock;
+    private final Instant started;
+    private final OptionalDouble perHour;
+    private final Map<String, Integer> stepIndex = new HashMap<>();
+    private int stepCount;
+    private String currentStep;
+    private Bar bar;
+    private boolean statusShown;
+
+    /** A progress bar's state: what it measures, and a smoothed rate. */
+    private static final class Bar {
+        final String label;
+        long done;
+        long total;
+        final String unit;
+        double rate;
+        Instant at;
+        Instant lastPlain = Instant.EPOCH;
+
+        Bar(String label, String unit) {
+            this.label = label;
+            this.unit = unit;
+        }
+    }
+
+    public ConsoleView(PrintStream out, PrintStream err, Mode mode, Clock clock, Instant started, OptionalDouble perHour) {
+        this.out = out;
+        this.err = err;
+        this.mode = mode;
+        this.clock = clock;
+        this.started = started;
+        this.perHour = perHour;
+    }
+
+    public Mode mode() {
+        return mode;
+    }
+
+    /** The controller's own messages: connecting, uploading, reconnecting. */
+    public synchronized void notice(String text) {
+        line("--- " + text);
+    }
+
+    public synchronized void event(Envelope envelope, String raw) {
+        if (mode == Mode.JSON) {
+            out.println(raw);
+            out.flush();
+            return;
+        }
+        Event event = envelope.event();
+        if (event instanceof Event.RunStarted e) {
+            stepCount = e.steps().size();
+            for (int i = 0; i < e.steps().size(); i++) {
+                stepIndex.put(e.steps().get(i), i + 1);
+            }
+            line("--- run " + e.runId() + ": " + e.recipe() + ", " + stepCount + " steps");
+        } else if (event instanceof Event.StepStarted e) {
+            currentStep = e.step();
+            bar = null;
+            line("==> [" + e.index() + "/" + e.count() + "] " + label(e.step(), e.stepKind()));
+        } else if (event instanceof Event.StepSkipped e) {
+            line("==> [" + stepIndex.getOrDefault(e.step(), 0) + "/" + stepCount + "] " + e.step() + ": skipped, " + e.reason());
+        } else if (event instanceof Event.Log e) {
+            line("    " + e.line());
+        } else if (event instanceof Event.Progress e) {
+            progress(e.label() != null ? e.label() : e.step(), e.done(), e.total(), e.unit());
+        } else if (event instanceof Event.StepFinished e) {
+            bar = null;
+            line("    done: " + e.step() + " in " + Format.seconds(e.seconds()));
+        } else if (event instanceof Event.StepFailed e) {
+            bar = null;
+            line("    FAILED: " + e.step() + " after " + Format.seconds(e.seconds()) + ": " + e.message());
+        } else if (event instanceof Event.RunFinished e) {
+            currentStep = null;
+            line("--- agent finished: " + e.status() + (e.message() == null ? "" : " (" + e.message() + ")"));
+        }
+    }
+
+    /** Progress of anything measured in bytes or items, e.g. an artifact being fetched. */
+    public synchronized void progress(String label, long done, long total, String unit) {
+        Instant now = clock.instant();
+        if (bar == null || !bar.label.equals(label)) {
+            bar = new Bar(label, unit);
+            bar.at = now;
+            bar.lastPlain = now;
+            bar.done = done;
+        }
+        double seconds = Duration.between(bar.at, now).toMillis() / 1000.0;
+        if (seconds > 0.2) {
+            double instant = (done - bar.done) / seconds;
+            bar.rate = bar.rate == 0 ? instant : 0.7 * bar.rate + 0.3 * instant;
+            bar.at = now;
+            bar.done = done;
+        }
+        bar.total = total;
+        bar.done = done;
+        if (mode == Mode.TERMINAL) {
+            drawStatus();
+        } else if (mode == Mode.PLAIN && (done >= total || Duration.between(bar.lastPlain, now).compareTo(PLAIN_PROGRESS_EVERY) >= 0)) {
+            bar.lastPlain = now;
+            line("    " + barText());
+        }
+    }
+
+    /** Redraws the status line so elapsed time and cost move even when nothing happens. */
+    public synchronized void tick() {
+        if (mode == Mode.TERMINAL) {
+            drawStatus();
+        }
+    }
+
+    /** Clears the status line before results are printed. */
+    public synchronized void finish() {
+        clearStatus();
+        err.flush();
+    }
+
+    private void line(String text) {
+        if (mode == Mode.JSON) {
+            err.println(text);
+            return;
+        }
+        clearStatus();
+        err.println(text);
+        if (mode == Mode.TERMINAL) {
+            drawStatus();
+        }
+        err.flush();
+    }
+
+    private void drawStatus() {
+        StringBuilder status = new StringBuilder("[").append(Format.duration(Duration.between(started, clock.instant()))).append(']');
+        if (currentStep != null) {
+            status.append(" step ").append(stepIndex.getOrDefault(currentStep, 0)).append('/').append(stepCount).append(' ').append(currentStep);
+        }
+        if (bar != null) {
+            status.append("  ").append(barText());
+        }
+        perHour.ifPresent(rate -> status.append("  ").append(Format.dollars(rate * Duration.between(started, clock.instant()).toMillis() / 3_600_000.0))
+                .append(" at ").append(Format.dollars(rate)).append("/h"));
+        err.print("\r\033[K" + status);
+        err.flush();
+        statusShown = true;
+    }
+
+    private void clearStatus() {
+        if (statusShown) {
+            err.print("\r\033[K");
+            statusShown = false;
+        }
+    }
+
+    private String barText() {
+        boolean bytes = "bytes".equals(bar.unit);
+        StringBuilder text = new StringBuilder(bar.label).append(' ');
+        if (bar.total > 0) {
+            int width = 24;
+            int filled = (int) Math.min(width, width * bar.done / bar.total);
+            text.append('[').append("=".repeat(filled)).append(filled < width ? ">" : "").append(" ".repeat(Math.max(0, width - filled - 1)))
+                    .append("] ").append(String.format(Locale.ROOT, "%3d%%", 100 * bar.done / bar.total)).append(' ');
+        }
+        text.append(bytes ? Format.bytes(bar.done) : bar.done).append(bar.total > 0 ? " of " + (bytes ? Format.bytes(bar.total) : bar.total) : "");
+        if (bar.rate > 0) {
+            text.append("  ").append(bytes ? Format.rate(bar.rate) : String.format(Locale.ROOT, "%.1f/s", bar.rate));
+            if (bar.total > bar.done) {
+                text.append("  ETA ").append(Format.duration(Duration.ofSeconds((long) ((bar.total - bar.done) / bar.rate))));
+            }
+        }
+        return text.toString();
+    }
+
+    private static String label(String step, String kind) {
+        return step.equals(kind) ? step : step + " (" + kind + ")";
+    }
+
+    /** Lines of the final report go to stdout: they are the command's result. */
+    public void result(List<String> lines) {
+        finish();
+        PrintStream target = mode == Mode.JSON ? err : out;
+        lines.forEach(target::println);
+        target.flush();
+    }
+}

@@ -1,0 +1,133 @@
+package orchestrate.controller.job;
+
+import orchestrate.controller.box.Box;
+import orchestrate.controller.console.ConsoleView;
+import orchestrate.event.Envelope;
+import orchestrate.event.EventCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Reads the agent's events by byte offset until the run ends, remembering the offset in the run
+ * record so a reconnect, or another controller process, reads on exactly where this one stopped.
+ */
+public final class Follower {
+
+    private static final int CHUNK = 1 << 20;
+    private static final Duration POLL = Duration.ofMillis(250);
+    private static final Duration QUIET_BEFORE_LIVENESS_CHECK = Duration.ofSeconds(5);
+    private static final Duration SAVE_EVERY = Duration.ofSeconds(2);
+
+    private final Reconnecting box;
+    private final RunRecord record;
+    private final RunStore store;
+    private final ConsoleView view;
+    private final Clock clock;
+
+    public Follower(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock) {
+        this.box = box;
+        this.record = record;
+        this.store = store;
+        this.view = view;
+        this.clock = clock;
+    }
+
+    private String events() {
+        return record.workdir + "/.orchestrate/events.jsonl";
+    }
+
+    /** Rebuilds the summary of what was already read, printing nothing. */
+    public RunSummary replay() {
+        RunSummary summary = new RunSummary();
+        long offset = record.startOffset;
+        while (offset < record.offset) {
+            long from = offset;
+            byte[] bytes = box.call(() -> box.box().read(events(), from, (int) Math.min(CHUNK, record.offset - from)));
+            if (bytes.length == 0) {
+                break;
+            }
+            offset += consume(bytes, summary, false);
+        }
+        return summary;
+    }
+
+    /** Prints events from the record's offset on until the run finishes or the agent is gone. */
+    public RunSummary follow(RunSummary summary) throws IOException {
+        Instant lastData = clock.instant();
+        Instant lastSave = clock.instant();
+        while (!summary.over()) {
+            long offset = record.offset;
+            byte[] bytes = box.call(() -> {
+                long size = box.box().size(events());
+                return size > offset ? box.box().read(events(), offset, (int) Math.min(CHUNK, size - offset)) : new byte[0];
+            });
+            int consumed = consume(bytes, summary, true);
+            if (consumed > 0) {
+                record.offset += consumed;
+                lastData = clock.instant();
+                if (summary.over() || Duration.between(lastSave, clock.instant()).compareTo(SAVE_EVERY) > 0) {
+                    store.save(record);
+                    lastSave = clock.instant();
+                }
+                continue;
+            }
+            if (Duration.between(lastData, clock.instant()).compareTo(QUIET_BEFORE_LIVENESS_CHECK) > 0) {
+                lastData = clock.instant();
+                if (!box.call(() -> box.box().isAlive(record.pid)) && nothingMoreToRead()) {
+                    summary.lost("the agent (pid " + record.pid + ") stopped without finishing the run" + agentLogTail());
+                }
+            }
+            view.tick();
+            Reconnecting.sleep(POLL);
+        }
+        record.state = summary.state();
+        store.save(record);
+        return summary;
+    }
+
+    private boolean nothingMoreToRead() {
+        return box.call(() -> box.box().size(events())) <= record.offset;
+    }
+
+    private String agentLogTail() {
+        String log = record.workdir + "/.orchestrate/agent.log";
+        return box.call(() -> {
+            long size = box.box().size(log);
+            if (size <= 0) {
+                return "";
+            }
+            String text = new String(box.box().read(log, Math.max(0, size - 600), 600), StandardCharsets.UTF_8).strip();
+            String last = text.lines().reduce((a, b) -> b).orElse("");
+            return "; its last words in " + log + ": " + last;
+        });
+    }
+
+    /** Handles the complete lines at the start of {@code bytes}; returns how many bytes they took. */
+    private int consume(byte[] bytes, RunSummary summary, boolean print) {
+        int consumed = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '\n') {
+                String line = new String(bytes, consumed, i - consumed, StandardCharsets.UTF_8);
+                consumed = i + 1;
+                if (line.isBlank()) {
+                    continue;
+                }
+                Envelope envelope;
+                try {
+                    envelope = EventCodec.decode(line);
+                } catch (IllegalArgumentException e) {
+                    // A line cut short by a killed agent: the next agent's events follow it.
+                    continue;
+                }
+                summary.accept(envelope.event());
+                if (print) {
+                    view.event(envelope, line);
+                }
+            }
+        }
+        return consumed;
+    }
+}

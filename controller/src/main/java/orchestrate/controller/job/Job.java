@@ -1,0 +1,139 @@
+package orchestrate.controller.job;
+
+import orchestrate.controller.ExitException;
+import orchestrate.controller.box.AgentJar;
+import orchestrate.controller.box.AgentLaunch;
+import orchestrate.controller.console.ConsoleView;
+import orchestrate.controller.console.Format;
+import orchestrate.controller.transfer.ArtifactFetcher;
+import orchestrate.controller.transfer.FetchResult;
+import orchestrate.controller.transfer.Manifest;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One run seen from the laptop: start the agent, follow its events, fetch what it made, and say
+ * whether the box can go.
+ */
+public final class Job {
+
+    private final Reconnecting box;
+    private final RunRecord record;
+    private final RunStore store;
+    private final ConsoleView view;
+    private final Clock clock;
+
+    public Job(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock) {
+        this.box = box;
+        this.record = record;
+        this.store = store;
+        this.view = view;
+        this.clock = clock;
+    }
+
+    /** Installs what the box needs and starts the agent detached. */
+    public void launch(byte[] recipe, byte[] params) throws IOException {
+        box.box().ensureJava(view::notice);
+        AgentJar agent = AgentJar.load();
+        String jar = box.box().installAgent(agent.bytes(), agent.sha256());
+        String recipeOnBox = record.workdir + "/.orchestrate/recipe.yaml";
+        box.box().upload(recipe, recipeOnBox);
+        String events = record.workdir + "/.orchestrate/events.jsonl";
+        record.startOffset = Math.max(0, box.box().size(events));
+        record.offset = record.startOffset;
+        record.pid = box.box().startAgent(new AgentLaunch(jar, record.workdir, record.id, recipeOnBox, record.recipeFile, params));
+        record.state = "running";
+        store.save(record);
+        view.notice("agent started on " + box.box().name() + " (pid " + record.pid + ") in " + record.workdir
+                + "; it keeps running if this connection drops (orchestrate attach " + record.id + ")");
+    }
+
+    public RunSummary follow() throws IOException {
+        Follower follower = new Follower(box, record, store, view, clock);
+        RunSummary summary = follower.replay();
+        return follower.follow(summary);
+    }
+
+    /** The summary of what has been read so far, without following. */
+    public RunSummary replay() {
+        return new Follower(box, record, store, view, clock).replay();
+    }
+
+    /** Fetches the artifacts of a successful run, prints the report and the verdict; returns the exit code. */
+    public int conclude(RunSummary summary) throws IOException {
+        List<FetchResult> results = new ArrayList<>();
+        if (summary.ok()) {
+            results = box.call(this::fetch);
+        }
+        List<String> report = report(summary, results);
+        view.result(report);
+        record.finished = record.finished == null ? clock.instant() : record.finished;
+        store.save(record);
+        return record.safe ? 0 : ExitException.RUN_FAILED;
+    }
+
+    private List<FetchResult> fetch() throws IOException {
+        String sums = record.workdir + "/SHA256SUMS";
+        long size = box.box().size(sums);
+        if (size < 0) {
+            throw new ExitException(ExitException.RUN_FAILED, "the run finished but " + sums + " is missing on " + box.box().name());
+        }
+        Manifest manifest = Manifest.parse(box.box().read(sums, 0, (int) size), sums);
+        view.notice("fetching " + manifest.entries().size() + " artifacts into " + record.fetchTo);
+        Instant start = clock.instant();
+        ArtifactFetcher fetcher = new ArtifactFetcher(box.box(), Path.of(record.fetchTo),
+                (path, done, total) -> view.progress(path, done, total, "bytes"));
+        List<FetchResult> results = fetcher.fetch(record.workdir, manifest);
+        long bytes = results.stream().mapToLong(FetchResult::bytesTransferred).sum();
+        double seconds = Math.max(0.001, Duration.between(start, clock.instant()).toMillis() / 1000.0);
+        view.notice("fetched " + Format.bytes(bytes) + " in " + Format.seconds(seconds)
+                + (bytes > 0 ? " (" + Format.rate(bytes / seconds) + ")" : ""));
+        return results;
+    }
+
+    private List<String> report(RunSummary summary, List<FetchResult> results) {
+        List<String> lines = new ArrayList<>();
+        lines.add("");
+        lines.add("Steps of " + record.id + " on " + box.box().name() + ":");
+        int width = summary.steps().stream().mapToInt(s -> s.id().length()).max().orElse(4);
+        for (RunSummary.StepOutcome step : summary.steps()) {
+            String time = step.status().equals("done") || step.status().equals("failed") ? Format.seconds(step.seconds()) : "";
+            lines.add(String.format("  %-" + width + "s  %-8s %s", step.id(), step.status(), time).stripTrailing());
+        }
+        if (record.started != null) {
+            Duration elapsed = Duration.between(record.started, clock.instant());
+            lines.add("Elapsed " + Format.duration(elapsed) + (record.perHour == null ? ""
+                    : ", about " + Format.dollars(record.perHour * elapsed.toMillis() / 3_600_000.0) + " at " + Format.dollars(record.perHour) + "/h"));
+        }
+        if (!results.isEmpty()) {
+            lines.add("Artifacts in " + record.fetchTo + ":");
+            int pathWidth = results.stream().mapToInt(r -> r.path().length()).max().orElse(4);
+            for (FetchResult r : results) {
+                lines.add(String.format("  %-" + pathWidth + "s  %10s  %s  %s", r.path(), Format.bytes(r.size()),
+                        r.sha256() == null ? "-" : r.sha256(), r.verified() ? r.detail() : r.status().name().toLowerCase() + ": " + r.detail()));
+            }
+        }
+        record.safe = false;
+        String where = box.box().name();
+        List<FetchResult> bad = results.stream().filter(r -> !r.verified()).toList();
+        if (!summary.ok()) {
+            record.verdict = "NOT safe to shut down " + where + ": " + summary.failure()
+                    + ". Finished steps are kept there; fix the cause and run again to resume.";
+        } else if (!bad.isEmpty()) {
+            record.verdict = "NOT safe to shut down " + where + ": " + bad.size() + " of " + results.size() + " artifacts are not verified here ("
+                    + bad.get(0).path() + ": " + bad.get(0).detail() + ")";
+        } else {
+            record.safe = true;
+            record.verdict = "local".equals(record.mode)
+                    ? "Done: all " + results.size() + " artifacts are in " + record.fetchTo + " and verified."
+                    : "Safe to shut down " + where + ": all " + results.size() + " artifacts are on this machine and verified.";
+        }
+        lines.add(record.verdict);
+        return lines;
+    }
+}

@@ -1,0 +1,81 @@
+package orchestrate.controller.job;
+
+import orchestrate.controller.ExitException;
+import orchestrate.controller.box.Box;
+import orchestrate.controller.console.ConsoleView;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Runs box operations, and when the connection drops, reconnects with backoff and tries again
+ * until {@code patience} runs out. The agent does not need us, so waiting costs nothing.
+ */
+public final class Reconnecting {
+
+    @FunctionalInterface
+    public interface Action<T> {
+        T run() throws IOException;
+    }
+
+    private static final Duration FIRST_WAIT = Duration.ofMillis(500);
+    private static final Duration LONGEST_WAIT = Duration.ofSeconds(30);
+
+    private final Box box;
+    private final ConsoleView view;
+    private final Duration patience;
+    private final String resumeHint;
+    private final Clock clock;
+
+    public Reconnecting(Box box, ConsoleView view, Duration patience, String resumeHint, Clock clock) {
+        this.box = box;
+        this.view = view;
+        this.patience = patience;
+        this.resumeHint = resumeHint;
+        this.clock = clock;
+    }
+
+    public Box box() {
+        return box;
+    }
+
+    public <T> T call(Action<T> action) {
+        while (true) {
+            try {
+                return action.run();
+            } catch (IOException e) {
+                view.notice("lost the connection to " + box.name() + " (" + e.getMessage() + "); reconnecting");
+                reconnect();
+                view.notice("reconnected to " + box.name());
+            }
+        }
+    }
+
+    private void reconnect() {
+        Instant deadline = clock.instant().plus(patience);
+        Duration wait = FIRST_WAIT;
+        IOException last = null;
+        while (clock.instant().isBefore(deadline)) {
+            try {
+                box.reconnect();
+                return;
+            } catch (IOException e) {
+                last = e;
+            }
+            sleep(wait.plusMillis((long) (Math.random() * wait.toMillis() / 2)));
+            wait = wait.multipliedBy(2).compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : wait.multipliedBy(2);
+        }
+        throw new ExitException(ExitException.CONNECTION, "could not reconnect to " + box.name() + " for " + patience.toMinutes()
+                + " minutes (" + (last == null ? "no answer" : last.getMessage()) + "). The agent keeps running there; " + resumeHint);
+    }
+
+    static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ExitException(ExitException.RUN_FAILED, "interrupted");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package orchestrate.controller.job;
+
+import orchestrate.event.Event;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What the events of one run add up to: each step's outcome and time, and how the run ended. */
+public final class RunSummary {
+
+    public record StepOutcome(String id, String status, double seconds, String message) {}
+
+    private final Map<String, StepOutcome> steps = new LinkedHashMap<>();
+    private final List<Event.Artifact> artifacts = new ArrayList<>();
+    private Event.RunFinished finished;
+    private String lost;
+
+    public void accept(Event event) {
+        if (event instanceof Event.RunStarted e) {
+            steps.clear();
+            artifacts.clear();
+            e.steps().forEach(id -> steps.put(id, new StepOutcome(id, "pending", 0, null)));
+        } else if (event instanceof Event.StepStarted e) {
+            steps.put(e.step(), new StepOutcome(e.step(), "running", 0, null));
+        } else if (event instanceof Event.StepSkipped e) {
+            steps.put(e.step(), new StepOutcome(e.step(), "skipped", 0, e.reason()));
+        } else if (event instanceof Event.StepFinished e) {
+            steps.put(e.step(), new StepOutcome(e.step(), "done", e.seconds(), null));
+        } else if (event instanceof Event.StepFailed e) {
+            steps.put(e.step(), new StepOutcome(e.step(), "failed", e.seconds(), e.message()));
+        } else if (event instanceof Event.Artifact e) {
+            artifacts.add(e);
+        } else if (event instanceof Event.RunFinished e) {
+            finished = e;
+        }
+    }
+
+    /** The agent is gone without saying how the run ended. */
+    public void lost(String why) {
+        lost = why;
+    }
+
+    public boolean over() {
+        return finished != null || lost != null;
+    }
+
+    public boolean ok() {
+        return finished != null && finished.ok();
+    }
+
+    /** "ok", "failed", "cancelled" or "lost"; "running" while neither. */
+    public String state() {
+        return finished != null ? finished.status() : lost != null ? "lost" : "running";
+    }
+
+    /** Why the run did not succeed, in one line. */
+    public String failure() {
+        if (lost != null) {
+            return lost;
+        }
+        for (StepOutcome step : steps.values()) {
+            if (step.status().equals("failed")) {
+                return "step '" + step.id() + "' failed: " + step.message();
+            }
+        }
+        return finished == null ? "the run has not finished" : finished.message();
+    }
+
+    public List<StepOutcome> steps() {
+        return List.copyOf(steps.values());
+    }
+
+    public List<Event.Artifact> artifacts() {
+        return List.copyOf(artifacts);
+    }
+}

@@ -1,0 +1,133 @@
+package orchestrate.controller.ssh;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import net.schmizz.sshj.common.Buffer;
+import net.schmizz.sshj.common.KeyType;
+import net.schmizz.sshj.transport.verification.HostKeyVerifier;
+import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
+import orchestrate.run.Hashing;
+
+/**
+ * Host keys checked against {@code known_hosts}, trusting a new key only when told to
+ * ({@code --accept-new-host-key}, then recorded), and never accepting a changed one. A run's key is
+ * pinned once seen, so a reconnect to a different machine at the same address is refused.
+ */
+public final class HostKeyCheck implements HostKeyVerifier {
+
+    public enum Outcome { KNOWN, PINNED, ACCEPTED_NEW, UNKNOWN, CHANGED }
+
+    private final Path knownHosts;
+    private final boolean acceptNew;
+    private final String pinned;
+    private volatile Outcome outcome;
+    private volatile String seenFingerprint;
+    private volatile String seenType;
+    private volatile String hostPort;
+
+    /** @param pinned a fingerprint "SHA256:..." the key must have, or null to consult known_hosts */
+    public HostKeyCheck(Path knownHosts, boolean acceptNew, String pinned) {
+        this.knownHosts = knownHosts;
+        this.acceptNew = acceptNew;
+        this.pinned = pinned;
+    }
+
+    @Override
+    public boolean verify(String hostname, int port, PublicKey key) {
+        hostPort = port == 22 ? hostname : "[" + hostname + "]:" + port;
+        seenFingerprint = fingerprint(key);
+        seenType = KeyType.fromKey(key).toString();
+        if (pinned != null) {
+            outcome = pinned.equals(seenFingerprint) ? Outcome.PINNED : Outcome.CHANGED;
+            return outcome == Outcome.PINNED;
+        }
+        try {
+            boolean sawOtherKey = false;
+            for (OpenSSHKnownHosts.KnownHostEntry entry : entries()) {
+                if (entry.appliesTo(KeyType.fromKey(key), hostPort)) {
+                    if (entry.verify(key)) {
+                        outcome = Outcome.KNOWN;
+                        return true;
+                    }
+                    sawOtherKey = true;
+                } else if (entry.appliesTo(hostPort)) {
+                    sawOtherKey = true;
+                }
+            }
+            if (sawOtherKey) {
+                outcome = Outcome.CHANGED;
+                return false;
+            }
+            if (!acceptNew) {
+                outcome = Outcome.UNKNOWN;
+                return false;
+            }
+            record(key);
+            outcome = Outcome.ACCEPTED_NEW;
+            return true;
+        } catch (IOException e) {
+            outcome = Outcome.UNKNOWN;
+            return false;
+        }
+    }
+
+    @Override
+    public List<String> findExistingAlgorithms(String hostname, int port) {
+        return List.of();
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    public String seenFingerprint() {
+        return seenFingerprint;
+    }
+
+    /** Why the connection was refused, for the one-line error. */
+    public String refusal() {
+        if (outcome == Outcome.UNKNOWN) {
+            return "the host key of " + hostPort + " is not known: " + seenType + " " + seenFingerprint
+                    + ". Check it (e.g. in your provider's console), then run again with --accept-new-host-key to trust it and record it in "
+                    + knownHosts;
+        }
+        if (pinned != null) {
+            return "the host key of " + hostPort + " CHANGED since this run started (expected " + pinned + ", got "
+                    + seenType + " " + seenFingerprint + "); refusing to connect: this may not be your box";
+        }
+        return "the host key of " + hostPort + " CHANGED: it is now " + seenType + " " + seenFingerprint + " but " + knownHosts
+                + " has another key for it. This may be an attack, or the box was re-created; if you are sure it is yours, run: ssh-keygen -R '"
+                + hostPort + "' and try again";
+    }
+
+    /** OpenSSH's form: "SHA256:" and the unpadded base64 of the SHA-256 of the key blob. */
+    public static String fingerprint(PublicKey key) {
+        byte[] blob = new Buffer.PlainBuffer().putPublicKey(key).getCompactData();
+        byte[] digest = Hashing.sha256().digest(blob);
+        return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(digest);
+    }
+
+    private List<OpenSSHKnownHosts.KnownHostEntry> entries() throws IOException {
+        if (!Files.isRegularFile(knownHosts)) {
+            return List.of();
+        }
+        return new ArrayList<>(new OpenSSHKnownHosts(knownHosts.toFile()).entries());
+    }
+
+    private void record(PublicKey key) throws IOException {
+        byte[] blob = new Buffer.PlainBuffer().putPublicKey(key).getCompactData();
+        String line = hostPort + " " + KeyType.fromKey(key) + " " + Base64.getEncoder().encodeToString(blob) + "\n";
+        Files.createDirectories(knownHosts.getParent());
+        boolean needsNewline = Files.isRegularFile(knownHosts) && Files.size(knownHosts) > 0
+                && !Files.readString(knownHosts, StandardCharsets.UTF_8).endsWith("\n");
+        Files.writeString(knownHosts, (needsNewline ? "\n" : "") + line, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+}

@@ -1,0 +1,265 @@
+package orchestrate.controller.ssh;
+
+import static orchestrate.controller.ssh.Shell.quote;
+
+import orchestrate.controller.ExitException;
+import orchestrate.controller.box.AgentLaunch;
+import orchestrate.controller.box.Box;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.connection.channel.direct.Session;
+import net.schmizz.sshj.sftp.FileAttributes;
+import net.schmizz.sshj.sftp.OpenMode;
+import net.schmizz.sshj.sftp.RemoteFile;
+import net.schmizz.sshj.sftp.SFTPClient;
+
+/** A box reached over SSH: commands through exec channels, files through SFTP. */
+public final class SshBox implements Box {
+
+    private static final Pattern JAVA_VERSION = Pattern.compile("version \"(\\d+)(?:\\.(\\d+))?");
+    private static final int MIN_JAVA = 17;
+    /** SFTP reads kept in flight when streaming a file; sshj's default of 16 starves long links. */
+    private static final int READ_AHEAD = 64;
+    /** Unconfirmed SFTP writes; more than the server's channel window holds stalls the upload. */
+    private static final int WRITES_IN_FLIGHT = 16;
+    private static final int WRITE_CHUNK = 32 * 1024;
+
+    private final SshConnector connector;
+    private final Path knownHosts;
+    private HostKeyCheck hostKeys;
+    private SSHClient client;
+    private SFTPClient sftp;
+    private String home;
+
+    /**
+     * Connects now. {@code pinnedFingerprint} is the key a resumed run saw before; null checks
+     * known_hosts (and records a new key when {@code acceptNew}).
+     */
+    public SshBox(SshConnector connector, Path knownHosts, boolean acceptNew, String pinnedFingerprint) throws IOException {
+        this.connector = connector;
+        this.knownHosts = knownHosts;
+        this.hostKeys = new HostKeyCheck(knownHosts, acceptNew, pinnedFingerprint);
+        connect();
+    }
+
+    private void connect() throws IOException {
+        client = connector.connect(hostKeys);
+        // Later connections of this run must reach the very same machine.
+        hostKeys = new HostKeyCheck(knownHosts, false, hostKeys.seenFingerprint());
+        sftp = client.newSFTPClient();
+    }
+
+    public SshEndpoint endpoint() {
+        return connector.endpoint();
+    }
+
+    /** The host key this run is pinned to. */
+    public String hostKeyFingerprint() {
+        return hostKeys.seenFingerprint();
+    }
+
+    @Override
+    public String name() {
+        return connector.endpoint().display();
+    }
+
+    @Override
+    public synchronized String home() throws IOException {
+        if (home == null) {
+            Result result = exec("printf '%s' \"$HOME\"", null, null);
+            if (result.status != 0 || result.out.isBlank()) {
+                throw new IOException("cannot find the home directory on " + name());
+            }
+            home = result.out;
+        }
+        return home;
+    }
+
+    @Override
+    public void ensureJava(Consumer<String> say) throws IOException {
+        int version = javaVersion();
+        if (version >= MIN_JAVA) {
+            return;
+        }
+        String found = version == 0 ? "no Java" : "Java " + version;
+        Result canInstall = exec("[ \"$(id -u)\" = 0 ] && command -v apt-get >/dev/null && echo yes", null, null);
+        if (!canInstall.out.strip().equals("yes")) {
+            throw new ExitException(ExitException.CONNECTION, name() + " has " + found + "; the agent needs Java " + MIN_JAVA
+                    + " or later: install openjdk-17-jre-headless (or any JRE >= 17) there and run again");
+        }
+        say.accept(name() + " has " + found + "; installing openjdk-17-jre-headless with apt-get");
+        Result install = exec("export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q openjdk-17-jre-headless 2>&1",
+                null, line -> say.accept("  apt: " + line));
+        if (install.status != 0 || javaVersion() < MIN_JAVA) {
+            throw new ExitException(ExitException.CONNECTION, "installing Java on " + name() + " failed (apt-get exit status "
+                    + install.status + "); install openjdk-17-jre-headless there and run again");
+        }
+    }
+
+    private int javaVersion() throws IOException {
+        Matcher m = JAVA_VERSION.matcher(exec("java -version 2>&1", null, null).out);
+        if (!m.find()) {
+            return 0;
+        }
+        int major = Integer.parseInt(m.group(1));
+        return major == 1 && m.group(2) != null ? Integer.parseInt(m.group(2)) : major;
+    }
+
+    @Override
+    public String installAgent(byte[] jar, String sha256) throws IOException {
+        String path = home() + "/.orchestrate/agent-" + sha256 + ".jar";
+        if (size(path) != jar.length) {
+            upload(jar, path);
+        }
+        return path;
+    }
+
+    @Override
+    public synchronized void upload(byte[] content, String path) throws IOException {
+        String parent = path.substring(0, path.lastIndexOf('/'));
+        String temporary = path + ".tmp";
+        sftp.mkdirs(parent);
+        try (RemoteFile file = sftp.open(temporary, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.TRUNC));
+             OutputStream out = file.new RemoteFileOutputStream(0, WRITES_IN_FLIGHT)) {
+            // One write per SFTP packet: sshj sends a write() as a single request, and a request
+            // larger than the channel window never goes out (sshj issue #715).
+            for (int offset = 0; offset < content.length; offset += WRITE_CHUNK) {
+                out.write(content, offset, Math.min(WRITE_CHUNK, content.length - offset));
+            }
+        }
+        Result moved = exec("mv -f " + quote(temporary) + " " + quote(path), null, null);
+        if (moved.status != 0) {
+            throw new IOException("cannot move " + temporary + " into place on " + name() + ": " + moved.err.strip());
+        }
+    }
+
+    @Override
+    public long startAgent(AgentLaunch launch) throws IOException {
+        String state = launch.stateDir();
+        // The parameters arrive on standard input and are piped on by printf, a shell builtin,
+        // so they never appear in any process's arguments. setsid and nohup keep the agent
+        // alive when this connection drops.
+        String command = "params=$(cat); mkdir -p " + quote(state) + " && cd " + quote(launch.workdir()) + " && {"
+                + " if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi;"
+                + " printf '%s' \"$params\" | $detach nohup java -jar " + quote(launch.jar()) + " run --workdir " + quote(launch.workdir())
+                + " --run-id " + quote(launch.runId()) + " --source-name " + quote(launch.sourceName()) + " --params-stdin "
+                + quote(launch.recipe()) + " >>" + quote(state + "/agent.log") + " 2>&1 & echo $!; }";
+        Result result = exec(command, launch.params(), null);
+        try {
+            return Long.parseLong(result.out.strip());
+        } catch (NumberFormatException e) {
+            throw new IOException("the agent did not start on " + name() + ": " + (result.err + result.out).strip());
+        }
+    }
+
+    @Override
+    public boolean isAlive(long pid) throws IOException {
+        return exec("kill -0 " + pid + " 2>/dev/null && echo alive", null, null).out.strip().equals("alive");
+    }
+
+    @Override
+    public synchronized long size(String path) throws IOException {
+        FileAttributes attributes = sftp.statExistence(path);
+        return attributes == null ? -1 : attributes.getSize();
+    }
+
+    @Override
+    public synchronized byte[] read(String path, long offset, int max) throws IOException {
+        try (RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.READ))) {
+            byte[] buffer = new byte[max];
+            int filled = 0;
+            while (filled < max) {
+                int n = file.read(offset + filled, buffer, filled, max - filled);
+                if (n <= 0) {
+                    break;
+                }
+                filled += n;
+            }
+            return filled == max ? buffer : java.util.Arrays.copyOf(buffer, filled);
+        }
+    }
+
+    @Override
+    public synchronized InputStream open(String path, long offset) throws IOException {
+        RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.READ));
+        return new FilterInputStream(file.new ReadAheadRemoteFileInputStream(READ_AHEAD, offset)) {
+            @Override
+            public void close() throws IOException {
+                try {
+                    super.close();
+                } finally {
+                    file.close();
+                }
+            }
+        };
+    }
+
+    @Override
+    public synchronized void reconnect() throws IOException {
+        SshConnector.close(client);
+        connect();
+    }
+
+    @Override
+    public synchronized void close() {
+        SshConnector.close(client);
+    }
+
+    private record Result(int status, String out, String err) {}
+
+    /** Runs a command to its end; {@code lines}, when given, receives stdout line by line. */
+    private Result exec(String command, byte[] stdin, Consumer<String> lines) throws IOException {
+        SSHClient current;
+        synchronized (this) {
+            current = client;
+        }
+        try (Session session = current.startSession()) {
+            Session.Command cmd = session.exec(command);
+            try (OutputStream in = cmd.getOutputStream()) {
+                if (stdin != null) {
+                    in.write(stdin);
+                }
+            }
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            Thread errors = new Thread(() -> {
+                try {
+                    cmd.getErrorStream().transferTo(err);
+                } catch (IOException e) {
+                    // the channel closed; what was read is kept
+                }
+            }, "ssh-stderr");
+            errors.setDaemon(true);
+            errors.start();
+            StringBuilder out = new StringBuilder();
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(cmd.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = reader.readLine()) != null; ) {
+                    if (lines != null) {
+                        lines.accept(line);
+                    }
+                    out.append(out.length() == 0 ? "" : "\n").append(line);
+                }
+            }
+            cmd.join(30, TimeUnit.SECONDS);
+            try {
+                errors.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Integer status = cmd.getExitStatus();
+            return new Result(status == null ? -1 : status, out.toString(), err.toString(StandardCharsets.UTF_8));
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package orchestrate.controller.transfer;
+
+import orchestrate.controller.box.Box;
+import orchestrate.run.AtomicFiles;
+import orchestrate.run.Hashing;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Brings artifacts home: into {@code <file>.part}, resuming from what a part already holds,
+ * hashing as the bytes arrive, and renaming to the final name only when the SHA-256 matches
+ * the agent's. A mismatch discards the part and downloads once more from zero.
+ */
+public final class ArtifactFetcher {
+
+    /** Told about bytes as they arrive: path, bytes of this file so far, its size. */
+    public interface Progress {
+        void update(String path, long done, long total);
+    }
+
+    private static final int ATTEMPTS = 2;
+
+    private final Box box;
+    private final Path destination;
+    private final Progress progress;
+
+    public ArtifactFetcher(Box box, Path destination, Progress progress) {
+        this.box = box;
+        this.destination = destination;
+        this.progress = progress;
+    }
+
+    /** Fetches every entry of the manifest from {@code workdir} and writes the verified ones' SHA256SUMS. */
+    public List<FetchResult> fetch(String workdir, Manifest manifest) throws IOException {
+        Files.createDirectories(destination);
+        List<FetchResult> results = new ArrayList<>();
+        for (Manifest.Entry entry : manifest.entries()) {
+            results.add(fetch(workdir + "/" + entry.path(), entry));
+        }
+        List<Manifest.Entry> verified = results.stream().filter(FetchResult::verified)
+                .map(r -> new Manifest.Entry(r.path(), r.sha256())).toList();
+        Path sums = destination.resolve("SHA256SUMS");
+        Files.writeString(sums.resolveSibling("SHA256SUMS.part"), new Manifest(verified).format(), StandardCharsets.UTF_8);
+        AtomicFiles.commit(sums.resolveSibling("SHA256SUMS.part"), sums);
+        return results;
+    }
+
+    private FetchResult fetch(String remote, Manifest.Entry entry) throws IOException {
+        Path local = destination.resolve(entry.path()).normalize();
+        if (!local.startsWith(destination.normalize())) {
+            throw new IOException("artifact path '" + entry.path() + "' leaves " + destination);
+        }
+        Files.createDirectories(local.getParent());
+        long size = box.size(remote);
+        if (Files.isRegularFile(local) && Files.size(local) == size && Hashing.sha256(local).equals(entry.sha256())) {
+            return new FetchResult(entry.path(), local, size, entry.sha256(), FetchResult.Status.ALREADY_HERE, "already here", 0);
+        }
+        if (size < 0) {
+            return new FetchResult(entry.path(), local, 0, entry.sha256(), FetchResult.Status.MISSING, remote + " is gone from " + box.name(), 0);
+        }
+        Path part = local.resolveSibling(local.getFileName() + ".part");
+        long transferred = 0;
+        String actual = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            if (Files.exists(part) && Files.size(part) > size) {
+                Files.delete(part);
+            }
+            long start = Files.exists(part) ? Files.size(part) : 0;
+            MessageDigest digest = Hashing.sha256();
+            if (start > 0) {
+                hashInto(part, digest);
+            }
+            transferred += copy(remote, part, start, size, digest, entry.path());
+            actual = Hashing.hex(digest.digest());
+            if (actual.equals(entry.sha256()) && Files.size(part) == size) {
+                AtomicFiles.commit(part, local);
+                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched", transferred);
+            }
+            // Wrong bytes must not be resumed from: start the next attempt from zero.
+            Files.delete(part);
+        }
+        return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.MISMATCH,
+                "SHA-256 mismatch after " + ATTEMPTS + " downloads: the box's file hashes to " + actual
+                        + " but the agent recorded " + entry.sha256() + " (was it changed after the run?)", transferred);
+    }
+
+    private long copy(String remote, Path part, long start, long size, MessageDigest digest, String label) throws IOException {
+        long done = start;
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = box.open(remote, start);
+             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            progress.update(label, done, size);
+            for (int n; done < size && (n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done))) > 0; ) {
+                out.write(buffer, 0, n);
+                digest.update(buffer, 0, n);
+                done += n;
+                progress.update(label, done, size);
+            }
+        }
+        return done - start;
+    }
+
+    private static void hashInto(Path file, MessageDigest digest) throws IOException {
+        byte[] buffer = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+        }
+    }
+}
