@@ -15,8 +15,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** {@code shell}: runs a command with {@code bash -c} in the workdir, streaming what it prints. */
+/**
+ * {@code shell}: runs a command with {@code bash -c} in the workdir, streaming what it prints. The
+ * command text reaches bash through its environment, not its arguments: after substitution it may
+ * hold a secret, and any user of the box can read any process's arguments.
+ */
 record ShellStep(String command, Map<String, String> env, List<String> outputs) implements Step {
+
+    private static final String COMMAND_VARIABLE = "ORCHESTRATE_COMMAND";
 
     static Step parse(Options options) throws RecipeException {
         return new ShellStep(options.string("run", "a command for bash -c"),
@@ -26,9 +32,12 @@ record ShellStep(String command, Map<String, String> env, List<String> outputs) 
 
     @Override
     public void run(StepContext context) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder("bash", "-c", command).directory(context.workdir().toFile());
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c",
+                "__script=$" + COMMAND_VARIABLE + "; unset " + COMMAND_VARIABLE + "; eval \"$__script\"")
+                .directory(context.workdir().toFile());
         builder.environment().putAll(context.environment());
         builder.environment().putAll(env);
+        builder.environment().put(COMMAND_VARIABLE, command);
         builder.redirectInput(ProcessBuilder.Redirect.PIPE);
         Process process = builder.start();
         process.getOutputStream().close();

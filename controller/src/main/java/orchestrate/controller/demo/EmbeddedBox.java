@@ -102,6 +102,10 @@ public final class EmbeddedBox implements AutoCloseable {
         return hostKeyFingerprint;
     }
 
+    public int activeSessions() {
+        return server.getActiveSessions().size();
+    }
+
     /** Cuts every open connection, as a flaky network would. */
     public void dropConnections() {
         for (AbstractSession session : server.getActiveSessions()) {

@@ -40,6 +40,7 @@ public final class SshBox implements Box {
     private final SshConnector connector;
     private final Path knownHosts;
     private HostKeyCheck hostKeys;
+    private String fingerprint;
     private SSHClient client;
     private SFTPClient sftp;
     private String home;
@@ -58,7 +59,8 @@ public final class SshBox implements Box {
     private void connect() throws IOException {
         client = connector.connect(hostKeys);
         // Later connections of this run must reach the very same machine.
-        hostKeys = new HostKeyCheck(knownHosts, false, hostKeys.seenFingerprint());
+        fingerprint = hostKeys.seenFingerprint();
+        hostKeys = new HostKeyCheck(knownHosts, false, fingerprint);
         sftp = client.newSFTPClient();
     }
 
@@ -68,7 +70,7 @@ public final class SshBox implements Box {
 
     /** The host key this run is pinned to. */
     public String hostKeyFingerprint() {
-        return hostKeys.seenFingerprint();
+        return fingerprint;
     }
 
     @Override
