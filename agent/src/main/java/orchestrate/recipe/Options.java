@@ -19,6 +19,7 @@ public final class Options {
     private final Map<String, YamlNode.Mapping.Entry> entries;
     private final Variables variables;
     private final Set<String> known = new LinkedHashSet<>();
+    private final List<RecipeException> missing = new ArrayList<>();
 
     /** @param owner how errors name this block, e.g. "step 'shell'" */
     public Options(String owner, YamlNode node, Variables variables) throws RecipeException {
@@ -42,10 +43,17 @@ public final class Options {
         return owner;
     }
 
-    /** A required text option; numbers and booleans are accepted as their text. */
+    /**
+     * A required text option; numbers and booleans are accepted as their text. When it is
+     * missing, "" stands in and {@link #finish()} reports it, after any unknown option: a
+     * misspelt option is the likelier cause of a missing one.
+     */
     public String string(String key, String expected) throws RecipeException {
-        return optionalString(key, expected)
-                .orElseThrow(() -> new RecipeException(location, owner + " is missing option '" + key + "' (" + expected + ")"));
+        Optional<String> value = optionalString(key, expected);
+        if (value.isEmpty()) {
+            missing.add(new RecipeException(location, owner + " is missing option '" + key + "' (" + expected + ")"));
+        }
+        return value.orElse("");
     }
 
     public Optional<String> optionalString(String key, String expected) throws RecipeException {
@@ -131,13 +139,17 @@ public final class Options {
         return out;
     }
 
-    /** Rejects options nobody asked for: a misspelt option must never be silently ignored. */
+    /** Rejects options nobody asked for (a misspelt option must never be silently ignored), then missing ones. */
     public void finish() throws RecipeException {
         for (var entry : entries.entrySet()) {
             if (!known.contains(entry.getKey())) {
-                throw new RecipeException(entry.getValue().keyLocation(), "unknown option '" + entry.getKey() + "' for " + owner
+                String hint = Spelling.nearest(entry.getKey(), known).map(k -> " (did you mean '" + k + "'?)").orElse("");
+                throw new RecipeException(entry.getValue().keyLocation(), "unknown option '" + entry.getKey() + "' for " + owner + hint
                         + (known.isEmpty() ? "; it takes no options" : "; expected one of: " + String.join(", ", known)));
             }
+        }
+        if (!missing.isEmpty()) {
+            throw missing.get(0);
         }
     }
 

@@ -3,12 +3,11 @@ package orchestrate.steps;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.Recipe;
 import orchestrate.recipe.RecipeException;
+import orchestrate.recipe.Spelling;
 import orchestrate.recipe.StepSpec;
 import orchestrate.run.PlannedStep;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /** Every step kind a recipe may use. A new kind is a new class and one line here. */
 public final class StepCatalog {
@@ -34,29 +33,8 @@ public final class StepCatalog {
     }
 
     private static RecipeException unknownKind(StepSpec spec) {
-        String known = KINDS.stream().map(StepKind::name).collect(Collectors.joining(", "));
-        String nearest = KINDS.stream().map(StepKind::name)
-                .min(Comparator.comparingInt(name -> distance(name, spec.kind()))).orElseThrow();
-        String hint = distance(nearest, spec.kind()) <= 2 ? " (did you mean '" + nearest + "'?)" : "";
-        return new RecipeException(spec.location(), "unknown step kind '" + spec.kind() + "'" + hint + "; known kinds: " + known);
-    }
-
-    private static int distance(String a, String b) {
-        int[] previous = new int[b.length() + 1];
-        int[] current = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            previous[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            current[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
-            }
-            int[] swap = previous;
-            previous = current;
-            current = swap;
-        }
-        return previous[b.length()];
+        List<String> names = KINDS.stream().map(StepKind::name).toList();
+        String hint = Spelling.nearest(spec.kind(), names).map(name -> " (did you mean '" + name + "'?)").orElse("");
+        return new RecipeException(spec.location(), "unknown step kind '" + spec.kind() + "'" + hint + "; known kinds: " + String.join(", ", names));
     }
 }

@@ -60,6 +60,13 @@ class RecipeErrorsTest {
                               cmd: "false"
                         """,
                         "r.yaml:5:7: unknown option 'cmd' for step 'shell'; expected one of: run, env, outputs"),
+                Arguments.of("misspelt option reported before the missing one it causes", """
+                        name: demo
+                        steps:
+                          - shell:
+                              rnu: "make"
+                        """,
+                        "r.yaml:4:7: unknown option 'rnu' for step 'shell' (did you mean 'run'?); expected one of: run, env, outputs"),
                 Arguments.of("wrong type for an option", """
                         name: demo
                         steps:

@@ -1,0 +1,57 @@
+package orchestrate.controller.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import orchestrate.controller.TestLaptop;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** --local: the same agent, events and journal, as a process on this machine. */
+class LocalRunTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void runsLocallyWithTheSameJournalAndReport() throws Exception {
+        Path recipe = dir.resolve("local.yaml");
+        Files.writeString(recipe, """
+                name: local
+                workdir: %s
+                steps:
+                  - write: {path: a.txt, text: "local\\n"}
+                  - id: fail-or-not
+                    shell: {run: "test -f a.txt && cp a.txt b.txt", outputs: [b.txt]}
+                artifacts: [b.txt]
+                """.formatted(dir.resolve("work")));
+        TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")));
+
+        TestLaptop.Result first = laptop.run("run", recipe.toString(), "--local", "--fetch-to", dir.resolve("out").toString());
+        assertEquals(0, first.exit(), first.toString());
+        assertTrue(first.out().strip().endsWith("Done: all 1 artifacts are in " + dir.resolve("out") + " and verified."), first.toString());
+        assertEquals("local\n", Files.readString(dir.resolve("out/b.txt")));
+
+        TestLaptop.Result second = laptop.run("run", recipe.toString(), "--local", "--fetch-to", dir.resolve("out").toString());
+        assertEquals(0, second.exit(), second.toString());
+        assertTrue(second.err().contains("==> [2/2] fail-or-not: skipped"), second.toString());
+    }
+
+    @Test
+    void aFailedStepMeansNotSafeAndExitOne() throws Exception {
+        Path recipe = dir.resolve("failing.yaml");
+        Files.writeString(recipe, """
+                name: failing
+                workdir: %s
+                steps:
+                  - shell: {run: "echo about to fail; exit 7"}
+                artifacts: [never.txt]
+                """.formatted(dir.resolve("work2")));
+        TestLaptop.Result result = new TestLaptop(Files.createDirectories(dir.resolve("home2"))).run("run", recipe.toString(), "--local");
+        assertEquals(1, result.exit(), result.toString());
+        assertTrue(result.out().strip().endsWith("NOT safe to shut down this machine: step 'shell' failed: command exited with status 7. "
+                + "Finished steps are kept there; fix the cause and run again to resume."), result.toString());
+    }
+}
