@@ -19,7 +19,6 @@ public final class Follower {
     private static final int CHUNK = 1 << 20;
     private static final Duration POLL = Duration.ofMillis(250);
     private static final Duration QUIET_BEFORE_LIVENESS_CHECK = Duration.ofSeconds(5);
-    private static final Duration SAVE_EVERY = Duration.ofSeconds(2);
 
     private final Reconnecting box;
     private final RunRecord record;
@@ -57,7 +56,6 @@ public final class Follower {
     /** Prints events from the record's offset on until the run finishes or the agent is gone. */
     public RunSummary follow(RunSummary summary) throws IOException {
         Instant lastData = clock.instant();
-        Instant lastSave = clock.instant();
         while (!summary.over()) {
             long offset = record.offset;
             byte[] bytes = box.call(() -> {
@@ -68,10 +66,8 @@ public final class Follower {
             if (consumed > 0) {
                 record.offset += consumed;
                 lastData = clock.instant();
-                if (summary.over() || Duration.between(lastSave, clock.instant()).compareTo(SAVE_EVERY) > 0) {
-                    store.save(record);
-                    lastSave = clock.instant();
-                }
+                // Saved with every chunk, so a controller killed now repeats nothing on attach.
+                store.save(record);
                 continue;
             }
             if (Duration.between(lastData, clock.instant()).compareTo(QUIET_BEFORE_LIVENESS_CHECK) > 0) {

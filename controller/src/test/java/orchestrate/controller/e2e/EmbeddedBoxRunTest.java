@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -139,6 +140,36 @@ class EmbeddedBoxRunTest {
     }
 
     @Test
+    void attachFromANewControllerProcessFollowsOnAndConcludes() throws Exception {
+        // The first controller is its own process, killed mid-run as when a laptop goes to sleep.
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.Main"));
+        command.addAll(List.of(run()));
+        Process first = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("first.out").toFile()).start();
+        // Killed once it has read (and recorded reading) the start of the 'wait' step.
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            long waitStarted = endOfEventLine("\"kind\":\"step-started\",\"step\":\"wait\"");
+            return waitStarted > 0 && savedOffset() >= waitStarted;
+        });
+        first.destroyForcibly();
+        first.waitFor(10, TimeUnit.SECONDS);
+        Files.writeString(workdir().resolve("go"), "");
+
+        String runId;
+        try (Stream<Path> runs = Files.list(laptop.home().resolve(".orchestrate/runs"))) {
+            runId = runs.findFirst().orElseThrow().getFileName().toString();
+        }
+        TestLaptop.Result attached = laptop.run("attach", runId);
+
+        assertEquals(0, attached.exit(), attached.toString());
+        assertFalse(attached.err().contains("==> [1/3] make"), "events already shown by the first controller are not repeated");
+        assertTrue(attached.err().contains("==> [3/3] write"), attached.toString());
+        assertTrue(attached.out().strip().endsWith("all 3 artifacts are on this machine and verified."), attached.toString());
+        TestLaptop.Result status = laptop.run("status", runId);
+        assertTrue(status.out().contains("state     ok") && status.out().contains("verdict   Safe to shut down"), status.toString());
+    }
+
+    @Test
     void artifactChangedOnTheBoxAfterHashingIsNeverAccepted() throws Exception {
         Files.createDirectories(workdir());
         Files.writeString(workdir().resolve("go"), "");
@@ -202,6 +233,30 @@ class EmbeddedBoxRunTest {
         assertTrue(refused.err().contains("the host key of [127.0.0.1]:" + box.port() + " CHANGED: it is now ssh-rsa " + box.hostKeyFingerprint()
                 + " but " + knownHosts + " has another key for it."), refused.toString());
         assertFalse(Files.exists(workdir().resolve(".orchestrate")), "nothing may run on a box whose key changed");
+    }
+
+    /** Where the first event line containing {@code fragment} ends in the box's events.jsonl, or -1. */
+    private long endOfEventLine(String fragment) throws IOException {
+        Path file = workdir().resolve(".orchestrate/events.jsonl");
+        if (!Files.exists(file)) {
+            return -1;
+        }
+        String text = Files.readString(file);
+        int at = text.indexOf(fragment);
+        int end = at < 0 ? -1 : text.indexOf('\n', at);
+        return end < 0 ? -1 : text.substring(0, end + 1).getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** The events offset the laptop's only run has recorded. */
+    private long savedOffset() throws IOException {
+        Path runs = laptop.home().resolve(".orchestrate/runs");
+        if (!Files.isDirectory(runs)) {
+            return -1;
+        }
+        try (Stream<Path> dirs = Files.list(runs)) {
+            Path file = dirs.map(d -> d.resolve("run.json")).filter(Files::isRegularFile).findFirst().orElse(null);
+            return file == null ? -1 : new com.fasterxml.jackson.databind.ObjectMapper().readTree(file.toFile()).path("offset").asLong(-1);
+        }
     }
 
     private static String firstRecorded(TestLaptop.Result first) {
