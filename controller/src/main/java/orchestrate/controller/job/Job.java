@@ -91,8 +91,8 @@ public final class Job {
         List<FetchResult> results = fetcher.fetch(record.workdir, manifest);
         long bytes = results.stream().mapToLong(FetchResult::bytesTransferred).sum();
         double seconds = Math.max(0.001, Duration.between(start, clock.instant()).toMillis() / 1000.0);
-        view.notice("fetched " + Format.bytes(bytes) + " in " + Format.seconds(seconds)
-                + (bytes > 0 ? " (" + Format.rate(bytes / seconds) + ")" : ""));
+        view.notice(bytes == 0 ? "nothing to transfer: every artifact was already here"
+                : "fetched " + Format.bytes(bytes) + " in " + Format.seconds(seconds) + " (" + Format.rate(bytes / seconds) + ")");
         return results;
     }
 

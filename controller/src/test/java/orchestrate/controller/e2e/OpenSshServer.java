@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * Debian's OpenSSH {@code sshd}, started on a loopback port with its own config, host key,
  * user key and home directory (via SetEnv HOME), and stopped with the test.
  */
-final class OpenSshServer implements AutoCloseable {
+public final class OpenSshServer implements AutoCloseable {
 
     static final Path SSHD = Path.of("/usr/sbin/sshd");
 
@@ -31,11 +31,11 @@ final class OpenSshServer implements AutoCloseable {
         this.dir = dir;
     }
 
-    static boolean available() {
+    public static boolean available() {
         return Files.isExecutable(SSHD);
     }
 
-    static OpenSshServer start(Path dir) throws IOException, InterruptedException {
+    public static OpenSshServer start(Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("home"));
         keygen(dir.resolve("host_ed25519"));
         keygen(dir.resolve("id_ed25519"));
@@ -87,7 +87,7 @@ final class OpenSshServer implements AutoCloseable {
     }
 
     /** The host key's fingerprint as OpenSSH itself prints it. */
-    String hostKeyFingerprint() throws IOException, InterruptedException {
+    public String hostKeyFingerprint() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("ssh-keygen", "-l", "-E", "sha256", "-f", dir.resolve("host_ed25519.pub").toString()).start();
         String line = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
@@ -98,15 +98,15 @@ final class OpenSshServer implements AutoCloseable {
         return port;
     }
 
-    Path home() {
+    public Path home() {
         return dir.resolve("home");
     }
 
-    Path userKey() {
+    public Path userKey() {
         return dir.resolve("id_ed25519");
     }
 
-    String target() {
+    public String target() {
         return System.getProperty("user.name") + "@127.0.0.1:" + port;
     }
 
