@@ -40,6 +40,9 @@ public interface Box extends Closeable {
     /** A stream of the file from {@code offset} on. */
     InputStream open(String path, long offset) throws IOException;
 
+    /** False once the connection is gone, so a failed call can tell a dropped link from a real error. */
+    boolean connected();
+
     /** Drops the connection, if any, and makes a new one. */
     void reconnect() throws IOException;
 }

@@ -103,6 +103,11 @@ public final class LocalBox implements Box {
     }
 
     @Override
+    public boolean connected() {
+        return true;
+    }
+
+    @Override
     public void reconnect() {
         // nothing to reconnect
     }

@@ -85,7 +85,11 @@ public final class RunCommand implements Callable<Integer> {
             Reconnecting connection = new Reconnecting(box, view, Duration.ofMinutes(reconnectMinutes),
                     "follow it again with: orchestrate attach " + record.id, clock);
             Job job = new Job(connection, record, store, view, clock);
-            job.launch(recipeBytes, params().toJson());
+            try {
+                job.launch(recipeBytes, params().toJson());
+            } catch (IOException e) {
+                throw new ExitException(ExitException.CONNECTION, "cannot start the agent on " + box.name() + ": " + e.getMessage(), e);
+            }
             return Detach.hintOnInterrupt(laptop, record, () -> job.conclude(job.follow()));
         }
     }

@@ -11,6 +11,7 @@ import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.session.helpers.AbstractSession;
 import org.apache.sshd.server.SshServer;
@@ -38,6 +39,11 @@ public final class EmbeddedBox implements AutoCloseable {
 
     /** Starts a box whose keys and home directory live under {@code dir}. */
     public static EmbeddedBox start(Path dir) throws IOException {
+        return start(dir, Map.of());
+    }
+
+    /** As {@link #start(Path)}, with variables set for every command, e.g. a PATH without Java. */
+    public static EmbeddedBox start(Path dir, Map<String, String> environment) throws IOException {
         Path home = Files.createDirectories(dir.resolve("box-home"));
         KeyPair user = generate();
         Path userKey = dir.resolve("id_rsa");
@@ -54,7 +60,7 @@ public final class EmbeddedBox implements AutoCloseable {
         server.setPasswordAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setPublickeyAuthenticator((username, key, session) -> KeyUtils.compareKeys(key, authorized));
-        server.setCommandFactory((channel, command) -> new ShellCommand(command, home));
+        server.setCommandFactory((channel, command) -> new ShellCommand(command, home, environment));
         server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
         server.start();
         String fingerprint = HostKeyCheck.fingerprint(hostKeys.loadKeys(null).iterator().next().getPublic());

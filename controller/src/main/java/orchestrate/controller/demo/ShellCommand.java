@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
+import java.util.Map;
 import org.apache.sshd.server.Environment;
 import org.apache.sshd.server.ExitCallback;
 import org.apache.sshd.server.channel.ChannelSession;
@@ -17,15 +18,17 @@ final class ShellCommand implements Command {
 
     private final String command;
     private final Path home;
+    private final Map<String, String> variables;
     private InputStream in;
     private OutputStream out;
     private OutputStream err;
     private ExitCallback exit;
     private Process process;
 
-    ShellCommand(String command, Path home) {
+    ShellCommand(String command, Path home, Map<String, String> environment) {
         this.command = command;
         this.home = home;
+        this.variables = environment;
     }
 
     @Override
@@ -52,6 +55,7 @@ final class ShellCommand implements Command {
     public void start(ChannelSession channel, Environment environment) throws IOException {
         ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", command).directory(home.toFile());
         builder.environment().put("HOME", home.toString());
+        builder.environment().putAll(variables);
         process = builder.start();
         pump(in, process.getOutputStream(), true);
         Thread stdout = pump(process.getInputStream(), out, false);

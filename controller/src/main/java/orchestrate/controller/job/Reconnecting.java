@@ -45,6 +45,10 @@ public final class Reconnecting {
             try {
                 return action.run();
             } catch (IOException e) {
+                if (box.connected()) {
+                    // The link is fine: this is a real error (a full disk, a missing file), not a drop.
+                    throw new ExitException(ExitException.RUN_FAILED, e.getMessage(), e);
+                }
                 view.notice("lost the connection to " + box.name() + " (" + e.getMessage() + "); reconnecting");
                 reconnect();
                 view.notice("reconnected to " + box.name());

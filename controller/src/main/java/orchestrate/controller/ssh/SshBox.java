@@ -213,6 +213,11 @@ public final class SshBox implements Box {
     }
 
     @Override
+    public synchronized boolean connected() {
+        return client.isConnected() && client.isAuthenticated();
+    }
+
+    @Override
     public synchronized void reconnect() throws IOException {
         SshConnector.close(client);
         connect();

@@ -93,6 +93,8 @@ public final class SshConnector {
                     KeyProvider provider = client.loadKeys(identity.toString(), passphrase(identity));
                     provider.getPrivate(); // decrypts now, so a wrong passphrase is reported here
                     keys.add(provider);
+                } catch (ExitException e) {
+                    throw e;
                 } catch (IOException | RuntimeException e) {
                     throw new ExitException(ExitException.CONNECTION, "cannot use the key " + identity + ": " + e.getMessage());
                 }

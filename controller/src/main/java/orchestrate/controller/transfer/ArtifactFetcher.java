@@ -99,7 +99,12 @@ public final class ArtifactFetcher {
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             progress.update(label, done, size);
             for (int n; done < size && (n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done))) > 0; ) {
-                out.write(buffer, 0, n);
+                try {
+                    out.write(buffer, 0, n);
+                } catch (IOException e) {
+                    throw new IOException("cannot write " + part + " (" + e.getMessage() + "); the " + done
+                            + " bytes already there are kept, and the next fetch resumes from them", e);
+                }
                 digest.update(buffer, 0, n);
                 done += n;
                 progress.update(label, done, size);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import orchestrate.controller.TestLaptop;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import orchestrate.event.EventCodec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,6 +39,23 @@ class LocalRunTest {
         TestLaptop.Result second = laptop.run("run", recipe.toString(), "--local", "--fetch-to", dir.resolve("out").toString());
         assertEquals(0, second.exit(), second.toString());
         assertTrue(second.err().contains("==> [2/2] fail-or-not: skipped"), second.toString());
+    }
+
+    @Test
+    void jsonPrintsTheAgentsEventsOnStdoutAndTheReportOnStderr() throws Exception {
+        Path recipe = dir.resolve("json.yaml");
+        Files.writeString(recipe, """
+                name: json
+                workdir: %s
+                steps:
+                  - shell: {run: "echo hello"}
+                """.formatted(dir.resolve("work3")));
+        TestLaptop.Result result = new TestLaptop(Files.createDirectories(dir.resolve("home3"))).run("run", recipe.toString(), "--local", "--json");
+        assertEquals(0, result.exit(), result.toString());
+        List<String> kinds = result.out().lines().map(EventCodec::decode).map(e -> e.event().kind()).toList();
+        assertEquals(List.of("run-started", "step-started", "log", "step-finished", "run-finished"), kinds);
+        assertTrue(result.out().contains("\"line\":\"hello\""), result.out());
+        assertTrue(result.err().contains("Done: all 0 artifacts are in"), result.err());
     }
 
     @Test

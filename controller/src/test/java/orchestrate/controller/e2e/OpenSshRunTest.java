@@ -71,9 +71,32 @@ class OpenSshRunTest {
         assertTrue(result.err().contains("    Linux"), result.toString());
         assertTrue(Files.isDirectory(sshd.home().resolve("orchestrate/openssh/.orchestrate")), "the default workdir is ~/orchestrate/<name> on the box");
 
+        Path agentJar;
+        try (var jars = Files.list(sshd.home().resolve(".orchestrate"))) {
+            agentJar = jars.filter(p -> p.getFileName().toString().matches("agent-[0-9a-f]{64}\\.jar")).findFirst().orElseThrow();
+        }
+        var uploaded = Files.getLastModifiedTime(agentJar);
+
         TestLaptop.Result again = laptop.run(args.toArray(String[]::new));
         assertEquals(0, again.exit(), again.toString());
         assertTrue(again.err().contains("==> [1/2] write: skipped") && again.err().contains("==> [2/2] copy: skipped"), again.toString());
         assertTrue(again.out().contains("hello.txt") && again.out().contains("already here"), again.toString());
+        assertEquals(uploaded, Files.getLastModifiedTime(agentJar), "the agent already on the box is not uploaded again");
+    }
+
+    @Test
+    void anEncryptedKeyWithoutATerminalIsRefusedWithTheReason() throws Exception {
+        Path key = dir.resolve("encrypted_ed25519");
+        Process keygen = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "correct horse", "-f", key.toString()).start();
+        assertEquals(0, keygen.waitFor());
+        Path recipe = dir.resolve("enc.yaml");
+        Files.writeString(recipe, "name: enc\nsteps:\n  - write: {path: a.txt, text: a}\n");
+
+        TestLaptop.Result result = new TestLaptop(Files.createDirectories(dir.resolve("laptop-enc"))).run("run", recipe.toString(),
+                "--host", sshd.target(), "--identity", key.toString(), "--host-key", sshd.hostKeyFingerprint());
+
+        assertEquals(3, result.exit(), result.toString());
+        assertEquals("orchestrate: the key " + key + " is encrypted and there is no terminal to ask for its passphrase; run in a terminal\n",
+                result.err().substring(result.err().indexOf("orchestrate: ")));
     }
 }
