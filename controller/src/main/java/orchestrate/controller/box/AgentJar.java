@@ -8,6 +8,8 @@ import java.io.InputStream;
 /** The agent's self-contained jar, carried inside the controller's jar. */
 public record AgentJar(byte[] bytes, String sha256) {
 
+    /** Installed on a box as {@code ~/.orchestrate/agent-<sha256>.jar}; also how a running agent is recognised. */
+    public static final String FILE_PREFIX = "agent-";
     private static final String RESOURCE = "/orchestrate/orchestrate-agent.jar";
 
     public static AgentJar load() {

@@ -29,7 +29,8 @@ public interface Box extends Closeable {
     /** Starts the agent detached from this connection and returns its process id. */
     long startAgent(AgentLaunch launch) throws IOException;
 
-    boolean isAlive(long pid) throws IOException;
+    /** Whether {@code pid} is alive and is an orchestrate agent (a pid can be reused after a reboot). */
+    boolean isAgentRunning(long pid) throws IOException;
 
     /** The size of a file, or -1 when there is none. */
     long size(String path) throws IOException;

@@ -37,7 +37,7 @@ public final class LocalBox implements Box {
 
     @Override
     public String installAgent(byte[] jar, String sha256) throws IOException {
-        Path path = home.resolve(".orchestrate").resolve("agent-" + sha256 + ".jar");
+        Path path = home.resolve(".orchestrate").resolve(AgentJar.FILE_PREFIX + sha256 + ".jar");
         if (!Files.isRegularFile(path) || Files.size(path) != jar.length) {
             upload(jar, path.toString());
         }
@@ -71,8 +71,9 @@ public final class LocalBox implements Box {
     }
 
     @Override
-    public boolean isAlive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    public boolean isAgentRunning(long pid) {
+        return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+                .flatMap(p -> p.info().commandLine()).map(c -> c.contains(AgentJar.FILE_PREFIX)).orElse(false);
     }
 
     @Override

@@ -9,12 +9,9 @@ import orchestrate.controller.job.RunRecord;
 import orchestrate.controller.job.RunStore;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "attach", description = "Follow a run again from where this laptop stopped reading, then fetch and report.")
@@ -28,9 +25,8 @@ public final class AttachCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
-    @Option(names = "--reconnect-for", paramLabel = "MINUTES", defaultValue = "10",
-            description = "How long to keep trying when the connection drops (default: ${DEFAULT-VALUE}).")
-    long reconnectMinutes;
+    @Mixin
+    ReconnectOptions reconnect;
 
     public AttachCommand(Laptop laptop) {
         this.laptop = laptop;
@@ -41,11 +37,10 @@ public final class AttachCommand implements Callable<Integer> {
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord record = store.load(runId);
         Clock clock = Clock.systemUTC();
-        ConsoleView view = output.view(laptop, clock, record.started,
-                record.perHour == null ? OptionalDouble.empty() : OptionalDouble.of(record.perHour));
+        ConsoleView view = output.view(laptop, clock, record);
         view.notice("attaching to " + record.id + " on " + record.target());
         try (Box box = TargetOptions.reopen(record, laptop)) {
-            Job job = new Job(new Reconnecting(box, view, Duration.ofMinutes(reconnectMinutes),
+            Job job = new Job(new Reconnecting(box, view, reconnect.patience(),
                     "follow it again with: orchestrate attach " + record.id, clock), record, store, view, clock);
             return Detach.hintOnInterrupt(laptop, record, () -> job.conclude(job.follow()));
         }

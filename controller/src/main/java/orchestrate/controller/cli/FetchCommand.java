@@ -12,8 +12,6 @@ import orchestrate.controller.job.RunSummary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +32,9 @@ public final class FetchCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    @Mixin
+    ReconnectOptions reconnect;
+
     public FetchCommand(Laptop laptop) {
         this.laptop = laptop;
     }
@@ -46,10 +47,9 @@ public final class FetchCommand implements Callable<Integer> {
             record.fetchTo = fetchTo.toAbsolutePath().normalize().toString();
         }
         Clock clock = Clock.systemUTC();
-        ConsoleView view = output.view(laptop, clock, record.started,
-                record.perHour == null ? OptionalDouble.empty() : OptionalDouble.of(record.perHour));
+        ConsoleView view = output.view(laptop, clock, record);
         try (Box box = TargetOptions.reopen(record, laptop)) {
-            Job job = new Job(new Reconnecting(box, view, Duration.ofMinutes(10), "try again with: orchestrate fetch " + record.id, clock),
+            Job job = new Job(new Reconnecting(box, view, reconnect.patience(), "try again with: orchestrate fetch " + record.id, clock),
                     record, store, view, clock);
             RunSummary summary = job.replay();
             if (!summary.over()) {

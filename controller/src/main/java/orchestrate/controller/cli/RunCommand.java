@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,9 +53,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--fetch-to", paramLabel = "DIR", description = "Where artifacts go (default: ./artifacts/<recipe name>).")
     Path fetchTo;
 
-    @Option(names = "--reconnect-for", paramLabel = "MINUTES", defaultValue = "10",
-            description = "How long to keep trying when the connection drops (default: ${DEFAULT-VALUE}).")
-    long reconnectMinutes;
+    @Mixin
+    ReconnectOptions reconnect;
 
     public RunCommand(Laptop laptop) {
         this.laptop = laptop;
@@ -75,14 +73,13 @@ public final class RunCommand implements Callable<Integer> {
         record.recipeFile = recipe.toString();
         record.fetchTo = (fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name())).toAbsolutePath().normalize().toString();
         record.perHour = loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null;
-        ConsoleView view = output.view(laptop, clock, record.started,
-                loaded.cost().perHour());
+        ConsoleView view = output.view(laptop, clock, record.started, loaded.cost().perHour());
         view.notice("connecting to " + (target.where.local ? "this machine" : target.where.host));
         try (Box box = target.open(laptop)) {
             describe(record, box);
             record.workdir = workdir(loaded.workdir(), box.home());
             store.save(record);
-            Reconnecting connection = new Reconnecting(box, view, Duration.ofMinutes(reconnectMinutes),
+            Reconnecting connection = new Reconnecting(box, view, reconnect.patience(),
                     "follow it again with: orchestrate attach " + record.id, clock);
             Job job = new Job(connection, record, store, view, clock);
             try {

@@ -1,6 +1,5 @@
 package orchestrate.controller.job;
 
-import orchestrate.controller.box.Box;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.event.Envelope;
 import orchestrate.event.EventCodec;
@@ -72,7 +71,7 @@ public final class Follower {
             }
             if (Duration.between(lastData, clock.instant()).compareTo(QUIET_BEFORE_LIVENESS_CHECK) > 0) {
                 lastData = clock.instant();
-                if (!box.call(() -> box.box().isAlive(record.pid)) && nothingMoreToRead()) {
+                if (!box.call(() -> box.box().isAgentRunning(record.pid)) && nothingMoreToRead()) {
                     summary.lost("the agent (pid " + record.pid + ") stopped without finishing the run" + agentLogTail());
                 }
             }

@@ -9,6 +9,7 @@ import orchestrate.controller.transfer.ArtifactFetcher;
 import orchestrate.controller.transfer.FetchResult;
 import orchestrate.controller.transfer.Manifest;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +39,7 @@ public final class Job {
 
     /** Installs what the box needs and starts the agent detached. */
     public void launch(byte[] recipe, byte[] params) throws IOException {
+        refuseIfAnAgentIsRunning();
         box.box().ensureJava(view::notice);
         AgentJar agent = AgentJar.load();
         String jar = box.box().installAgent(agent.bytes(), agent.sha256());
@@ -51,6 +53,29 @@ public final class Job {
         store.save(record);
         view.notice("agent started on " + box.box().name() + " (pid " + record.pid + ") in " + record.workdir
                 + "; it keeps running if this connection drops (orchestrate attach " + record.id + ")");
+    }
+
+    /** A second agent would be refused by the first one's lock; say so before uploading anything. */
+    private void refuseIfAnAgentIsRunning() throws IOException {
+        String pidFile = record.workdir + "/.orchestrate/agent.pid";
+        long size = box.box().size(pidFile);
+        if (size <= 0 || size > 32) {
+            return;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(new String(box.box().read(pidFile, 0, (int) size), StandardCharsets.US_ASCII).strip());
+        } catch (NumberFormatException e) {
+            return;
+        }
+        if (box.box().isAgentRunning(pid)) {
+            String following = store.list().stream()
+                    .filter(r -> r.workdir != null && r.workdir.equals(record.workdir) && r.target().equals(record.target()) && r.pid == pid)
+                    .map(r -> "; follow it with: orchestrate attach " + r.id).findFirst()
+                    .orElse("; wait for it to finish, or stop it there (kill " + pid + ")");
+            throw new ExitException(ExitException.RUN_FAILED, "an agent (pid " + pid + ") is still running in " + record.workdir
+                    + " on " + box.box().name() + following);
+        }
     }
 
     public RunSummary follow() throws IOException {

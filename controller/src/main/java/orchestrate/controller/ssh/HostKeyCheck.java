@@ -41,7 +41,7 @@ public final class HostKeyCheck implements HostKeyVerifier {
 
     @Override
     public boolean verify(String hostname, int port, PublicKey key) {
-        hostPort = port == 22 ? hostname : "[" + hostname + "]:" + port;
+        hostPort = hostPort(hostname, port);
         seenFingerprint = fingerprint(key);
         seenType = KeyType.fromKey(key).toString();
         if (pinned != null) {
@@ -49,22 +49,21 @@ public final class HostKeyCheck implements HostKeyVerifier {
             return outcome == Outcome.PINNED;
         }
         try {
-            boolean sawOtherKey = false;
+            boolean sameTypeOtherKey = false;
             for (OpenSSHKnownHosts.KnownHostEntry entry : entries()) {
                 if (entry.appliesTo(KeyType.fromKey(key), hostPort)) {
                     if (entry.verify(key)) {
                         outcome = Outcome.KNOWN;
                         return true;
                     }
-                    sawOtherKey = true;
-                } else if (entry.appliesTo(hostPort)) {
-                    sawOtherKey = true;
+                    sameTypeOtherKey = true;
                 }
             }
-            if (sawOtherKey) {
+            if (sameTypeOtherKey) {
                 outcome = Outcome.CHANGED;
                 return false;
             }
+            // Unknown, or known only by a key of another type: as OpenSSH, not a change.
             if (!acceptNew) {
                 outcome = Outcome.UNKNOWN;
                 return false;
@@ -78,9 +77,36 @@ public final class HostKeyCheck implements HostKeyVerifier {
         }
     }
 
+    /** The key types known_hosts has for this host, so the server is asked for one of those first. */
     @Override
     public List<String> findExistingAlgorithms(String hostname, int port) {
-        return List.of();
+        List<String> types = new ArrayList<>();
+        try {
+            for (OpenSSHKnownHosts.KnownHostEntry entry : entries()) {
+                if (entry.appliesTo(hostPort(hostname, port))) {
+                    for (String algorithm : signatureAlgorithms(entry.getType())) {
+                        if (!types.contains(algorithm)) {
+                            types.add(algorithm);
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return List.of();
+        }
+        return types;
+    }
+
+    /**
+     * sshj promotes exactly these names: an RSA key is signed as rsa-sha2-512 or -256 by any
+     * current server (OpenSSH refuses SHA-1 "ssh-rsa"), so naming only "ssh-rsa" would not help.
+     */
+    private static List<String> signatureAlgorithms(KeyType type) {
+        return type == KeyType.RSA ? List.of("rsa-sha2-512", "rsa-sha2-256", "ssh-rsa") : List.of(type.toString());
+    }
+
+    private static String hostPort(String hostname, int port) {
+        return port == 22 ? hostname : "[" + hostname + "]:" + port;
     }
 
     public Outcome outcome() {

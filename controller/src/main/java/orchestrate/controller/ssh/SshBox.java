@@ -3,6 +3,7 @@ package orchestrate.controller.ssh;
 import static orchestrate.controller.ssh.Shell.quote;
 
 import orchestrate.controller.ExitException;
+import orchestrate.controller.box.AgentJar;
 import orchestrate.controller.box.AgentLaunch;
 import orchestrate.controller.box.Box;
 import java.io.BufferedReader;
@@ -125,7 +126,7 @@ public final class SshBox implements Box {
 
     @Override
     public String installAgent(byte[] jar, String sha256) throws IOException {
-        String path = home() + "/.orchestrate/agent-" + sha256 + ".jar";
+        String path = home() + "/.orchestrate/" + AgentJar.FILE_PREFIX + sha256 + ".jar";
         if (size(path) != jar.length) {
             upload(jar, path);
         }
@@ -171,8 +172,10 @@ public final class SshBox implements Box {
     }
 
     @Override
-    public boolean isAlive(long pid) throws IOException {
-        return exec("kill -0 " + pid + " 2>/dev/null && echo alive", null, null).out.strip().equals("alive");
+    public boolean isAgentRunning(long pid) throws IOException {
+        String command = "kill -0 " + pid + " 2>/dev/null && tr '\\0' ' ' < /proc/" + pid + "/cmdline | grep -q -- "
+                + quote(".orchestrate/" + AgentJar.FILE_PREFIX) + " && echo alive";
+        return exec(command, null, null).out.strip().equals("alive");
     }
 
     @Override

@@ -140,6 +140,24 @@ class EmbeddedBoxRunTest {
     }
 
     @Test
+    void aSecondRunWhileTheAgentStillWorksIsRefusedWithTheRunToAttachTo() throws Exception {
+        CompletableFuture<TestLaptop.Result> first = CompletableFuture.supplyAsync(() -> laptop.run(run()));
+        await().atMost(Duration.ofSeconds(60)).until(() -> boxEvents().stream()
+                .anyMatch(e -> e instanceof Event.StepStarted s && s.step().equals("wait")));
+        long pid = Long.parseLong(Files.readString(workdir().resolve(".orchestrate/agent.pid")).strip());
+
+        TestLaptop.Result second = laptop.run(run());
+
+        Files.writeString(workdir().resolve("go"), "");
+        TestLaptop.Result firstResult = first.get(120, TimeUnit.SECONDS);
+        assertEquals(0, firstResult.exit(), firstResult.toString());
+        assertEquals(1, second.exit(), second.toString());
+        assertEquals("orchestrate: an agent (pid " + pid + ") is still running in " + workdir() + " on " + box.user() + "@127.0.0.1:"
+                + box.port() + "; follow it with: orchestrate attach " + runId(firstResult) + "\n",
+                second.err().substring(second.err().indexOf("orchestrate: ")));
+    }
+
+    @Test
     void attachFromANewControllerProcessFollowsOnAndConcludes() throws Exception {
         // The first controller is its own process, killed mid-run as when a laptop goes to sleep.
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -85,6 +85,19 @@ class OpenSshRunTest {
     }
 
     @Test
+    void aBoxKnownByItsRsaKeyIsRecognisedThoughItAlsoHasAnEd25519Key() throws Exception {
+        TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("laptop-rsa")));
+        Files.writeString(Files.createDirectories(laptop.home().resolve(".ssh")).resolve("known_hosts"), sshd.keyscan("rsa"));
+        Path recipe = dir.resolve("rsa.yaml");
+        Files.writeString(recipe, "name: rsa\nsteps:\n  - write: {path: a.txt, text: a}\nartifacts: [a.txt]\n");
+
+        TestLaptop.Result result = laptop.run("run", recipe.toString(), "--host", sshd.target(), "--identity", sshd.userKey().toString(),
+                "--fetch-to", dir.resolve("fetched-rsa").toString());
+
+        assertEquals(0, result.exit(), result.toString());
+    }
+
+    @Test
     void anEncryptedKeyWithoutATerminalIsRefusedWithTheReason() throws Exception {
         Path key = dir.resolve("encrypted_ed25519");
         Process keygen = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "correct horse", "-f", key.toString()).start();

@@ -37,8 +37,9 @@ public final class OpenSshServer implements AutoCloseable {
 
     public static OpenSshServer start(Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("home"));
-        keygen(dir.resolve("host_ed25519"));
-        keygen(dir.resolve("id_ed25519"));
+        keygen(dir.resolve("host_ed25519"), "ed25519");
+        keygen(dir.resolve("host_rsa"), "rsa");
+        keygen(dir.resolve("id_ed25519"), "ed25519");
         Files.copy(dir.resolve("id_ed25519.pub"), dir.resolve("authorized_keys"));
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
@@ -48,6 +49,7 @@ public final class OpenSshServer implements AutoCloseable {
                 "Port " + port,
                 "ListenAddress 127.0.0.1",
                 "HostKey " + dir.resolve("host_ed25519"),
+                "HostKey " + dir.resolve("host_rsa"),
                 "PidFile " + dir.resolve("sshd.pid"),
                 "AuthorizedKeysFile " + dir.resolve("authorized_keys"),
                 "StrictModes no",
@@ -77,8 +79,8 @@ public final class OpenSshServer implements AutoCloseable {
         return server;
     }
 
-    private static void keygen(Path key) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "orchestrate-test", "-f", key.toString())
+    private static void keygen(Path key, String type) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("ssh-keygen", "-q", "-t", type, "-N", "", "-C", "orchestrate-test", "-f", key.toString())
                 .redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) {
@@ -86,7 +88,17 @@ public final class OpenSshServer implements AutoCloseable {
         }
     }
 
-    /** The host key's fingerprint as OpenSSH itself prints it. */
+    /** known_hosts lines for this server's key of one type, as OpenSSH's ssh-keyscan prints them. */
+    String keyscan(String type) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("ssh-keyscan", "-t", type, "-p", String.valueOf(port), "127.0.0.1").start();
+        String lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0 || lines.isBlank()) {
+            throw new IOException("ssh-keyscan found no " + type + " key");
+        }
+        return lines;
+    }
+
+    /** The ed25519 host key's fingerprint as OpenSSH itself prints it. */
     public String hostKeyFingerprint() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("ssh-keygen", "-l", "-E", "sha256", "-f", dir.resolve("host_ed25519.pub").toString()).start();
         String line = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
