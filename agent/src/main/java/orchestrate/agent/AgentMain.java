@@ -34,11 +34,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class AgentMain {
 
-    public static final String EVENTS = "events.jsonl";
-    public static final String JOURNAL = "journal.json";
-    public static final String PID = "agent.pid";
-    public static final String LOG = "agent.log";
-
     private AgentMain() {}
 
     public static void main(String[] args) {
@@ -119,12 +114,12 @@ public final class AgentMain {
         try (FileChannel lockChannel = FileChannel.open(state.resolve("agent.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lockChannel.tryLock()) {
             if (lock == null) {
-                String pid = Files.exists(state.resolve(PID)) ? Files.readString(state.resolve(PID)).strip() : "?";
+                String pid = Files.exists(state.resolve(Workdir.PID)) ? Files.readString(state.resolve(Workdir.PID)).strip() : "?";
                 System.err.println("another agent (pid " + pid + ") is running in " + workdir + "; wait for it or stop it first");
                 return 3;
             }
-            Files.writeString(state.resolve(PID), ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
-            try (EventLog events = new EventLog(state.resolve(EVENTS), Clock.systemUTC(), new Secrets(params.secretValues()))) {
+            Files.writeString(state.resolve(Workdir.PID), ProcessHandle.current().pid() + "\n", StandardCharsets.UTF_8);
+            try (EventLog events = new EventLog(state.resolve(Workdir.EVENTS), Clock.systemUTC(), new Secrets(params.secretValues()))) {
                 List<PlannedStep> planned;
                 try {
                     if (recipeError != null) {
@@ -142,7 +137,7 @@ public final class AgentMain {
     }
 
     private static int execute(Path workdir, String runId, Recipe recipe, List<PlannedStep> planned, EventLog events, AgentParams params) throws IOException {
-        Runner runner = new Runner(workdir, events, Journal.open(workdir.resolve(Workdir.STATE_DIR).resolve(JOURNAL)), params.env());
+        Runner runner = new Runner(workdir, events, Journal.open(workdir.resolve(Workdir.STATE_DIR).resolve(Workdir.JOURNAL)), params.env());
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             // SIGTERM or Ctrl-C: stop the step and let the runner write its last events.

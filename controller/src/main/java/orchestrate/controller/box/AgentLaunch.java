@@ -1,5 +1,7 @@
 package orchestrate.controller.box;
 
+import orchestrate.run.Workdir;
+
 /**
  * How to start one agent run.
  *
@@ -9,6 +11,10 @@ package orchestrate.controller.box;
 public record AgentLaunch(String jar, String workdir, String runId, String recipe, String sourceName, byte[] params) {
 
     public String stateDir() {
-        return workdir + "/.orchestrate";
+        return workdir + "/" + Workdir.STATE_DIR;
+    }
+
+    public String stateFile(String name) {
+        return Workdir.stateFile(workdir, name);
     }
 }

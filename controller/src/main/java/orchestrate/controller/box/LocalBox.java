@@ -1,5 +1,6 @@
 package orchestrate.controller.box;
 
+import orchestrate.run.Workdir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,7 +62,7 @@ public final class LocalBox implements Box {
         Process process = new ProcessBuilder(List.of(java, "-jar", launch.jar(), "run", "--workdir", launch.workdir(),
                 "--run-id", launch.runId(), "--source-name", launch.sourceName(), "--params-stdin", launch.recipe()))
                 .directory(Path.of(launch.workdir()).toFile())
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(state.resolve("agent.log").toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(state.resolve(Workdir.LOG).toFile()))
                 .redirectErrorStream(true)
                 .start();
         try (OutputStream stdin = process.getOutputStream()) {

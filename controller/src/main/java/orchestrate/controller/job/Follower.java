@@ -1,5 +1,6 @@
 package orchestrate.controller.job;
 
+import orchestrate.run.Workdir;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.event.Envelope;
 import orchestrate.event.EventCodec;
@@ -34,7 +35,7 @@ public final class Follower {
     }
 
     private String events() {
-        return record.workdir + "/.orchestrate/events.jsonl";
+        return Workdir.stateFile(record.workdir, Workdir.EVENTS);
     }
 
     /** Rebuilds the summary of what was already read, printing nothing. */
@@ -88,7 +89,7 @@ public final class Follower {
     }
 
     private String agentLogTail() {
-        String log = record.workdir + "/.orchestrate/agent.log";
+        String log = Workdir.stateFile(record.workdir, Workdir.LOG);
         return box.call(() -> {
             long size = box.box().size(log);
             if (size <= 0) {

@@ -1,5 +1,6 @@
 package orchestrate.controller.job;
 
+import orchestrate.run.Workdir;
 import orchestrate.controller.ExitException;
 import orchestrate.controller.box.AgentJar;
 import orchestrate.controller.box.AgentLaunch;
@@ -43,9 +44,9 @@ public final class Job {
         box.box().ensureJava(view::notice);
         AgentJar agent = AgentJar.load();
         String jar = box.box().installAgent(agent.bytes(), agent.sha256());
-        String recipeOnBox = record.workdir + "/.orchestrate/recipe.yaml";
+        String recipeOnBox = Workdir.stateFile(record.workdir, Workdir.RECIPE);
         box.box().upload(recipe, recipeOnBox);
-        String events = record.workdir + "/.orchestrate/events.jsonl";
+        String events = Workdir.stateFile(record.workdir, Workdir.EVENTS);
         record.startOffset = Math.max(0, box.box().size(events));
         record.offset = record.startOffset;
         record.pid = box.box().startAgent(new AgentLaunch(jar, record.workdir, record.id, recipeOnBox, record.recipeFile, params));
@@ -57,7 +58,7 @@ public final class Job {
 
     /** A second agent would be refused by the first one's lock; say so before uploading anything. */
     private void refuseIfAnAgentIsRunning() throws IOException {
-        String pidFile = record.workdir + "/.orchestrate/agent.pid";
+        String pidFile = Workdir.stateFile(record.workdir, Workdir.PID);
         long size = box.box().size(pidFile);
         if (size <= 0 || size > 32) {
             return;
@@ -103,7 +104,7 @@ public final class Job {
     }
 
     private List<FetchResult> fetch() throws IOException {
-        String sums = record.workdir + "/SHA256SUMS";
+        String sums = record.workdir + "/" + Workdir.CHECKSUMS;
         long size = box.box().size(sums);
         if (size < 0) {
             throw new ExitException(ExitException.RUN_FAILED, "the run finished but " + sums + " is missing on " + box.box().name());

@@ -1,5 +1,6 @@
 package orchestrate.controller.ssh;
 
+import orchestrate.run.Workdir;
 import static orchestrate.controller.ssh.Shell.quote;
 
 import orchestrate.controller.ExitException;
@@ -154,15 +155,14 @@ public final class SshBox implements Box {
 
     @Override
     public long startAgent(AgentLaunch launch) throws IOException {
-        String state = launch.stateDir();
         // The parameters arrive on standard input and are piped on by printf, a shell builtin,
         // so they never appear in any process's arguments. setsid and nohup keep the agent
         // alive when this connection drops.
-        String command = "params=$(cat); mkdir -p " + quote(state) + " && cd " + quote(launch.workdir()) + " && {"
+        String command = "params=$(cat); mkdir -p " + quote(launch.stateDir()) + " && cd " + quote(launch.workdir()) + " && {"
                 + " if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi;"
                 + " printf '%s' \"$params\" | $detach nohup java -jar " + quote(launch.jar()) + " run --workdir " + quote(launch.workdir())
                 + " --run-id " + quote(launch.runId()) + " --source-name " + quote(launch.sourceName()) + " --params-stdin "
-                + quote(launch.recipe()) + " >>" + quote(state + "/agent.log") + " 2>&1 & echo $!; }";
+                + quote(launch.recipe()) + " >>" + quote(launch.stateFile(Workdir.LOG)) + " 2>&1 & echo $!; }";
         Result result = exec(command, launch.params(), null);
         try {
             return Long.parseLong(result.out.strip());

@@ -1,5 +1,6 @@
 package orchestrate.controller.transfer;
 
+import orchestrate.run.Workdir;
 import orchestrate.controller.box.Box;
 import orchestrate.run.AtomicFiles;
 import orchestrate.run.Hashing;
@@ -47,9 +48,7 @@ public final class ArtifactFetcher {
         }
         List<Manifest.Entry> verified = results.stream().filter(FetchResult::verified)
                 .map(r -> new Manifest.Entry(r.path(), r.sha256())).toList();
-        Path sums = destination.resolve("SHA256SUMS");
-        Files.writeString(sums.resolveSibling("SHA256SUMS.part"), new Manifest(verified).format(), StandardCharsets.UTF_8);
-        AtomicFiles.commit(sums.resolveSibling("SHA256SUMS.part"), sums);
+        AtomicFiles.write(destination.resolve(Workdir.CHECKSUMS), new Manifest(verified).format().getBytes(StandardCharsets.UTF_8));
         return results;
     }
 
