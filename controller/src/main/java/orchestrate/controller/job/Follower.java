@@ -80,6 +80,7 @@ public final class Follower {
             Reconnecting.sleep(POLL);
         }
         record.state = summary.state();
+        record.finished = clock.instant();
         store.save(record);
         return summary;
     }

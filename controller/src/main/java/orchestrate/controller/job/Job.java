@@ -96,10 +96,9 @@ public final class Job {
         if (summary.ok()) {
             results = box.call(this::fetch);
         }
-        List<String> report = report(summary, results);
-        view.result(report);
-        record.finished = record.finished == null ? clock.instant() : record.finished;
+        judge(summary, results);
         store.save(record);
+        view.result(report(summary, results));
         return record.safe ? 0 : ExitException.RUN_FAILED;
     }
 
@@ -132,7 +131,7 @@ public final class Job {
             lines.add(String.format("  %-" + width + "s  %-8s %s", step.id(), step.status(), time).stripTrailing());
         }
         if (record.started != null) {
-            Duration elapsed = Duration.between(record.started, clock.instant());
+            Duration elapsed = Duration.between(record.started, record.finished != null ? record.finished : clock.instant());
             lines.add("Elapsed " + Format.duration(elapsed) + (record.perHour == null ? ""
                     : ", about " + Format.dollars(record.perHour * elapsed.toMillis() / 3_600_000.0) + " at " + Format.dollars(record.perHour) + "/h"));
         }
@@ -144,6 +143,12 @@ public final class Job {
                         r.sha256() == null ? "-" : r.sha256(), r.verified() ? r.detail() : r.status().name().toLowerCase() + ": " + r.detail()));
             }
         }
+        lines.add(record.verdict);
+        return lines;
+    }
+
+    /** Safe to shut down only when the run succeeded and every artifact is here and verified. */
+    private void judge(RunSummary summary, List<FetchResult> results) {
         record.safe = false;
         String where = box.box().name();
         List<FetchResult> bad = results.stream().filter(r -> !r.verified()).toList();
@@ -159,7 +164,5 @@ public final class Job {
                     ? "Done: all " + results.size() + " artifacts are in " + record.fetchTo + " and verified."
                     : "Safe to shut down " + where + ": all " + results.size() + " artifacts are on this machine and verified.";
         }
-        lines.add(record.verdict);
-        return lines;
     }
 }
