@@ -41,8 +41,8 @@ public interface Box extends Closeable {
     /** A stream of the file from {@code offset} on. */
     InputStream open(String path, long offset) throws IOException;
 
-    /** False once the connection is gone, so a failed call can tell a dropped link from a real error. */
-    boolean connected();
+    /** Whether a failed call failed because the link dropped (worth reconnecting), not for a real error. */
+    boolean lostConnection(IOException failure);
 
     /** Drops the connection, if any, and makes a new one. */
     void reconnect() throws IOException;

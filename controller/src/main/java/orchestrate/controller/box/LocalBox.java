@@ -105,8 +105,8 @@ public final class LocalBox implements Box {
     }
 
     @Override
-    public boolean connected() {
-        return true;
+    public boolean lostConnection(IOException failure) {
+        return false;
     }
 
     @Override

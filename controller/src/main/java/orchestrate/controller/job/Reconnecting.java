@@ -45,7 +45,7 @@ public final class Reconnecting {
             try {
                 return action.run();
             } catch (IOException e) {
-                if (box.connected()) {
+                if (!box.lostConnection(e)) {
                     // The link is fine: this is a real error (a full disk, a missing file), not a drop.
                     throw new ExitException(ExitException.RUN_FAILED, e.getMessage(), e);
                 }

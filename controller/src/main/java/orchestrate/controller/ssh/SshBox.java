@@ -8,12 +8,14 @@ import orchestrate.controller.box.AgentJar;
 import orchestrate.controller.box.AgentLaunch;
 import orchestrate.controller.box.Box;
 import java.io.BufferedReader;
+import java.io.EOFException;
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -22,11 +24,14 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.connection.ConnectionException;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.sftp.FileAttributes;
 import net.schmizz.sshj.sftp.OpenMode;
 import net.schmizz.sshj.sftp.RemoteFile;
 import net.schmizz.sshj.sftp.SFTPClient;
+import net.schmizz.sshj.sftp.SFTPException;
+import net.schmizz.sshj.transport.TransportException;
 
 /** A box reached over SSH: commands through exec channels, files through SFTP. */
 public final class SshBox implements Box {
@@ -215,9 +220,25 @@ public final class SshBox implements Box {
         };
     }
 
+    /**
+     * A drop shows as a transport or channel error, a socket error, or a client that is no longer
+     * connected; an SFTP status (no such file, permission denied) or a local disk error is real.
+     */
     @Override
-    public synchronized boolean connected() {
-        return client.isConnected() && client.isAuthenticated();
+    public synchronized boolean lostConnection(IOException failure) {
+        if (!client.isConnected()) {
+            return true;
+        }
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SFTPException) {
+                return false;
+            }
+            if (cause instanceof TransportException || cause instanceof ConnectionException
+                    || cause instanceof SocketException || cause instanceof EOFException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
