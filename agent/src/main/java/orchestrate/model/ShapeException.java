@@ -1,0 +1,9 @@
+package orchestrate.model;
+
+/** The tensors do not form a model we recognise; the message says which tensor is missing or odd. */
+public final class ShapeException extends Exception {
+
+    public ShapeException(String message) {
+        super(message);
+    }
+}

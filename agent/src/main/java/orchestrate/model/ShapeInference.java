@@ -1,0 +1,184 @@
+package orchestrate.model;
+
+import orchestrate.safetensors.TensorEntry;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a model's true shape from its tensor names and shapes alone. Every layer must have the
+ * same tensors with the same shapes as layer 0; anything else is reported by name.
+ */
+public final class ShapeInference {
+
+    private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+    /** The head sizes models use, most common first: the order candidates are listed in. */
+    private static final int[] HEAD_DIMS = {128, 64, 96, 80, 256, 112, 160, 192, 32, 48};
+
+    private ShapeInference() {}
+
+    public static ModelShape infer(Map<String, TensorEntry> tensors) throws ShapeException {
+        TreeMap<Integer, Map<String, TensorEntry>> layers = layers(tensors);
+        Map<String, TensorEntry> first = layers.firstEntry().getValue();
+        TensorEntry embed = require(tensors, "model.embed_tokens.weight", "the token embedding");
+        long hidden = embed.dim(1);
+        long vocabRows = embed.dim(0);
+        TensorEntry head = tensors.get("lm_head.weight");
+        if (head != null && head.dim(1) != hidden) {
+            throw new ShapeException("lm_head.weight is " + Arrays.toString(head.shape()) + " but the embedding is " + hidden + " wide");
+        }
+
+        boolean fusedQkv = first.containsKey("self_attn.qkv_proj.weight");
+        long qWidth;
+        long kvWidth;
+        if (fusedQkv) {
+            long rows = rows(first, "self_attn.qkv_proj.weight", hidden);
+            qWidth = require(first, "self_attn.o_proj.weight", "layer 0's attention output").dim(1);
+            if (rows <= qWidth || (rows - qWidth) % 2 != 0) {
+                throw new ShapeException("model.layers.0.self_attn.qkv_proj.weight has " + rows + " rows, which is not "
+                        + qWidth + " (the attention output's width) plus two equal K and V parts");
+            }
+            kvWidth = (rows - qWidth) / 2;
+        } else if (first.containsKey("self_attn.q_proj.weight")) {
+            qWidth = rows(first, "self_attn.q_proj.weight", hidden);
+            kvWidth = rows(first, "self_attn.k_proj.weight", hidden);
+            if (rows(first, "self_attn.v_proj.weight", hidden) != kvWidth) {
+                throw new ShapeException("model.layers.0.self_attn.v_proj.weight and k_proj.weight differ in rows");
+            }
+        } else {
+            throw new ShapeException("layer 0 has neither self_attn.qkv_proj nor q_proj/k_proj/v_proj: " + new TreeSet<>(first.keySet()));
+        }
+
+        boolean fusedGateUp = first.containsKey("mlp.gate_up_proj.weight");
+        boolean phi2Mlp = first.containsKey("mlp.fc1.weight");
+        long intermediate;
+        if (fusedGateUp) {
+            long rows = rows(first, "mlp.gate_up_proj.weight", hidden);
+            if (rows % 2 != 0) {
+                throw new ShapeException("model.layers.0.mlp.gate_up_proj.weight has an odd number of rows (" + rows + ")");
+            }
+            intermediate = rows / 2;
+        } else if (first.containsKey("mlp.gate_proj.weight")) {
+            intermediate = rows(first, "mlp.gate_proj.weight", hidden);
+            if (rows(first, "mlp.up_proj.weight", hidden) != intermediate) {
+                throw new ShapeException("model.layers.0.mlp.up_proj.weight and gate_proj.weight differ in rows");
+            }
+        } else if (phi2Mlp) {
+            intermediate = rows(first, "mlp.fc1.weight", hidden);
+        } else {
+            throw new ShapeException("layer 0 has no MLP we know (gate_up_proj, gate_proj/up_proj or fc1): " + new TreeSet<>(first.keySet()));
+        }
+
+        boolean attentionBias = first.keySet().stream().anyMatch(k -> k.startsWith("self_attn.") && k.endsWith("_proj.bias") && !k.contains("o_proj"));
+        boolean mlpBias = first.keySet().stream().anyMatch(k -> k.startsWith("mlp.") && k.endsWith(".bias"));
+        String norm = first.containsKey("input_layernorm.bias") ? "layer" : "rms";
+        Family family = family(fusedQkv, fusedGateUp, phi2Mlp, attentionBias, norm, first);
+
+        TensorEntry qNorm = first.get("self_attn.q_norm.weight");
+        List<HeadLayout> layouts = qNorm != null ? proven(qWidth, kvWidth, (int) qNorm.dim(0)) : candidates(qWidth, kvWidth);
+
+        Map<String, Long> dtypes = new TreeMap<>();
+        long parameters = 0;
+        long bytes = 0;
+        for (TensorEntry tensor : tensors.values()) {
+            dtypes.merge(tensor.dtype().name(), tensor.elements(), Long::sum);
+            parameters += tensor.elements();
+            bytes += tensor.bytes();
+        }
+        return new ModelShape(family, layers.lastKey() + 1, hidden, vocabRows, head == null ? 0 : head.dim(0), intermediate,
+                fusedQkv, fusedGateUp, qWidth, kvWidth, layouts, qNorm != null, attentionBias, mlpBias, norm,
+                dtypes, parameters, bytes, tensors.size());
+    }
+
+    private static Family family(boolean fusedQkv, boolean fusedGateUp, boolean phi2Mlp, boolean attentionBias, String norm,
+                                 Map<String, TensorEntry> first) throws ShapeException {
+        if (fusedQkv && fusedGateUp && norm.equals("rms")) {
+            return Family.PHI3;
+        }
+        if (!fusedQkv && !fusedGateUp && !phi2Mlp && norm.equals("rms")) {
+            return attentionBias ? Family.QWEN2 : Family.LLAMA;
+        }
+        if (!fusedQkv && phi2Mlp && norm.equals("layer")) {
+            return Family.PHI2;
+        }
+        throw new ShapeException("layer 0 mixes layouts (" + (fusedQkv ? "fused" : "separate") + " QKV, "
+                + (fusedGateUp ? "fused gate_up" : phi2Mlp ? "fc1/fc2" : "gate/up") + ", " + norm + " norm): "
+                + new TreeSet<>(first.keySet()));
+    }
+
+    /** Layers by index, each checked to have layer 0's tensors and shapes. */
+    private static TreeMap<Integer, Map<String, TensorEntry>> layers(Map<String, TensorEntry> tensors) throws ShapeException {
+        TreeMap<Integer, Map<String, TensorEntry>> layers = new TreeMap<>();
+        for (TensorEntry tensor : tensors.values()) {
+            Matcher m = LAYER.matcher(tensor.name());
+            if (m.matches()) {
+                layers.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new TreeMap<>()).put(m.group(2), tensor);
+            }
+        }
+        if (layers.isEmpty()) {
+            throw new ShapeException("no tensor is named model.layers.N.*: not a decoder checkpoint we know");
+        }
+        for (int i = 0; i <= layers.lastKey(); i++) {
+            if (!layers.containsKey(i)) {
+                throw new ShapeException("layer " + i + " is missing: there are tensors for layers 0 to " + layers.lastKey() + " but none named model.layers." + i + ".*");
+            }
+        }
+        Map<String, TensorEntry> first = layers.get(0);
+        for (var layer : layers.entrySet()) {
+            for (var tensor : first.entrySet()) {
+                TensorEntry other = layer.getValue().get(tensor.getKey());
+                if (other == null) {
+                    throw new ShapeException("model.layers." + layer.getKey() + "." + tensor.getKey() + " is missing (layer 0 has it)");
+                }
+                if (!Arrays.equals(other.shape(), tensor.getValue().shape())) {
+                    throw new ShapeException("model.layers." + layer.getKey() + "." + tensor.getKey() + " is " + Arrays.toString(other.shape())
+                            + " but layer 0's is " + Arrays.toString(tensor.getValue().shape()));
+                }
+            }
+            for (String name : layer.getValue().keySet()) {
+                if (!first.containsKey(name)) {
+                    throw new ShapeException("model.layers." + layer.getKey() + "." + name + " has no counterpart in layer 0");
+                }
+            }
+        }
+        return layers;
+    }
+
+    private static List<HeadLayout> candidates(long qWidth, long kvWidth) {
+        List<HeadLayout> layouts = new ArrayList<>();
+        for (int headDim : HEAD_DIMS) {
+            if (qWidth % headDim == 0 && kvWidth % headDim == 0 && (qWidth / headDim) % (kvWidth / headDim) == 0) {
+                layouts.add(new HeadLayout(headDim, (int) (qWidth / headDim), (int) (kvWidth / headDim)));
+            }
+        }
+        return List.copyOf(layouts);
+    }
+
+    private static List<HeadLayout> proven(long qWidth, long kvWidth, int headDim) throws ShapeException {
+        if (qWidth % headDim != 0 || kvWidth % headDim != 0) {
+            throw new ShapeException("self_attn.q_norm.weight says head_dim " + headDim + ", which does not divide " + qWidth + " and " + kvWidth);
+        }
+        return List.of(new HeadLayout(headDim, (int) (qWidth / headDim), (int) (kvWidth / headDim)));
+    }
+
+    private static long rows(Map<String, TensorEntry> layer, String name, long hidden) throws ShapeException {
+        TensorEntry tensor = require(layer, name, "a layer-0 tensor");
+        if (tensor.rank() != 2 || tensor.dim(1) != hidden) {
+            throw new ShapeException("model.layers.0." + name + " is " + Arrays.toString(tensor.shape()) + "; expected [rows, " + hidden + "]");
+        }
+        return tensor.dim(0);
+    }
+
+    private static TensorEntry require(Map<String, TensorEntry> tensors, String name, String what) throws ShapeException {
+        TensorEntry tensor = tensors.get(name);
+        if (tensor == null) {
+            throw new ShapeException("no " + name + " (" + what + ")");
+        }
+        return tensor;
+    }
+}

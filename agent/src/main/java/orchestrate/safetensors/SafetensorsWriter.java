@@ -1,0 +1,90 @@
+package orchestrate.safetensors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a safetensors file: the header first (its JSON padded with spaces to a multiple of 8),
+ * then each tensor's bytes in order. A tensor without data leaves a hole, so a file with real
+ * full-scale shapes costs no disk (a sparse file).
+ */
+public final class SafetensorsWriter {
+
+    /** A tensor to write; {@code data} is its raw little-endian bytes, or null for a hole. */
+    public record Tensor(String name, DType dtype, long[] shape, byte[] data) {
+        long bytes() {
+            long count = dtype.bytes();
+            for (long dimension : shape) {
+                count = Math.multiplyExact(count, dimension);
+            }
+            return count;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SafetensorsWriter() {}
+
+    /** Writes {@code file} under a temporary name and renames it when whole. */
+    public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
+        byte[] header = header(tensors, metadata);
+        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(temporary);
+        long position = header.length;
+        try (RandomAccessFile raf = new RandomAccessFile(temporary.toFile(), "rw"); FileChannel channel = raf.getChannel()) {
+            channel.write(ByteBuffer.wrap(header), 0);
+            for (Tensor tensor : tensors) {
+                if (tensor.data() != null) {
+                    if (tensor.data().length != tensor.bytes()) {
+                        throw new IllegalArgumentException(tensor.name() + ": " + tensor.data().length + " bytes for " + tensor.bytes());
+                    }
+                    ByteBuffer data = ByteBuffer.wrap(tensor.data());
+                    while (data.hasRemaining()) {
+                        channel.write(data, position + data.position());
+                    }
+                }
+                position += tensor.bytes();
+            }
+            raf.setLength(position);
+        }
+        Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The length prefix and the padded JSON header for these tensors, in this order. */
+    public static byte[] header(List<Tensor> tensors, Map<String, String> metadata) {
+        ObjectNode root = JSON.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = root.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Tensor tensor : tensors) {
+            ObjectNode entry = root.putObject(tensor.name());
+            entry.put("dtype", tensor.dtype().name());
+            var shape = entry.putArray("shape");
+            for (long dimension : tensor.shape()) {
+                shape.add(dimension);
+            }
+            entry.putArray("data_offsets").add(offset).add(offset + tensor.bytes());
+            offset += tensor.bytes();
+        }
+        byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (json.length + 7) & -8;
+        ByteBuffer out = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(padded).put(json);
+        while (out.hasRemaining()) {
+            out.put((byte) ' ');
+        }
+        return out.array();
+    }
+}
