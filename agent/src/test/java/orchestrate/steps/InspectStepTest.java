@@ -1,0 +1,98 @@
+package orchestrate.steps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.event.Envelope;
+import orchestrate.event.Event;
+import orchestrate.event.EventCodec;
+import orchestrate.recipe.RecipeLoader;
+import orchestrate.run.EventLog;
+import orchestrate.run.Journal;
+import orchestrate.run.Runner;
+import orchestrate.run.Secrets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class InspectStepTest {
+
+    private static final Path GOLDEN_MODEL = Path.of("src/test/resources/golden/convert/model");
+
+    @TempDir
+    Path workdir;
+
+    @BeforeEach
+    void copyModel() throws Exception {
+        Files.createDirectories(workdir.resolve("model"));
+        try (Stream<Path> files = Files.list(GOLDEN_MODEL)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, workdir.resolve("model").resolve(file.getFileName()));
+            }
+        }
+    }
+
+    private List<Event> run(String recipe) throws Exception {
+        Path events = workdir.resolve(".orchestrate/events.jsonl");
+        try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
+            var loaded = RecipeLoader.parse("r.yaml", recipe, Map.of());
+            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")), Map.of())
+                    .run("t", loaded.name(), StepCatalog.plan(loaded), loaded.artifacts());
+        }
+        return Files.readAllLines(events).stream().map(EventCodec::decode).map(Envelope::event).toList();
+    }
+
+    @Test
+    void logsTheTableAndWritesInspectJson() throws Exception {
+        List<Event> events = run("name: i\nsteps:\n  - inspect: {model: model}\nartifacts: [inspect.json]\n");
+        List<String> lines = events.stream().filter(e -> e instanceof Event.Log).map(e -> ((Event.Log) e).line()).toList();
+
+        assertEquals(List.of("field", "config says", "tensors say", "verdict"), row(lines, "field"));
+        assertEquals(List.of("num_hidden_layers", "1", "2", "CONTRADICTED"), row(lines, "num_hidden_layers"));
+        assertEquals(List.of("vocab_size", "50257", "640", "CONTRADICTED"), row(lines, "vocab_size"));
+        assertEquals(List.of("tokenizer ids", "-", "560 ids, 640 embedding rows", "ok"), row(lines, "tokenizer ids"));
+        assertEquals("15 tensors, 1.51 M parameters, 2.9 MiB, dtypes [BF16]", lines.get(1));
+        assertEquals("7 claims of config.json are CONTRADICTED by the tensors: patch-config from: tensors fixes them", lines.get(lines.size() - 1));
+
+        JsonNode json = new ObjectMapper().readTree(workdir.resolve("inspect.json").toFile());
+        assertEquals("phi3", json.path("tensors").path("family").asText());
+        assertEquals(2, json.path("tensors").path("layers").asInt());
+        assertEquals(64, json.path("tensors").path("head_layouts").get(1).path("head_dim").asInt());
+        assertEquals(64, json.path("sha256").path("tokenizer.json").asText().length());
+        assertTrue(events.get(events.size() - 1) instanceof Event.RunFinished f && f.ok());
+    }
+
+    /** The cells of the table row for {@code field}: columns are separated by two or more spaces. */
+    static List<String> row(List<String> lines, String field) {
+        return lines.stream().filter(l -> l.startsWith("  " + field + "  ")).findFirst()
+                .map(l -> List.of(l.strip().split("\\s{2,}"))).orElseThrow(() -> new AssertionError("no row " + field + " in\n" + String.join("\n", lines)));
+    }
+
+    @Test
+    void strictFailsOnAContradictedConfig() throws Exception {
+        List<Event> events = run("name: i\nsteps:\n  - inspect: {model: model, strict: true}\n");
+        Event.StepFailed failed = (Event.StepFailed) events.stream().filter(e -> e instanceof Event.StepFailed).findFirst().orElseThrow();
+        assertEquals("config.json of model is contradicted by its tensors (strict: true); add a patch-config step before this one", failed.message());
+        assertFalse(events.get(events.size() - 1) instanceof Event.RunFinished f && f.ok());
+    }
+
+    @Test
+    void aBrokenShardFailsTheStepNamingIt() throws Exception {
+        Path shard = workdir.resolve("model/model-00002-of-00002.safetensors");
+        byte[] bytes = Files.readAllBytes(shard);
+        Files.write(shard, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        List<Event> events = run("name: i\nsteps:\n  - inspect: {model: model}\n");
+        Event.StepFailed failed = (Event.StepFailed) events.stream().filter(e -> e instanceof Event.StepFailed).findFirst().orElseThrow();
+        assertEquals("model: model-00002-of-00002.safetensors: tensors need 1508352 bytes of data but the file has 1508252 (truncated download?)",
+                failed.message());
+    }
+}
