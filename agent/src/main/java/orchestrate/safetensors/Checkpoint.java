@@ -47,29 +47,30 @@ public record Checkpoint(String name, List<SafetensorsHeader> shards, Map<String
 
     private static Checkpoint indexed(CheckpointFiles files, List<String> names) throws IOException, SafetensorsException {
         ByteSource indexSource = files.open(INDEX);
+        String indexName = indexSource.name();
         JsonNode index;
         try {
             index = JSON.readTree(new String(indexSource.read(0, (int) indexSource.size()), StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new SafetensorsException(INDEX, "is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+            throw new SafetensorsException(indexName, "is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
         JsonNode weightMap = index == null ? null : index.get("weight_map");
         if (weightMap == null || !weightMap.isObject()) {
-            throw new SafetensorsException(INDEX, "has no weight_map object (tensor name -> shard file)");
+            throw new SafetensorsException(indexName, "has no weight_map object (tensor name -> shard file)");
         }
         Map<String, String> shardOf = new LinkedHashMap<>();
         Map<String, List<String>> byShard = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
             if (!entry.getValue().isTextual()) {
-                throw new SafetensorsException(INDEX, "maps '" + entry.getKey() + "' to " + entry.getValue() + ", not a file name");
+                throw new SafetensorsException(indexName, "maps '" + entry.getKey() + "' to " + entry.getValue() + ", not a file name");
             }
             shardOf.put(entry.getKey(), entry.getValue().asText());
             byShard.computeIfAbsent(entry.getValue().asText(), k -> new ArrayList<>()).add(entry.getKey());
         }
         for (var shard : byShard.entrySet()) {
             if (!names.contains(shard.getKey())) {
-                throw new SafetensorsException(INDEX, "lists the shard '" + shard.getKey() + "' (for " + shard.getValue().size()
+                throw new SafetensorsException(indexName, "lists the shard '" + shard.getKey() + "' (for " + shard.getValue().size()
                         + " tensors, such as '" + shard.getValue().get(0) + "'), which is not in " + files.name());
             }
         }
@@ -82,19 +83,19 @@ public record Checkpoint(String name, List<SafetensorsHeader> shards, Map<String
         for (var entry : shardOf.entrySet()) {
             StoredTensor stored = tensors.get(entry.getKey());
             if (stored == null || !stored.file().equals(entry.getValue())) {
-                throw new SafetensorsException(INDEX, "says '" + entry.getKey() + "' is in '" + entry.getValue() + "', but "
+                throw new SafetensorsException(indexName, "says '" + entry.getKey() + "' is in '" + entry.getValue() + "', but "
                         + (stored == null ? "no shard has it" : "it is in '" + stored.file() + "'"));
             }
         }
         TreeSet<String> unindexed = new TreeSet<>(tensors.keySet());
         unindexed.removeAll(shardOf.keySet());
         if (!unindexed.isEmpty()) {
-            warnings.add(INDEX + " does not list " + unindexed.size() + " tensors found in the shards, such as '" + unindexed.first() + "'");
+            warnings.add(indexName + " does not list " + unindexed.size() + " tensors found in the shards, such as '" + unindexed.first() + "'");
         }
         long total = tensors.values().stream().mapToLong(t -> t.entry().bytes()).sum();
         JsonNode declared = index.path("metadata").path("total_size");
         if (declared.canConvertToLong() && declared.asLong() != total) {
-            warnings.add(INDEX + " says total_size " + declared.asLong() + " but the tensors hold " + total + " bytes");
+            warnings.add(indexName + " says total_size " + declared.asLong() + " but the tensors hold " + total + " bytes");
         }
         return new Checkpoint(files.name(), List.copyOf(headers), tensors, warnings);
     }
@@ -105,7 +106,7 @@ public record Checkpoint(String name, List<SafetensorsHeader> shards, Map<String
         for (TensorEntry entry : header.tensors()) {
             StoredTensor earlier = tensors.put(entry.name(), new StoredTensor(shard, entry, header.dataStart()));
             if (earlier != null) {
-                throw new SafetensorsException(shard, entry.name(), "is also in '" + earlier.file() + "'; a checkpoint holds each tensor once");
+                throw new SafetensorsException(header.file(), entry.name(), "is also in '" + earlier.file() + "'; a checkpoint holds each tensor once");
             }
         }
         return header;

@@ -32,6 +32,6 @@ public final class DirectoryFiles implements CheckpointFiles {
 
     @Override
     public ByteSource open(String file) {
-        return new FileSource(dir.resolve(file), file);
+        return new FileSource(dir.resolve(file), dir.resolve(file).toString());
     }
 }

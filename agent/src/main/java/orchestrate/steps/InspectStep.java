@@ -38,7 +38,7 @@ record InspectStep(String model, String to, boolean strict) implements Step {
         try {
             inspection = Inspection.of(new DirectoryFiles(context.resolve(model)));
         } catch (SafetensorsException | ShapeException e) {
-            throw new StepException(model + ": " + e.getMessage());
+            throw new StepException(e.getMessage());
         }
         inspection.lines().forEach(context::info);
         AtomicFiles.write(context.resolve(to), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(inspection.toJson()));

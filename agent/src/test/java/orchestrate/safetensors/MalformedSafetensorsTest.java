@@ -120,7 +120,7 @@ class MalformedSafetensorsTest {
         Files.writeString(dir.resolve("model.safetensors.index.json"), """
                 {"metadata":{"total_size":8},"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors"}}""");
         SafetensorsException error = assertThrows(SafetensorsException.class, () -> Checkpoint.open(new DirectoryFiles(dir)));
-        assertEquals("model.safetensors.index.json: lists the shard 'model-00002-of-00002.safetensors' (for 1 tensors, such as 'b'), which is not in "
+        assertEquals(dir.resolve("model.safetensors.index.json") + ": lists the shard 'model-00002-of-00002.safetensors' (for 1 tensors, such as 'b'), which is not in "
                 + dir, error.getMessage());
     }
 
@@ -130,7 +130,7 @@ class MalformedSafetensorsTest {
         Files.writeString(dir.resolve("model.safetensors.index.json"), """
                 {"weight_map":{"a":"model-00001-of-00001.safetensors","lm_head.weight":"model-00001-of-00001.safetensors"}}""");
         SafetensorsException error = assertThrows(SafetensorsException.class, () -> Checkpoint.open(new DirectoryFiles(dir)));
-        assertEquals("model.safetensors.index.json: says 'lm_head.weight' is in 'model-00001-of-00001.safetensors', but no shard has it",
+        assertEquals(dir.resolve("model.safetensors.index.json") + ": says 'lm_head.weight' is in 'model-00001-of-00001.safetensors', but no shard has it",
                 error.getMessage());
     }
 
@@ -139,7 +139,7 @@ class MalformedSafetensorsTest {
         shard("a.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
         shard("b.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
         SafetensorsException error = assertThrows(SafetensorsException.class, () -> Checkpoint.open(new DirectoryFiles(dir)));
-        assertEquals("b.safetensors: tensor 'w' is also in 'a.safetensors'; a checkpoint holds each tensor once", error.getMessage());
+        assertEquals(dir.resolve("b.safetensors") + ": tensor 'w' is also in 'a.safetensors'; a checkpoint holds each tensor once", error.getMessage());
     }
 
     @Test
@@ -151,7 +151,7 @@ class MalformedSafetensorsTest {
         Checkpoint checkpoint = Checkpoint.open(new DirectoryFiles(dir));
         assertEquals(2, checkpoint.tensors().size());
         assertEquals(java.util.List.of(
-                "model.safetensors.index.json does not list 1 tensors found in the shards, such as 'extra'",
-                "model.safetensors.index.json says total_size 999 but the tensors hold 8 bytes"), checkpoint.warnings());
+                dir.resolve("model.safetensors.index.json") + " does not list 1 tensors found in the shards, such as 'extra'",
+                dir.resolve("model.safetensors.index.json") + " says total_size 999 but the tensors hold 8 bytes"), checkpoint.warnings());
     }
 }

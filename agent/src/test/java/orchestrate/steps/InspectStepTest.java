@@ -92,7 +92,7 @@ class InspectStepTest {
         Files.write(shard, java.util.Arrays.copyOf(bytes, bytes.length - 100));
         List<Event> events = run("name: i\nsteps:\n  - inspect: {model: model}\n");
         Event.StepFailed failed = (Event.StepFailed) events.stream().filter(e -> e instanceof Event.StepFailed).findFirst().orElseThrow();
-        assertEquals("model: model-00002-of-00002.safetensors: tensors need 1508352 bytes of data but the file has 1508252 (truncated download?)",
+        assertEquals(workdir.resolve("model/model-00002-of-00002.safetensors") + ": tensors need 1508352 bytes of data but the file has 1508252 (truncated download?)",
                 failed.message());
     }
 }

@@ -1,0 +1,52 @@
+package orchestrate.controller.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.controller.ExitException;
+import orchestrate.controller.Laptop;
+import orchestrate.model.Inspection;
+import orchestrate.model.ShapeException;
+import orchestrate.safetensors.DirectoryFiles;
+import orchestrate.safetensors.SafetensorsException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "inspect", description = {"Read a checkpoint's safetensors headers (never its data) and hold config.json against what the tensors prove.",
+        "Exits 0 when config.json agrees, 1 when the tensors contradict it."})
+public final class InspectCommand implements Callable<Integer> {
+
+    private final Laptop laptop;
+
+    @Parameters(paramLabel = "PATH", description = "A checkpoint directory (config.json, *.safetensors, tokenizer files).")
+    Path path;
+
+    @Option(names = "--json", description = "Print the inspection as JSON (as the inspect step writes inspect.json).")
+    boolean json;
+
+    public InspectCommand(Laptop laptop) {
+        this.laptop = laptop;
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (!Files.isDirectory(path)) {
+            throw new ExitException(ExitException.USAGE, path + " is not a directory (a checkpoint directory with config.json and *.safetensors)");
+        }
+        Inspection inspection;
+        try {
+            inspection = Inspection.of(new DirectoryFiles(path));
+        } catch (SafetensorsException | ShapeException e) {
+            throw new ExitException(ExitException.USAGE, e.getMessage());
+        }
+        if (json) {
+            laptop.out().println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(inspection.toJson()));
+        } else {
+            inspection.lines().forEach(laptop.out()::println);
+        }
+        return inspection.contradicted() ? ExitException.RUN_FAILED : 0;
+    }
+}
