@@ -34,7 +34,7 @@ public final class StepCatalog {
     }
 
     private static RecipeException unknownKind(StepSpec spec) {
-        List<String> names = KINDS.stream().map(StepKind::name).toList();
+        List<String> names = KINDS.stream().map(StepKind::name).sorted().toList();
         String hint = Spelling.nearest(spec.kind(), names).map(name -> " (did you mean '" + name + "'?)").orElse("");
         return new RecipeException(spec.location(), "unknown step kind '" + spec.kind() + "'" + hint + "; known kinds: " + String.join(", ", names));
     }
