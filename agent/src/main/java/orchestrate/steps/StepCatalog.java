@@ -15,6 +15,7 @@ public final class StepCatalog {
     private static final List<StepKind> KINDS = List.of(
             new StepKind("shell", ShellStep::parse),
             new StepKind("inspect", InspectStep::parse),
+            new StepKind("patch-config", PatchConfigStep::parse),
             new StepKind("write", WriteStep::parse));
 
     private StepCatalog() {}

@@ -1,0 +1,9 @@
+package orchestrate.hub;
+
+/** The Hub refused or could not serve a request; the message says what to do about it. */
+public final class HubException extends Exception {
+
+    public HubException(String message) {
+        super(message);
+    }
+}

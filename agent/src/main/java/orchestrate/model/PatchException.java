@@ -1,0 +1,9 @@
+package orchestrate.model;
+
+/** A requested config change that the tensors contradict, or a config that would still be wrong. */
+public final class PatchException extends Exception {
+
+    public PatchException(String message) {
+        super(message);
+    }
+}
