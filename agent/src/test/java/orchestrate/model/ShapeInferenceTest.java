@@ -13,7 +13,6 @@ import orchestrate.safetensors.Checkpoint;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.StoredTensor;
 import orchestrate.safetensors.TensorEntry;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -5,6 +5,9 @@ import orchestrate.controller.ExitException;
 import orchestrate.controller.Laptop;
 import orchestrate.model.Inspection;
 import orchestrate.model.ShapeException;
+import orchestrate.hub.HubException;
+import orchestrate.hub.HubRepo;
+import orchestrate.safetensors.CheckpointFiles;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.SafetensorsException;
 import java.io.IOException;
@@ -21,8 +24,9 @@ public final class InspectCommand implements Callable<Integer> {
 
     private final Laptop laptop;
 
-    @Parameters(paramLabel = "PATH", description = "A checkpoint directory (config.json, *.safetensors, tokenizer files).")
-    Path path;
+    @Parameters(paramLabel = "PATH", description = {"A checkpoint directory (config.json, *.safetensors, tokenizer files),",
+            "or hf://ORG/NAME[@REVISION]: reads only the headers, by HTTP Range (HF_TOKEN and HF_ENDPOINT are honoured)."})
+    String path;
 
     @Option(names = "--json", description = "Print the inspection as JSON (as the inspect step writes inspect.json).")
     boolean json;
@@ -33,12 +37,9 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.isDirectory(path)) {
-            throw new ExitException(ExitException.USAGE, path + " is not a directory (a checkpoint directory with config.json and *.safetensors)");
-        }
         Inspection inspection;
         try {
-            inspection = Inspection.of(new DirectoryFiles(path));
+            inspection = Inspection.of(files());
         } catch (SafetensorsException | ShapeException e) {
             throw new ExitException(ExitException.USAGE, e.getMessage());
         }
@@ -48,5 +49,28 @@ public final class InspectCommand implements Callable<Integer> {
             inspection.lines().forEach(laptop.out()::println);
         }
         return inspection.contradicted() ? ExitException.RUN_FAILED : 0;
+    }
+
+    private CheckpointFiles files() throws IOException {
+        if (path.startsWith("hf://")) {
+            String spec = path.substring("hf://".length());
+            int at = spec.indexOf('@');
+            String repo = at < 0 ? spec : spec.substring(0, at);
+            if (!repo.matches("[^/@]+/[^/@]+")) {
+                throw new ExitException(ExitException.USAGE, path + ": expected hf://ORG/NAME or hf://ORG/NAME@REVISION");
+            }
+            try {
+                return HubRepo.open(repo, at < 0 ? "main" : spec.substring(at + 1), laptop.env());
+            } catch (HubException e) {
+                throw new ExitException(ExitException.USAGE, e.getMessage());
+            } catch (IOException e) {
+                throw new ExitException(ExitException.CONNECTION, "cannot reach the Hub for " + repo + ": " + e.getMessage());
+            }
+        }
+        Path dir = Path.of(path);
+        if (!Files.isDirectory(dir)) {
+            throw new ExitException(ExitException.USAGE, path + " is not a directory (a checkpoint directory with config.json and *.safetensors)");
+        }
+        return new DirectoryFiles(dir);
     }
 }

@@ -9,6 +9,8 @@ import orchestrate.controller.TestLaptop;
 import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import java.nio.file.Path;
+import java.util.List;
+import orchestrate.controller.demo.LocalHub;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +42,51 @@ class InspectCommandTest {
         JsonNode json = new ObjectMapper().readTree(result.out());
         assertEquals("llama", json.path("tensors").path("family").asText());
         assertEquals(2, json.path("tensors").path("layers").asInt());
+    }
+
+    @Test
+    void inspectsAHubRepositoryByItsHeadersAlone() throws Exception {
+        Path model = dir.resolve("mibera-full");
+        CheckpointGenerator.write(CheckpointSpec.fullScaleMibera(), model, 7);
+        long repoBytes;
+        try (var files = java.nio.file.Files.list(model)) {
+            repoBytes = files.mapToLong(p -> p.toFile().length()).sum();
+        }
+        try (LocalHub hub = LocalHub.start()) {
+            hub.add("ivxxdegen/mibera-v1-merged", model);
+            hub.pageSize(4);
+            TestLaptop laptop = new TestLaptop(dir, java.util.Map.of("HF_ENDPOINT", hub.endpoint()));
+
+            TestLaptop.Result result = laptop.run("inspect", "hf://ivxxdegen/mibera-v1-merged");
+
+            assertEquals(1, result.exit(), result.toString());
+            assertTrue(result.out().startsWith("hf://ivxxdegen/mibera-v1-merged@" + LocalHub.commit("ivxxdegen/mibera-v1-merged").substring(0, 12)
+                    + ": phi3 (Phi3ForCausalLM), 40 layers, hidden 5120, intermediate 17920, 100352 vocabulary rows"), result.out());
+            assertTrue(result.out().contains("243 tensors, 14.66 B parameters"), result.out());
+            assertEquals(List.of("num_hidden_layers", "32", "40", "CONTRADICTED"),
+                    orchestrate.controller.cli.InspectCommandTest.row(result.out(), "num_hidden_layers"));
+
+            List<LocalHub.Request> weights = hub.requests().stream().filter(r -> r.path().endsWith(".safetensors")).toList();
+            assertEquals(12, weights.size(), "two reads per shard: the length, then the header");
+            assertTrue(weights.stream().allMatch(r -> r.range() != null && r.bytes() < 64 * 1024), weights.toString());
+            long served = hub.requests().stream().mapToLong(LocalHub.Request::bytes).sum();
+            assertTrue(served < repoBytes / 100_000, served + " bytes served of a " + repoBytes + "-byte repository");
+        }
+    }
+
+    @Test
+    void aMissingRevisionIsNamed() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            hub.add("org/model", dir);
+            TestLaptop.Result result = new TestLaptop(dir, java.util.Map.of("HF_ENDPOINT", hub.endpoint())).run("inspect", "hf://org/model@nope");
+            assertEquals(2, result.exit());
+            assertEquals("orchestrate: org/model has no revision 'nope'\n", result.err());
+        }
+    }
+
+    static List<String> row(String out, String field) {
+        return out.lines().filter(l -> l.startsWith("  " + field + "  ")).findFirst()
+                .map(l -> List.of(l.strip().split("\\s{2,}"))).orElseThrow(() -> new AssertionError("no row " + field + " in\n" + out));
     }
 
     @Test
