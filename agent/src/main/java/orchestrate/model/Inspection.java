@@ -77,7 +77,7 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         List<String> notes = new ArrayList<>();
         for (Finding f : all) {
             lines.add(String.format(format, f.field(), f.config(), f.tensors(), f.verdict()).stripTrailing());
-            if (f.note() != null && f.verdict() != Finding.Verdict.OK) {
+            if (f.note() != null && f.verdict() != Finding.Verdict.OK && notes.stream().noneMatch(n -> n.endsWith(": " + f.note()))) {
                 notes.add("  " + f.field() + ": " + f.note());
             }
         }
@@ -85,8 +85,11 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         warnings.forEach(w -> lines.add("  warning: " + w));
         tokenizer.sha256().forEach((file, sha) -> lines.add("  sha256 " + sha + "  " + file));
         long contradictions = all.stream().filter(f -> f.verdict() == Finding.Verdict.CONTRADICTED).count();
+        boolean headsWrong = !shape.headsProven() && all.stream().anyMatch(f -> f.field().equals("num_attention_heads")
+                && (f.verdict() == Finding.Verdict.CONTRADICTED || f.verdict() == Finding.Verdict.MISSING));
         lines.add(contradictions == 0 ? "config.json agrees with the tensors"
-                : contradictions + " claims of config.json are CONTRADICTED by the tensors: patch-config from: tensors fixes them");
+                : contradictions + " claims of config.json are CONTRADICTED by the tensors: a patch-config step with from: tensors fixes them"
+                        + (headsWrong ? ", and base: ORG/NAME (the model it was tuned from) or set: supplies the head counts" : ""));
         return lines;
     }
 

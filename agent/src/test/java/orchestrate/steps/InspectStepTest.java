@@ -61,7 +61,8 @@ class InspectStepTest {
         assertEquals(List.of("vocab_size", "50257", "640", "CONTRADICTED"), row(lines, "vocab_size"));
         assertEquals(List.of("tokenizer ids", "-", "560 ids, 640 embedding rows", "ok"), row(lines, "tokenizer ids"));
         assertEquals("15 tensors, 1.51 M parameters, 2.9 MiB, dtypes [BF16]", lines.get(1));
-        assertEquals("7 claims of config.json are CONTRADICTED by the tensors: patch-config from: tensors fixes them", lines.get(lines.size() - 1));
+        assertEquals("7 claims of config.json are CONTRADICTED by the tensors: a patch-config step with from: tensors fixes them, "
+                + "and base: ORG/NAME (the model it was tuned from) or set: supplies the head counts", lines.get(lines.size() - 1));
 
         JsonNode json = new ObjectMapper().readTree(workdir.resolve("inspect.json").toFile());
         assertEquals("phi3", json.path("tensors").path("family").asText());
