@@ -24,35 +24,66 @@ public final class HubRepo implements CheckpointFiles {
     private static final Pattern NEXT = Pattern.compile("<([^>]+)>;\\s*rel=\"next\"");
 
     private final HubHttp http;
+    private final String type;
     private final String repo;
     private final String commit;
-    private final Map<String, Long> sizes;
+    private final Map<String, RepoFile> files;
 
-    private HubRepo(HubHttp http, String repo, String commit, Map<String, Long> sizes) {
+    private HubRepo(HubHttp http, String type, String repo, String commit, Map<String, RepoFile> files) {
         this.http = http;
+        this.type = type;
         this.repo = repo;
         this.commit = commit;
-        this.sizes = sizes;
+        this.files = files;
     }
 
-    /** Resolves {@code revision} to a commit and lists the repository at it. */
+    /** Resolves {@code revision} to a commit and lists the model repository at it. */
     public static HubRepo open(String repo, String revision, Map<String, String> environment) throws IOException, HubException {
+        return open("model", repo, revision, environment);
+    }
+
+    /** As {@link #open(String, String, Map)} for a repository type, "model" or "dataset". */
+    public static HubRepo open(String repoType, String repo, String revision, Map<String, String> environment) throws IOException, HubException {
         HubHttp http = new HubHttp(environment);
+        String type = repoType.equals("dataset") ? "datasets" : "models";
         String commit = revision.matches("[0-9a-f]{40}") ? revision
-                : JSON.readTree(http.get(http.endpoint() + "/api/models/" + repo + "/revision/" + encode(revision), null, repo, revision).body())
+                : JSON.readTree(http.get(http.endpoint() + "/api/" + type + "/" + repo + "/revision/" + encode(revision), null, repo, revision).body())
                         .path("sha").asText();
-        Map<String, Long> sizes = new LinkedHashMap<>();
-        String url = http.endpoint() + "/api/models/" + repo + "/tree/" + commit + "?recursive=true";
+        if (!commit.matches("[0-9a-f]{40}")) {
+            throw new HubException(repo + ": the Hub answered revision '" + revision + "' without a commit id");
+        }
+        Map<String, RepoFile> files = new LinkedHashMap<>();
+        String url = http.endpoint() + "/api/" + type + "/" + repo + "/tree/" + commit + "?recursive=true";
         while (url != null) {
             HttpResponse<byte[]> page = http.get(url, null, repo, revision);
             for (JsonNode entry : JSON.readTree(page.body())) {
                 if ("file".equals(entry.path("type").asText())) {
-                    sizes.put(entry.path("path").asText(), entry.path("size").asLong());
+                    String path = entry.path("path").asText();
+                    files.put(path, new RepoFile(path, entry.path("size").asLong(), entry.path("lfs").path("oid").asText(null),
+                            entry.path("oid").asText(null)));
                 }
             }
             url = page.headers().firstValue("Link").map(NEXT::matcher).filter(Matcher::find).map(m -> m.group(1)).orElse(null);
         }
-        return new HubRepo(http, repo, commit, sizes);
+        return new HubRepo(http, type, repo, commit, files);
+    }
+
+    /** Every file, in listing order. */
+    public List<RepoFile> files() {
+        return List.copyOf(files.values());
+    }
+
+    /** The URL that serves a file at this repository's commit. */
+    public String resolveUrl(String path) {
+        return http.endpoint() + (type.equals("datasets") ? "/datasets/" : "/") + repo + "/resolve/" + commit + "/" + path;
+    }
+
+    public String repo() {
+        return repo;
+    }
+
+    HubHttp http() {
+        return http;
     }
 
     public String commit() {
@@ -66,16 +97,17 @@ public final class HubRepo implements CheckpointFiles {
 
     @Override
     public List<String> list() {
-        return List.copyOf(sizes.keySet());
+        return List.copyOf(files.keySet());
     }
 
     @Override
     public ByteSource open(String file) throws IOException {
-        Long size = sizes.get(file);
-        if (size == null) {
+        RepoFile entry = files.get(file);
+        if (entry == null) {
             throw new IOException(name() + " has no file " + file);
         }
-        String url = http.endpoint() + "/" + repo + "/resolve/" + commit + "/" + file;
+        long size = entry.size();
+        String url = resolveUrl(file);
         return new ByteSource() {
             @Override
             public String name() {

@@ -22,7 +22,8 @@ public final class Journal {
 
     public record Output(String path, long size, String sha256) {}
 
-    public record Entry(String fingerprint, Instant finished, List<Output> outputs) {}
+    /** @param facts what the step recorded about itself, e.g. the commit a download was pinned to */
+    public record Entry(String fingerprint, Instant finished, List<Output> outputs, Map<String, String> facts) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -46,8 +47,10 @@ public final class Journal {
                 List<Output> outputs = new ArrayList<>();
                 step.getValue().path("outputs").forEach(o -> outputs.add(
                         new Output(o.path("path").asText(), o.path("size").asLong(), o.path("sha256").asText())));
+                Map<String, String> facts = new LinkedHashMap<>();
+                step.getValue().path("facts").fields().forEachRemaining(f -> facts.put(f.getKey(), f.getValue().asText()));
                 journal.steps.put(step.getKey(), new Entry(step.getValue().path("fingerprint").asText(),
-                        Instant.parse(step.getValue().path("finished").asText()), List.copyOf(outputs)));
+                        Instant.parse(step.getValue().path("finished").asText()), List.copyOf(outputs), Map.copyOf(facts)));
             });
         }
         return journal;
@@ -75,6 +78,9 @@ public final class Journal {
             ObjectNode s = stepsNode.putObject(step.getKey());
             s.put("fingerprint", step.getValue().fingerprint());
             s.put("finished", step.getValue().finished().toString());
+            if (!step.getValue().facts().isEmpty()) {
+                step.getValue().facts().forEach(s.putObject("facts")::put);
+            }
             ArrayNode outputs = s.putArray("outputs");
             for (Output output : step.getValue().outputs()) {
                 outputs.addObject().put("path", output.path()).put("size", output.size()).put("sha256", output.sha256());

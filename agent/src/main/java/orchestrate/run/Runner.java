@@ -58,21 +58,22 @@ public final class Runner {
                     continue;
                 }
             }
-            List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged);
+            StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get);
+            List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context);
             if (outputs == null) {
                 String status = cancelled.get() ? "cancelled" : "failed";
                 events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status));
                 return false;
             }
-            journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs));
+            journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));
             chain = chain(fingerprint, outputs);
         }
         return checksumArtifacts(artifactPatterns);
     }
 
-    private List<Journal.Output> runStep(PlannedStep planned, int index, int count, Optional<Journal.Output> damaged) throws IOException {
+    private List<Journal.Output> runStep(PlannedStep planned, int index, int count, Optional<Journal.Output> damaged, StepContext context)
+            throws IOException {
         events.append(new Event.StepStarted(planned.id(), planned.kind(), index + 1, count));
-        StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get);
         damaged.ifPresent(d -> context.info("redoing: recorded output " + d.path() + " is missing or changed"));
         journal.remove(planned.id());
         Instant start = Instant.now();
@@ -81,7 +82,7 @@ public final class Runner {
             if (cancelled.get()) {
                 throw new StepException("cancelled");
             }
-            List<Journal.Output> outputs = hashOutputs(planned.step().outputs());
+            List<Journal.Output> outputs = hashOutputs(planned.step().outputs(), context.knownHashes());
             events.append(new Event.StepFinished(planned.id(), seconds(start)));
             return outputs;
         } catch (StepException e) {
@@ -93,7 +94,7 @@ public final class Runner {
         return null;
     }
 
-    private List<Journal.Output> hashOutputs(List<String> declared) throws IOException, StepException {
+    private List<Journal.Output> hashOutputs(List<String> declared, Map<String, Journal.Output> known) throws IOException, StepException {
         List<Journal.Output> outputs = new ArrayList<>();
         for (String path : declared) {
             List<String> files = Workdir.files(workdir, path);
@@ -102,8 +103,10 @@ public final class Runner {
             }
             for (String file : files) {
                 Path p = workdir.resolve(file);
-                Journal.Output output = new Journal.Output(file, Files.size(p), Hashing.sha256(p));
-                known.put(file, output);
+                long size = Files.size(p);
+                Journal.Output told = known.get(file);
+                Journal.Output output = told != null && told.size() == size ? told : new Journal.Output(file, size, Hashing.sha256(p));
+                this.known.put(file, output);
                 outputs.add(output);
             }
         }

@@ -13,6 +13,8 @@ public final class StepContext {
     private final EventLog events;
     private final Map<String, String> environment;
     private final BooleanSupplier cancelled;
+    private final Map<String, String> facts = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Journal.Output> knownHashes = new java.util.concurrent.ConcurrentHashMap<>();
 
     public StepContext(String stepId, Path workdir, EventLog events, Map<String, String> environment, BooleanSupplier cancelled) {
         this.stepId = stepId;
@@ -50,5 +52,26 @@ public final class StepContext {
 
     public void progress(long done, long total, String unit, String label) {
         events.append(new Event.Progress(stepId, done, total, unit, label));
+    }
+
+    /** Something worth keeping in the journal with the step, such as the commit a download was pinned to. */
+    public void fact(String key, String value) {
+        facts.put(key, value);
+    }
+
+    /**
+     * The SHA-256 of an output the step already computed (while writing or verifying it), so the
+     * runner need not read the file again; {@code path} is relative to the workdir.
+     */
+    public void knownHash(String path, long size, String sha256) {
+        knownHashes.put(path, new Journal.Output(path, size, sha256));
+    }
+
+    Map<String, String> facts() {
+        return Map.copyOf(facts);
+    }
+
+    Map<String, Journal.Output> knownHashes() {
+        return knownHashes;
     }
 }

@@ -1,0 +1,245 @@
+package orchestrate.steps;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.event.Envelope;
+import orchestrate.event.Event;
+import orchestrate.event.EventCodec;
+import orchestrate.fixtures.CheckpointGenerator;
+import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.fixtures.LocalHub;
+import orchestrate.fixtures.LocalHub.FaultKind;
+import orchestrate.recipe.RecipeLoader;
+import orchestrate.run.EventLog;
+import orchestrate.run.Journal;
+import orchestrate.run.Runner;
+import orchestrate.run.Secrets;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The download step against a local Hub: real HTTP, a CDN redirect, and faults on demand. */
+class DownloadStepTest {
+
+    static final String REPO = "ivxxdegen/mibera-v1-merged";
+    static final int BIG = 48 << 20;
+
+    @TempDir
+    Path dir;
+
+    Path source;
+    Path workdir;
+    LocalHub hub;
+
+    @BeforeEach
+    void serve() throws Exception {
+        source = dir.resolve("repo");
+        CheckpointGenerator.write(CheckpointSpec.tinyMibera(), source, 11);
+        byte[] big = new byte[BIG];
+        new Random(5).nextBytes(big);
+        Files.write(source.resolve("consolidated.bin"), big);
+        workdir = Files.createDirectories(dir.resolve("work"));
+        hub = LocalHub.start();
+        hub.add(REPO, source);
+        hub.pageSize(3);
+    }
+
+    @AfterEach
+    void stop() {
+        hub.close();
+    }
+
+    List<Event> run(String options, Map<String, String> environment) throws Exception {
+        Path events = workdir.resolve(".orchestrate/events.jsonl");
+        long before = Files.exists(events) ? Files.readAllLines(events).size() : 0;
+        Map<String, String> env = new HashMap<>(environment);
+        env.putIfAbsent("HF_ENDPOINT", hub.endpoint());
+        try (EventLog log = new EventLog(events, Clock.systemUTC(), new Secrets(env.containsKey("HF_TOKEN") ? List.of(env.get("HF_TOKEN")) : List.of()))) {
+            var recipe = RecipeLoader.parse("r.yaml", "name: d\nsteps:\n  - download: {repo: " + REPO + ", to: model" + options + "}\n", Map.of());
+            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")), env)
+                    .run("t", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts());
+        }
+        return Files.readAllLines(events).stream().skip(before).map(EventCodec::decode).map(Envelope::event).toList();
+    }
+
+    List<Event> run(String options) throws Exception {
+        return run(options, Map.of());
+    }
+
+    static String failure(List<Event> events) {
+        return events.stream().filter(e -> e instanceof Event.StepFailed).map(e -> ((Event.StepFailed) e).message()).findFirst().orElse(null);
+    }
+
+    static List<String> logs(List<Event> events) {
+        return events.stream().filter(e -> e instanceof Event.Log).map(e -> ((Event.Log) e).line()).toList();
+    }
+
+    void assertSameFiles() throws Exception {
+        try (Stream<Path> files = Files.list(source)) {
+            for (Path file : files.toList()) {
+                Path copy = workdir.resolve("model").resolve(file.getFileName());
+                assertTrue(Files.exists(copy), copy + " is missing");
+                assertArrayEquals(Files.readAllBytes(file), Files.readAllBytes(copy), file.getFileName().toString());
+                assertFalse(Files.exists(copy.resolveSibling(copy.getFileName() + ".part")));
+                assertFalse(Files.exists(copy.resolveSibling(copy.getFileName() + ".part.ranges")));
+            }
+        }
+    }
+
+    @Test
+    void downloadsEveryFileExactlyOverSeveralConnectionsPinnedToTheCommit() throws Exception {
+        hub.limitPerConnection(16 << 20); // as a CDN caps each connection; 8 of them then overlap for sure
+        List<Event> events = run(", chunk-size: 1MiB, connections-per-file: 8");
+
+        assertNull(failure(events), logs(events).toString());
+        assertSameFiles();
+        assertTrue(hub.mostConcurrent("consolidated.bin") >= 4, "connections at once: " + hub.mostConcurrent("consolidated.bin"));
+        assertTrue(logs(events).contains("resolved " + REPO + "@main to commit " + LocalHub.commit(REPO)), logs(events).toString());
+        var journal = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile());
+        assertEquals(LocalHub.commit(REPO), journal.path("steps").path("download").path("facts").path("commit").asText());
+        assertTrue(hub.requests().stream().filter(r -> r.path().contains("/resolve/")).allMatch(r -> r.path().contains("/resolve/" + LocalHub.commit(REPO) + "/")),
+                "every file is fetched at the commit, not at main");
+        Event.Progress last = (Event.Progress) events.stream().filter(e -> e instanceof Event.Progress).reduce((a, b) -> b).orElseThrow();
+        assertEquals(last.total(), last.done());
+    }
+
+    @Test
+    void aTokenReachesTheHubButNeitherTheCdnNorAnyLogOrFile() throws Exception {
+        String token = "hf_privateTokenValue42";
+        hub.add("models", REPO, source, LocalHub.Access.PRIVATE, token);
+
+        List<Event> events = run(", chunk-size: 4MiB", Map.of("HF_TOKEN", token));
+
+        assertNull(failure(events), logs(events).toString());
+        assertSameFiles();
+        assertTrue(hub.requests().stream().filter(r -> r.server().equals("hub")).allMatch(LocalHub.Request::authorized));
+        List<LocalHub.Request> cdn = hub.requests().stream().filter(r -> r.server().equals("cdn")).toList();
+        assertFalse(cdn.isEmpty(), "weights come from the CDN");
+        assertTrue(cdn.stream().noneMatch(LocalHub.Request::authorized), "the token must not follow a redirect to another host");
+        try (Stream<Path> files = Files.walk(workdir)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                assertFalse(new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.ISO_8859_1).contains(token), file.toString());
+            }
+        }
+    }
+
+    @Test
+    void aDroppedConnectionResumesFromTheLastByteWritten() throws Exception {
+        hub.fault("consolidated.bin", FaultKind.DROP_AFTER_BYTES, 3 << 20, 3);
+
+        List<Event> events = run(", chunk-size: 8MiB, connections-per-file: 4");
+
+        assertNull(failure(events), logs(events).toString());
+        assertSameFiles();
+        long served = hub.bytesServed("consolidated.bin");
+        assertTrue(served <= BIG + (1 << 20), "re-fetched " + (served - BIG) + " bytes after three cut connections");
+    }
+
+    @Test
+    void serverErrorsAndRateLimitsAreRetriedAsTheServerAsks() throws Exception {
+        hub.fault("consolidated.bin", FaultKind.STATUS_500, 0, 2);
+        hub.fault("model-00001-of-00002.safetensors", FaultKind.STATUS_429_RETRY_AFTER_SECONDS, 1, 1);
+
+        List<Event> events = run(", chunk-size: 16MiB");
+
+        assertNull(failure(events), logs(events).toString());
+        assertSameFiles();
+        assertTrue(logs(events).contains("retrying model-00001-of-00002.safetensors in 1000 ms: HTTP 429"), logs(events).toString());
+        assertEquals(2, logs(events).stream().filter(l -> l.startsWith("retrying consolidated.bin") && l.endsWith("HTTP 500")).count());
+    }
+
+    @Test
+    void aServerThatIgnoresRangeStillGivesTheRightFile() throws Exception {
+        hub.fault("consolidated.bin", FaultKind.IGNORE_RANGE, 0, 1);
+
+        List<Event> events = run(", chunk-size: 4MiB, connections-per-file: 4");
+
+        assertNull(failure(events), logs(events).toString());
+        assertSameFiles();
+    }
+
+    @Test
+    void corruptedBytesAreCaughtByTheHashAndFetchedAgain() throws Exception {
+        hub.fault("model-00002-of-00002.safetensors", FaultKind.CORRUPT, 0, 1);
+
+        List<Event> events = run("");
+
+        assertNull(failure(events), logs(events).toString());
+        assertSameFiles();
+        assertTrue(logs(events).stream().anyMatch(l -> l.startsWith("retrying model-00002-of-00002.safetensors in 0 ms: SHA-256 mismatch")),
+                logs(events).toString());
+    }
+
+    @Test
+    void aStalledConnectionIsAbandonedAndRetried() throws Exception {
+        hub.fault("config.json", FaultKind.STALL_MILLIS, 3000, 1);
+
+        List<Event> events = run(", read-timeout: 1");
+
+        assertNull(failure(events), logs(events).toString());
+        assertSameFiles();
+        assertTrue(logs(events).stream().anyMatch(l -> l.startsWith("retrying config.json")), logs(events).toString());
+    }
+
+    @Test
+    void aFinishedDownloadRunAgainFetchesNoFileBytes() throws Exception {
+        assertNull(failure(run(", chunk-size: 4MiB")));
+        long before = hub.requests().stream().filter(r -> r.path().contains("/resolve/") || r.server().equals("cdn")).count();
+
+        List<Event> again = run(", chunk-size: 4MiB, exclude: ['*.md']");
+
+        assertNull(failure(again));
+        assertEquals(before, hub.requests().stream().filter(r -> r.path().contains("/resolve/") || r.server().equals("cdn")).count());
+        assertTrue(logs(again).contains("all 7 files are already here and verified"), logs(again).toString());
+    }
+
+    @Test
+    void hubRefusalsAreOneClearLine() throws Exception {
+        hub.add("models", "org/gated", source, LocalHub.Access.GATED, "right-token");
+        hub.add("models", "org/private", source, LocalHub.Access.PRIVATE, "right-token");
+        String endpoint = hub.endpoint();
+        assertEquals("org/gated is gated: request access at " + endpoint + "/org/gated and pass a token (HF_TOKEN) of the account that has it",
+                failure(runRepo("org/gated", "")));
+        assertEquals("org/private was not found on " + endpoint + " (or it is private): check the name, or pass a token (HF_TOKEN)",
+                failure(runRepo("org/private", "")));
+        assertEquals("org/missing was not found on " + endpoint + " (or it is private): check the name, or pass a token (HF_TOKEN)",
+                failure(runRepo("org/missing", "")));
+        assertEquals(REPO + " has no revision 'v9'", failure(runRepo(REPO, ", revision: v9")));
+    }
+
+    @Test
+    void aFileOverTheHubsPlainHttpLimitIsRefusedBeforeAnyDownload() throws Exception {
+        try (RandomAccessFile huge = new RandomAccessFile(source.resolve("huge.safetensors").toFile(), "rw")) {
+            huge.setLength(50_000_000_001L);
+        }
+        assertEquals("huge.safetensors is 50000000001 bytes, over the Hub's 50 GB limit for plain HTTP downloads (it is served only over Xet)",
+                failure(run("")));
+        assertFalse(Files.exists(workdir.resolve("model/config.json")));
+    }
+
+    private List<Event> runRepo(String repo, String options) throws Exception {
+        Path events = workdir.resolve(".orchestrate/events.jsonl");
+        long before = Files.exists(events) ? Files.readAllLines(events).size() : 0;
+        try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
+            var recipe = RecipeLoader.parse("r.yaml", "name: d\nsteps:\n  - download: {repo: " + repo + options + "}\n", Map.of());
+            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")), Map.of("HF_ENDPOINT", hub.endpoint()))
+                    .run("t", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts());
+        }
+        return Files.readAllLines(events).stream().skip(before).map(EventCodec::decode).map(Envelope::event).toList();
+    }
+}
