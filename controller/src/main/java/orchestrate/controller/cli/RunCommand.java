@@ -53,6 +53,10 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--fetch-to", paramLabel = "DIR", description = "Where artifacts go (default: ./artifacts/<recipe name>).")
     Path fetchTo;
 
+    @Option(names = "--hf-token-file", paramLabel = "FILE",
+            description = "A file holding the Hugging Face token (default: HF_TOKEN, else $HF_HOME/token, else ~/.cache/huggingface/token).")
+    Path hfTokenFile;
+
     @Mixin
     ReconnectOptions reconnect;
 
@@ -104,7 +108,7 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private AgentParams params() {
+    private AgentParams params() throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         Set<String> secret = new LinkedHashSet<>();
         for (String name : FORWARDED_ENV) {
@@ -116,8 +120,34 @@ public final class RunCommand implements Callable<Integer> {
                 }
             }
         }
+        String token = hfToken();
+        if (token != null) {
+            env.put("HF_TOKEN", token);
+            secret.add("HF_TOKEN");
+        }
         overrides.keySet().stream().filter(name -> SECRET_NAME.matcher(name).matches()).forEach(secret::add);
         return new AgentParams(overrides, env, secret);
+    }
+
+    /** The token the Hub client would use: --hf-token-file, else HF_TOKEN, else the file huggingface-cli login writes. */
+    private String hfToken() throws IOException {
+        if (hfTokenFile != null) {
+            if (!Files.isRegularFile(hfTokenFile)) {
+                throw new ExitException(ExitException.USAGE, "--hf-token-file " + hfTokenFile + ": no such file");
+            }
+            return Files.readString(hfTokenFile).strip();
+        }
+        String fromEnvironment = laptop.env().get("HF_TOKEN");
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return fromEnvironment;
+        }
+        String hfHome = laptop.env().get("HF_HOME");
+        Path file = hfHome != null ? Path.of(hfHome, "token") : laptop.home().resolve(".cache").resolve("huggingface").resolve("token");
+        if (Files.isRegularFile(file)) {
+            String token = Files.readString(file).strip();
+            return token.isEmpty() ? null : token;
+        }
+        return null;
     }
 
     /** '~' and relative workdirs are under the box's home, as with ssh. */

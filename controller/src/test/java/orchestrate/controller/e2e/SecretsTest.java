@@ -85,6 +85,34 @@ class SecretsTest {
         }
     }
 
+    @Test
+    void theTokenFileHuggingfaceCliWritesIsForwardedAndMasked() throws Exception {
+        String token = "hf_fromTheTokenFile9876";
+        Path hfHome = Files.createDirectories(dir.resolve("hf-home"));
+        Files.writeString(hfHome.resolve("token"), token + "\n");
+        Path recipe = dir.resolve("token-file.yaml");
+        Files.writeString(recipe, """
+                name: tokenfile
+                workdir: %s
+                steps:
+                  - shell:
+                      run: |
+                        echo "token: $HF_TOKEN"
+                        [ "$(printf %%s "$HF_TOKEN" | sha256sum | cut -c1-64)" = "%s" ] && echo arrived > proof.txt
+                      outputs: [proof.txt]
+                artifacts: [proof.txt]
+                """.formatted(dir.resolve("work-tf"), sha256(token)));
+        TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("laptop-tf")), Map.of("HF_HOME", hfHome.toString()));
+
+        TestLaptop.Result result = laptop.run("run", recipe.toString(), "--local", "--fetch-to", dir.resolve("out-tf").toString());
+
+        assertEquals(0, result.exit(), result.toString());
+        assertEquals("arrived\n", Files.readString(dir.resolve("out-tf/proof.txt")));
+        String events = Files.readString(dir.resolve("work-tf/.orchestrate/events.jsonl"));
+        assertTrue(events.contains("token: ***"), events);
+        assertFalse(events.contains(token));
+    }
+
     private static String sha256(String text) throws Exception {
         return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
