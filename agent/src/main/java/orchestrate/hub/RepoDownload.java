@@ -151,7 +151,8 @@ public final class RepoDownload {
                             policy, listener, stop).run();
                     filesDone.incrementAndGet();
                     double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-                    events.info(String.format(java.util.Locale.ROOT, "verified %s (%d bytes, %.1f MB/s)", file.path(), file.size(), file.size() / seconds / 1e6));
+                    events.info(file.size() < 1_000_000 ? "verified " + file.path() + " (" + file.size() + " bytes)"
+                            : String.format(java.util.Locale.ROOT, "verified %s (%d bytes, %.1f MB/s)", file.path(), file.size(), file.size() / seconds / 1e6));
                     events.verified(file.path(), file.size(), sha256);
                     return null;
                 }));

@@ -3,21 +3,29 @@ package orchestrate.controller.cli;
 import orchestrate.controller.ExitException;
 import orchestrate.controller.Laptop;
 import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.fixtures.CheckpointGenerator;
+import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.fixtures.LocalHub;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", description = "Run the quickstart recipe on an embedded SSH box on this machine, exactly as on a rented one.")
+@Command(name = "demo", description = {"Run the quickstart recipe on an embedded SSH box on this machine, exactly as on a rented one,",
+        "against an embedded Hub serving a tiny Mibera-shaped checkpoint."})
 public final class DemoCommand implements Callable<Integer> {
 
     private static final String QUICKSTART = "/orchestrate/examples/quickstart.yaml";
+    private static final String MIBERA = "ivxxdegen/mibera-v1-merged";
+    private static final String PHI4 = "microsoft/phi-4";
 
     private final Laptop laptop;
 
@@ -34,7 +42,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Path work = Files.createTempDirectory("orchestrate-demo");
-        try (EmbeddedBox box = EmbeddedBox.start(work)) {
+        try (EmbeddedBox box = EmbeddedBox.start(work); LocalHub hub = LocalHub.start()) {
             Path recipe = work.resolve("quickstart.yaml");
             try (InputStream in = DemoCommand.class.getResourceAsStream(QUICKSTART)) {
                 if (in == null) {
@@ -42,17 +50,35 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 Files.copy(in, recipe);
             }
+            serveModels(hub, work.resolve("hub"));
             laptop.err().println("--- demo: an SSH server on 127.0.0.1:" + box.port() + " (host key " + box.hostKeyFingerprint()
                     + ") stands in for a rented box; its home is " + box.home());
+            laptop.err().println("--- demo: a Hub on " + hub.endpoint() + " serves a tiny " + MIBERA + " (its config.json lies as the real one's does) and "
+                    + PHI4 + "'s config");
             String[] args = {"run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
                     "--host-key", box.hostKeyFingerprint(), "--fetch-to", fetchTo.toString()};
             if (output.json) {
                 args = Stream.concat(Stream.of(args), Stream.of("--json")).toArray(String[]::new);
             }
-            return Cli.commandLine(laptop).execute(args);
+            Map<String, String> env = new HashMap<>(laptop.env());
+            env.put("HF_ENDPOINT", hub.endpoint());
+            env.remove("HF_TOKEN");
+            Laptop withHub = new Laptop(laptop.home(), env, laptop.in(), laptop.out(), laptop.err(), laptop.terminal());
+            return Cli.commandLine(withHub).execute(args);
         } finally {
             deleteTree(work);
         }
+    }
+
+    /** The tiny Mibera the quickstart downloads, and a base config that tells the truth about it. */
+    private static void serveModels(LocalHub hub, Path dir) throws IOException {
+        CheckpointSpec spec = CheckpointSpec.tinyMibera();
+        Path mibera = dir.resolve("mibera");
+        CheckpointGenerator.write(spec, mibera, 42);
+        Path phi4 = Files.createDirectories(dir.resolve("phi-4"));
+        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
+        hub.add(MIBERA, mibera);
+        hub.add(PHI4, phi4);
     }
 
     private static void deleteTree(Path root) throws IOException {

@@ -1,0 +1,43 @@
+package orchestrate.controller.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.controller.TestLaptop;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoAndRecipesTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoDiagnosesAndFixesTheTinyMiberaAndSaysTheBoxCanGo() throws Exception {
+        TestLaptop.Result result = new TestLaptop(dir).run("demo", "--fetch-to", dir.resolve("out").toString());
+
+        assertEquals(0, result.exit(), result.toString());
+        assertTrue(result.out().strip().endsWith("all 4 artifacts are on this machine and verified."), result.toString());
+        JsonNode before = new ObjectMapper().readTree(dir.resolve("out/diagnosis.json").toFile());
+        JsonNode after = new ObjectMapper().readTree(dir.resolve("out/inspect.json").toFile());
+        assertTrue(before.toString().contains("\"verdict\":\"CONTRADICTED\""), before.toString());
+        assertTrue(!after.toString().contains("CONTRADICTED"), after.toString());
+        assertEquals("Phi3ForCausalLM", new ObjectMapper().readTree(dir.resolve("out/model/config.json").toFile()).path("architectures").get(0).asText());
+    }
+
+    @Test
+    void everyShippedRecipeIsValid() throws Exception {
+        Path root = Path.of("..").toAbsolutePath().normalize();
+        try (Stream<Path> recipes = Stream.concat(Files.list(root.resolve("recipes")), Files.list(root.resolve("examples")))) {
+            for (Path recipe : recipes.filter(p -> p.toString().endsWith(".yaml")).toList()) {
+                TestLaptop.Result result = new TestLaptop(dir).run("validate", recipe.toString());
+                assertEquals(0, result.exit(), result.toString());
+            }
+        }
+    }
+}
