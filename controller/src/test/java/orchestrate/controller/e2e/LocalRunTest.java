@@ -42,6 +42,35 @@ class LocalRunTest {
     }
 
     @Test
+    void aDownloadRecipeRunsLocallyFromAModelAndADatasetRepository() throws Exception {
+        Path model = dir.resolve("hub-model");
+        orchestrate.fixtures.CheckpointGenerator.write(orchestrate.fixtures.CheckpointSpec.tinyLlama(), model, 4);
+        Path data = Files.createDirectories(dir.resolve("hub-data"));
+        Files.writeString(data.resolve("train.jsonl"), "{\"text\": \"hello\"}\n");
+        try (orchestrate.fixtures.LocalHub hub = orchestrate.fixtures.LocalHub.start()) {
+            hub.add("org/llama", model);
+            hub.add("datasets", "org/corpus", data, orchestrate.fixtures.LocalHub.Access.PUBLIC, null);
+            Path recipe = dir.resolve("download.yaml");
+            Files.writeString(recipe, """
+                    name: dl
+                    workdir: %s
+                    steps:
+                      - download: {repo: org/llama, to: model}
+                      - id: corpus
+                        download: {repo: org/corpus, repo-type: dataset, to: data}
+                    artifacts: [model/config.json, data/train.jsonl]
+                    """.formatted(dir.resolve("work-dl")));
+            TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home-dl")), java.util.Map.of("HF_ENDPOINT", hub.endpoint()));
+
+            TestLaptop.Result result = laptop.run("run", recipe.toString(), "--local", "--fetch-to", dir.resolve("out-dl").toString());
+
+            assertEquals(0, result.exit(), result.toString());
+            assertEquals(Files.readString(model.resolve("config.json")), Files.readString(dir.resolve("out-dl/model/config.json")));
+            assertEquals(Files.readString(data.resolve("train.jsonl")), Files.readString(dir.resolve("out-dl/data/train.jsonl")));
+        }
+    }
+
+    @Test
     void jsonPrintsTheAgentsEventsOnStdoutAndTheReportOnStderr() throws Exception {
         Path recipe = dir.resolve("json.yaml");
         Files.writeString(recipe, """
