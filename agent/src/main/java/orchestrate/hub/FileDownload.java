@@ -45,6 +45,7 @@ public final class FileDownload {
     /** How hard to try. */
     public record Policy(long chunkSize, int connections, Duration stallTimeout, int attempts, Duration firstBackoff) {}
 
+    private static final Pattern RATELIMIT_RESET = Pattern.compile("(?:^|[;,\\s])t=(\\d+)");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final Duration LONGEST_BACKOFF = Duration.ofSeconds(60);
     private static final int VERIFY_ATTEMPTS = 2;
@@ -261,14 +262,14 @@ public final class FileDownload {
         }
     }
 
-    private static Duration retryAfter(HttpResponse<InputStream> response) {
-        return response.headers().firstValue("Retry-After").map(value -> {
-            try {
-                return Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip())));
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }).orElse(null);
+    /** The wait a 429 or 503 asks for: {@code Retry-After} seconds, else the {@code RateLimit} header's {@code t=}. */
+    static Duration retryAfter(HttpResponse<?> response) {
+        String retryAfter = response.headers().firstValue("Retry-After").orElse("").strip();
+        if (retryAfter.matches("\\d+")) {
+            return Duration.ofSeconds(Long.parseLong(retryAfter));
+        }
+        Matcher reset = RATELIMIT_RESET.matcher(response.headers().firstValue("RateLimit").orElse(""));
+        return reset.find() ? Duration.ofSeconds(Long.parseLong(reset.group(1))) : null;
     }
 
     private Duration backoff(int failures) {

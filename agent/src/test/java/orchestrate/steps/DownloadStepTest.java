@@ -154,12 +154,14 @@ class DownloadStepTest {
     void serverErrorsAndRateLimitsAreRetriedAsTheServerAsks() throws Exception {
         hub.fault("consolidated.bin", FaultKind.STATUS_500, 0, 2);
         hub.fault("model-00001-of-00002.safetensors", FaultKind.STATUS_429_RETRY_AFTER_SECONDS, 1, 1);
+        hub.fault("tokenizer.json", FaultKind.STATUS_429_RATELIMIT_SECONDS, 2, 1);
 
         List<Event> events = run(", chunk-size: 16MiB");
 
         assertNull(failure(events), logs(events).toString());
         assertSameFiles();
         assertTrue(logs(events).contains("retrying model-00001-of-00002.safetensors in 1000 ms: HTTP 429"), logs(events).toString());
+        assertTrue(logs(events).contains("retrying tokenizer.json in 2000 ms: HTTP 429"), logs(events).toString());
         assertEquals(2, logs(events).stream().filter(l -> l.startsWith("retrying consolidated.bin") && l.endsWith("HTTP 500")).count());
     }
 
