@@ -122,28 +122,7 @@ public final class FileDownload {
                     return null;
                 }));
             }
-            Exception first = null;
-            for (Future<Void> future : futures) {
-                try {
-                    future.get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    stop.set(true);
-                    first = first == null ? (Exception) e.getCause() : first;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    stop.set(true);
-                    first = new IOException("interrupted");
-                }
-            }
-            if (first instanceof HubException hub) {
-                throw hub;
-            }
-            if (first instanceof IOException io) {
-                throw io;
-            }
-            if (first != null) {
-                throw new IOException(first);
-            }
+            Parallel.awaitAll(futures, stop);
             if (cancelled.getAsBoolean()) {
                 throw new IOException("cancelled; the ranges already fetched are kept");
             }

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -157,28 +156,7 @@ public final class RepoDownload {
                     return null;
                 }));
             }
-            Exception first = null;
-            for (Future<?> future : futures) {
-                try {
-                    future.get();
-                } catch (ExecutionException e) {
-                    failed.set(true);
-                    first = first == null ? (Exception) e.getCause() : first;
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    failed.set(true);
-                    first = first == null ? new IOException("interrupted") : first;
-                }
-            }
-            if (first instanceof HubException hub) {
-                throw hub;
-            }
-            if (first instanceof IOException io) {
-                throw io;
-            }
-            if (first != null) {
-                throw new IOException(first);
-            }
+            Parallel.awaitAll(futures, failed);
         } finally {
             reporter.interrupt();
             pool.shutdownNow();

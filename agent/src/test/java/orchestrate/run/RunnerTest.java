@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import orchestrate.event.Envelope;
 import orchestrate.event.Event;
-import orchestrate.event.EventCodec;
 import orchestrate.recipe.RecipeLoader;
 import orchestrate.steps.StepCatalog;
 import java.nio.charset.StandardCharsets;
@@ -40,16 +38,7 @@ class RunnerTest {
             """;
 
     private List<Event> run(Map<String, String> overrides) throws Exception {
-        Path events = workdir.resolve(".orchestrate/events.jsonl");
-        long before = Files.exists(events) ? Files.size(events) : 0;
-        try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
-            var recipe = RecipeLoader.parse("r.yaml", RECIPE, overrides);
-            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")), Map.of())
-                    .run("test", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts());
-        }
-        byte[] all = Files.readAllBytes(events);
-        String fresh = new String(all, (int) before, all.length - (int) before, StandardCharsets.UTF_8);
-        return fresh.lines().map(EventCodec::decode).map(Envelope::event).toList();
+        return InProcess.run(workdir, RECIPE, overrides, Map.of(), Secrets.NONE);
     }
 
     private static List<String> kinds(List<Event> events, String step) {

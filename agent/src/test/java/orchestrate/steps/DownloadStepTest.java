@@ -7,22 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import orchestrate.event.Envelope;
 import orchestrate.event.Event;
-import orchestrate.event.EventCodec;
 import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.fixtures.LocalHub;
 import orchestrate.fixtures.LocalHub.FaultKind;
-import orchestrate.recipe.RecipeLoader;
-import orchestrate.run.EventLog;
-import orchestrate.run.Journal;
-import orchestrate.run.Runner;
+import orchestrate.run.InProcess;
 import orchestrate.run.Secrets;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,16 +59,10 @@ class DownloadStepTest {
     }
 
     List<Event> run(String options, Map<String, String> environment) throws Exception {
-        Path events = workdir.resolve(".orchestrate/events.jsonl");
-        long before = Files.exists(events) ? Files.readAllLines(events).size() : 0;
         Map<String, String> env = new HashMap<>(environment);
         env.putIfAbsent("HF_ENDPOINT", hub.endpoint());
-        try (EventLog log = new EventLog(events, Clock.systemUTC(), new Secrets(env.containsKey("HF_TOKEN") ? List.of(env.get("HF_TOKEN")) : List.of()))) {
-            var recipe = RecipeLoader.parse("r.yaml", "name: d\nsteps:\n  - download: {repo: " + REPO + ", to: model" + options + "}\n", Map.of());
-            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")), env)
-                    .run("t", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts());
-        }
-        return Files.readAllLines(events).stream().skip(before).map(EventCodec::decode).map(Envelope::event).toList();
+        Secrets secrets = new Secrets(env.containsKey("HF_TOKEN") ? List.of(env.get("HF_TOKEN")) : List.of());
+        return InProcess.run(workdir, "name: d\nsteps:\n  - download: {repo: " + REPO + ", to: model" + options + "}\n", Map.of(), env, secrets);
     }
 
     List<Event> run(String options) throws Exception {
@@ -82,11 +70,11 @@ class DownloadStepTest {
     }
 
     static String failure(List<Event> events) {
-        return events.stream().filter(e -> e instanceof Event.StepFailed).map(e -> ((Event.StepFailed) e).message()).findFirst().orElse(null);
+        return InProcess.failure(events);
     }
 
     static List<String> logs(List<Event> events) {
-        return events.stream().filter(e -> e instanceof Event.Log).map(e -> ((Event.Log) e).line()).toList();
+        return InProcess.logs(events);
     }
 
     void assertSameFiles() throws Exception {
@@ -235,13 +223,6 @@ class DownloadStepTest {
     }
 
     private List<Event> runRepo(String repo, String options) throws Exception {
-        Path events = workdir.resolve(".orchestrate/events.jsonl");
-        long before = Files.exists(events) ? Files.readAllLines(events).size() : 0;
-        try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
-            var recipe = RecipeLoader.parse("r.yaml", "name: d\nsteps:\n  - download: {repo: " + repo + options + "}\n", Map.of());
-            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")), Map.of("HF_ENDPOINT", hub.endpoint()))
-                    .run("t", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts());
-        }
-        return Files.readAllLines(events).stream().skip(before).map(EventCodec::decode).map(Envelope::event).toList();
+        return InProcess.run(workdir, "name: d\nsteps:\n  - download: {repo: " + repo + options + "}\n", Map.of("HF_ENDPOINT", hub.endpoint()));
     }
 }

@@ -6,17 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import orchestrate.event.Envelope;
 import orchestrate.event.Event;
-import orchestrate.event.EventCodec;
-import orchestrate.recipe.RecipeLoader;
-import orchestrate.run.EventLog;
-import orchestrate.run.Journal;
-import orchestrate.run.Runner;
-import orchestrate.run.Secrets;
+import orchestrate.run.InProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -42,13 +35,7 @@ class InspectStepTest {
     }
 
     private List<Event> run(String recipe) throws Exception {
-        Path events = workdir.resolve(".orchestrate/events.jsonl");
-        try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
-            var loaded = RecipeLoader.parse("r.yaml", recipe, Map.of());
-            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")), Map.of())
-                    .run("t", loaded.name(), StepCatalog.plan(loaded), loaded.artifacts());
-        }
-        return Files.readAllLines(events).stream().map(EventCodec::decode).map(Envelope::event).toList();
+        return InProcess.run(workdir, recipe, Map.of());
     }
 
     @Test

@@ -8,23 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import orchestrate.event.Envelope;
 import orchestrate.event.Event;
-import orchestrate.event.EventCodec;
 import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.model.Finding;
 import orchestrate.model.Inspection;
-import orchestrate.recipe.RecipeLoader;
-import orchestrate.run.EventLog;
-import orchestrate.run.Journal;
-import orchestrate.run.Runner;
-import orchestrate.run.Secrets;
+import orchestrate.run.InProcess;
 import orchestrate.safetensors.DirectoryFiles;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -82,19 +75,11 @@ class PatchConfigStepTest {
     }
 
     private List<Event> run(String steps) throws Exception {
-        Path events = workdir.resolve(".orchestrate/events.jsonl");
-        long before = Files.exists(events) ? Files.readAllLines(events).size() : 0;
-        try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
-            var recipe = RecipeLoader.parse("r.yaml", "name: p\nsteps:\n" + steps, Map.of());
-            new Runner(workdir, log, Journal.open(workdir.resolve(".orchestrate/journal.json")),
-                    Map.of("HF_ENDPOINT", "http://127.0.0.1:" + hub.getAddress().getPort()))
-                    .run("t", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts());
-        }
-        return Files.readAllLines(events).stream().skip(before).map(EventCodec::decode).map(Envelope::event).toList();
+        return InProcess.run(workdir, "name: p\nsteps:\n" + steps, Map.of("HF_ENDPOINT", "http://127.0.0.1:" + hub.getAddress().getPort()));
     }
 
     private static String failure(List<Event> events) {
-        return events.stream().filter(e -> e instanceof Event.StepFailed).map(e -> ((Event.StepFailed) e).message()).findFirst().orElse(null);
+        return InProcess.failure(events);
     }
 
     @Test

@@ -1,0 +1,39 @@
+package orchestrate.hub;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** Waiting for parallel work where the first failure stops the rest and is the one reported. */
+final class Parallel {
+
+    private Parallel() {}
+
+    /** Waits for every task; on the first failure sets {@code stop} and, once all have ended, throws that failure. */
+    static void awaitAll(List<? extends Future<?>> tasks, AtomicBoolean stop) throws IOException, HubException {
+        Exception first = null;
+        for (Future<?> task : tasks) {
+            try {
+                task.get();
+            } catch (ExecutionException e) {
+                stop.set(true);
+                first = first == null ? (Exception) e.getCause() : first;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stop.set(true);
+                first = first == null ? new IOException("interrupted") : first;
+            }
+        }
+        if (first instanceof HubException hub) {
+            throw hub;
+        }
+        if (first instanceof IOException io) {
+            throw io;
+        }
+        if (first != null) {
+            throw new IOException(first);
+        }
+    }
+}
