@@ -76,8 +76,10 @@ public final class FileDownload {
         Path part = target.resolveSibling(target.getFileName() + ".part");
         for (int attempt = 1; ; attempt++) {
             RangeSidecar sidecar = RangeSidecar.open(part, file.size(), policy.chunkSize());
-            if (!Files.exists(part)) {
+            if (sidecar.bytesDone() == 0) {
+                // Nothing recorded: whatever a .part holds (another version, an old chunk size) is not to be trusted.
                 sidecar.clear();
+                Files.deleteIfExists(part);
             }
             listener.bytes(sidecar.bytesDone());
             fetchMissing(part, sidecar);
@@ -107,6 +109,7 @@ public final class FileDownload {
         int workers = Math.max(1, Math.min(policy.connections(), sidecar.chunks()));
         Set<Integer> claimed = new HashSet<>();
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean wholeFile = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread thread = new Thread(r, "download-" + file.path());
             thread.setDaemon(true);
@@ -116,8 +119,8 @@ public final class FileDownload {
             List<Future<Void>> futures = new ArrayList<>();
             for (int w = 0; w < workers; w++) {
                 futures.add(pool.submit(() -> {
-                    for (int chunk; !stop.get() && (chunk = claim(sidecar, claimed)) >= 0; ) {
-                        fetchChunk(channel, sidecar, chunk, stop);
+                    for (int chunk; !stop.get() && !wholeFile.get() && (chunk = claim(sidecar, claimed)) >= 0; ) {
+                        fetchChunk(channel, sidecar, chunk, stop, wholeFile);
                     }
                     return null;
                 }));
@@ -144,7 +147,8 @@ public final class FileDownload {
     }
 
     /** Fetches one chunk, resuming after the last byte written whenever a connection fails. */
-    private void fetchChunk(FileChannel channel, RangeSidecar sidecar, int chunk, AtomicBoolean stop) throws IOException, HubException {
+    private void fetchChunk(FileChannel channel, RangeSidecar sidecar, int chunk, AtomicBoolean stop, AtomicBoolean wholeFile)
+            throws IOException, HubException {
         long[] position = {sidecar.start(chunk)};
         long end = sidecar.end(chunk);
         int failures = 0;
@@ -164,7 +168,11 @@ public final class FileDownload {
                     continue;
                 }
                 if (status == 200) {
-                    // The server ignored Range and sends the whole file: take it all, and every chunk is done.
+                    // The server ignored Range and sends the whole file: one connection takes it all, the others stand down.
+                    if (!wholeFile.compareAndSet(false, true)) {
+                        response.body().close();
+                        return;
+                    }
                     long[] whole = {0};
                     copy(response.body(), channel, whole, file.size());
                     channel.force(false);

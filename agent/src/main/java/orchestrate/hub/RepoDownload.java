@@ -96,7 +96,7 @@ public final class RepoDownload {
             events.info("all " + files.size() + " files are already here and verified");
         }
         download(repo, options, to, missing, events, cancelled, done, total, filesDone, files.size());
-        events.progress(done.get(), total, filesDone.get(), files.size());
+        events.progress(total, total, filesDone.get(), files.size());
         return repo.commit();
     }
 
@@ -114,7 +114,7 @@ public final class RepoDownload {
         });
         Thread reporter = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                events.progress(done.get(), total, filesDone.get(), fileCount);
+                events.progress(Math.min(done.get(), total), total, filesDone.get(), fileCount);
                 try {
                     Thread.sleep(500);
                 } catch (InterruptedException e) {
