@@ -174,7 +174,12 @@ public final class FileDownload {
                         return;
                     }
                     long[] whole = {0};
-                    copy(response.body(), channel, whole, file.size());
+                    try {
+                        copy(response.body(), channel, whole, file.size());
+                    } catch (IOException e) {
+                        wholeFile.set(false); // this connection's retry may take the whole file again
+                        throw e;
+                    }
                     channel.force(false);
                     sidecar.markAllDone();
                     stop.set(true);
