@@ -60,6 +60,15 @@ public final class Half {
         return Float.intBitsToFloat(sign | ((exponent + 112) << 23) | (mantissa << 13));
     }
 
+    /** The bfloat16 bits nearest to {@code value}, ties to even; NaN stays NaN. */
+    public static short toBf16(float value) {
+        int bits = Float.floatToRawIntBits(value);
+        if (Float.isNaN(value)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
     /** The exact float value of bfloat16 bits (the upper half of a float). */
     public static float fromBf16(short bf16) {
         return Float.intBitsToFloat((bf16 & 0xFFFF) << 16);

@@ -1,0 +1,177 @@
+package orchestrate.model;
+
+import orchestrate.gguf.GgmlType;
+import orchestrate.gguf.GgufException;
+import orchestrate.gguf.GgufFile;
+import orchestrate.gguf.GgufValue;
+import orchestrate.gguf.GgufWriter;
+import orchestrate.quant.Half;
+import orchestrate.safetensors.DType;
+import orchestrate.safetensors.DirectoryFiles;
+import orchestrate.safetensors.SafetensorsException;
+import orchestrate.safetensors.StoredTensor;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * A Hugging Face checkpoint written as a GGUF file, one tensor at a time through a fixed window,
+ * so memory does not grow with the model. The architecture comes from what the tensors prove;
+ * a config.json the tensors contradict is refused (patch it first), and a tensor with no place in
+ * the architecture, or a required one that is missing, is named before anything is written.
+ */
+public final class GgufConversion {
+
+    /** Told about source bytes as they are converted. */
+    public interface Progress {
+        void bytes(long done, long total);
+    }
+
+    public record Result(Path file, long size, String sha256, int tensors) {}
+
+    /** Source elements converted per window: 8 MiB of bf16. */
+    private static final int WINDOW_ELEMENTS = 4 << 20;
+
+    private GgufConversion() {}
+
+    /** @param type the type of 2-D weights: F32, F16 or BF16 (1-D tensors are always F32) */
+    public static Result run(Path model, Path target, GgmlType type, String name, String pre, Progress progress)
+            throws IOException, SafetensorsException, ShapeException, GgufException {
+        if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16) {
+            throw new ShapeException("convert writes F32, F16 or BF16; " + type + " is the quantize step's");
+        }
+        DirectoryFiles files = new DirectoryFiles(model);
+        Inspection inspection = Inspection.of(files);
+        ModelShape shape = inspection.shape();
+        List<Finding> wrong = inspection.findings().stream()
+                .filter(f -> f.verdict() == Finding.Verdict.CONTRADICTED || (f.verdict() == Finding.Verdict.MISSING && f.field().startsWith("num_"))).toList();
+        if (!wrong.isEmpty()) {
+            throw new ShapeException("config.json disagrees with the tensors (" + wrong.stream().map(f -> f.field() + " " + f.config() + " vs " + f.tensors())
+                    .collect(Collectors.joining(", ")) + "); add a patch-config step before convert");
+        }
+        if (shape.family() != Family.PHI3) {
+            throw new ShapeException("converting a " + shape.family().architecture() + " checkpoint is not built yet; phi3 is");
+        }
+        Map<String, StoredTensor> stored = orchestrate.safetensors.Checkpoint.open(files).tensors();
+        List<Phi3Mapping.TensorName> names = new ArrayList<>();
+        Set<String> mapped = new java.util.HashSet<>();
+        for (Phi3Mapping.TensorName tensor : Phi3Mapping.tensors(shape)) {
+            mapped.add(tensor.hf());
+            if (stored.containsKey(tensor.hf())) {
+                names.add(tensor);
+            } else if (tensor.required()) {
+                throw new ShapeException("the phi3 architecture needs " + tensor.hf() + " (" + tensor.gguf() + "), which the checkpoint lacks");
+            }
+        }
+        for (String tensor : stored.keySet()) {
+            if (!mapped.contains(tensor)) {
+                throw new ShapeException("tensor " + tensor + " has no place in a phi3 GGUF; llama.cpp would refuse the file (wrong number of tensors)");
+            }
+        }
+
+        Map<String, GgufValue> metadata = new LinkedHashMap<>();
+        metadata.put("general.architecture", GgufValue.string("phi3"));
+        metadata.put("general.name", GgufValue.string(name != null ? name : model.getFileName().toString()));
+        metadata.putAll(Phi3Mapping.metadata(shape, inspection.config(), fileType(type)));
+        metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, inspection.config()));
+
+        long total = names.stream().mapToLong(n -> stored.get(n.hf()).entry().bytes()).sum();
+        long[] done = {0};
+        try (GgufWriter writer = new GgufWriter(target, GgufFile.DEFAULT_ALIGNMENT)) {
+            metadata.forEach(writer::put);
+            for (Phi3Mapping.TensorName tensor : names) {
+                long[] shapeHf = stored.get(tensor.hf()).entry().shape();
+                long[] dims = new long[shapeHf.length];
+                for (int i = 0; i < dims.length; i++) {
+                    dims[i] = shapeHf[shapeHf.length - 1 - i];
+                }
+                writer.addTensor(tensor.gguf(), dims, dims.length == 1 ? GgmlType.F32 : type);
+            }
+            writer.writeHeader();
+            Map<String, FileChannel> channels = new HashMap<>();
+            try {
+                for (Phi3Mapping.TensorName tensor : names) {
+                    StoredTensor source = stored.get(tensor.hf());
+                    FileChannel channel = channels.computeIfAbsent(source.file(), f -> open(model.resolve(f)));
+                    GgmlType out = source.entry().rank() == 1 ? GgmlType.F32 : type;
+                    copy(channel, source, out, tensor.gguf(), writer, done, total, progress);
+                }
+            } finally {
+                for (FileChannel channel : channels.values()) {
+                    channel.close();
+                }
+            }
+            String sha256 = writer.finish();
+            return new Result(target, writer.bytesWritten(), sha256, names.size());
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private static FileChannel open(Path file) {
+        try {
+            return FileChannel.open(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void copy(FileChannel channel, StoredTensor source, GgmlType out, String name, GgufWriter writer,
+                             long[] done, long total, Progress progress) throws IOException, GgufException {
+        DType dtype = source.entry().dtype();
+        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32) {
+            throw new GgufException(source.entry().name() + " is " + dtype + "; convert reads BF16, F16 and F32");
+        }
+        long elements = source.entry().elements();
+        int inSize = dtype.bytes();
+        int outSize = out.typeSize();
+        ByteBuffer in = ByteBuffer.allocate(WINDOW_ELEMENTS * inSize).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer converted = ByteBuffer.allocate(WINDOW_ELEMENTS * outSize).order(ByteOrder.LITTLE_ENDIAN);
+        for (long first = 0; first < elements; first += WINDOW_ELEMENTS) {
+            int count = (int) Math.min(WINDOW_ELEMENTS, elements - first);
+            in.clear().limit(count * inSize);
+            long position = source.offset() + first * inSize;
+            while (in.hasRemaining()) {
+                if (channel.read(in, position + in.position()) < 0) {
+                    throw new IOException(source.file() + " ends inside " + source.entry().name());
+                }
+            }
+            in.flip();
+            converted.clear();
+            for (int i = 0; i < count; i++) {
+                float value = switch (dtype) {
+                    case BF16 -> Half.fromBf16(in.getShort());
+                    case F16 -> Half.toFloat(in.getShort());
+                    default -> in.getFloat();
+                };
+                switch (out) {
+                    case F32 -> converted.putFloat(value);
+                    case F16 -> converted.putShort(Half.fromFloat(value));
+                    default -> converted.putShort(Half.toBf16(value));
+                }
+            }
+            converted.flip();
+            writer.write(name, converted);
+            done[0] += (long) count * inSize;
+            progress.bytes(done[0], total);
+        }
+    }
+
+    /** general.file_type: llama.cpp's LLAMA_FTYPE values. */
+    private static long fileType(GgmlType type) {
+        return switch (type) {
+            case F32 -> 0;
+            case F16 -> 1;
+            default -> 32; // MOSTLY_BF16
+        };
+    }
+}

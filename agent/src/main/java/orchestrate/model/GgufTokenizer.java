@@ -1,0 +1,145 @@
+package orchestrate.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.gguf.GgufType;
+import orchestrate.gguf.GgufValue;
+import orchestrate.safetensors.CheckpointFiles;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A byte-level BPE tokenizer.json (GPT-2 family) as llama.cpp's {@code tokenizer.ggml.*} metadata:
+ * tokens in id order (ids with no token become {@code [PAD{i}]}, unused), their types, the merges,
+ * the special token ids, and the chat template.
+ */
+public final class GgufTokenizer {
+
+    /** Split regexes of tokenizers llama.cpp knows, and the pre-tokenizer name it expects for each. */
+    private static final Map<String, String> PRE = Map.of(
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", "dbrx",
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", "qwen2",
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "gpt-2");
+    private static final int NORMAL = 1;
+    private static final int CONTROL = 3;
+    private static final int USER_DEFINED = 4;
+    private static final int UNUSED = 5;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private GgufTokenizer() {}
+
+    /**
+     * @param rows     the embedding's rows: the vocabulary is padded to them
+     * @param pre      the pre-tokenizer name to write, or null to recognise it from the split regex
+     */
+    public static Map<String, GgufValue> metadata(CheckpointFiles files, long rows, String pre, JsonNode config) throws IOException, ShapeException {
+        List<String> present = files.list();
+        if (!present.contains("tokenizer.json")) {
+            throw new ShapeException(files.name() + " has no tokenizer.json; the converter needs the fast tokenizer's file");
+        }
+        JsonNode tokenizer = JSON.readTree(TokenizerCheck.readAll(files.open("tokenizer.json")));
+        JsonNode tokenizerConfig = present.contains("tokenizer_config.json")
+                ? JSON.readTree(TokenizerCheck.readAll(files.open("tokenizer_config.json"))) : JSON.createObjectNode();
+        if (!"BPE".equals(tokenizer.path("model").path("type").asText())) {
+            throw new ShapeException("tokenizer.json is a " + tokenizer.path("model").path("type").asText() + " tokenizer; only byte-level BPE (GPT-2 family) is converted");
+        }
+        String[] tokens = new String[(int) rows];
+        int[] types = new int[(int) rows];
+        Map<String, Integer> ids = new HashMap<>();
+        for (var entry : iterable(tokenizer.path("model").path("vocab"))) {
+            put(tokens, types, ids, entry.getValue().asInt(), entry.getKey(), NORMAL, rows);
+        }
+        for (JsonNode added : tokenizer.path("added_tokens")) {
+            put(tokens, types, ids, added.path("id").asInt(), added.path("content").asText(), added.path("special").asBoolean() ? CONTROL : USER_DEFINED, rows);
+        }
+        List<String> tokenList = new ArrayList<>();
+        List<Long> typeList = new ArrayList<>();
+        for (int id = 0; id < rows; id++) {
+            tokenList.add(tokens[id] != null ? tokens[id] : "[PAD" + id + "]");
+            typeList.add((long) (tokens[id] != null ? types[id] : UNUSED));
+        }
+        List<String> merges = new ArrayList<>();
+        for (JsonNode merge : tokenizer.path("model").path("merges")) {
+            merges.add(merge.isArray() ? merge.get(0).asText() + " " + merge.get(1).asText() : merge.asText());
+        }
+
+        Map<String, GgufValue> metadata = new LinkedHashMap<>();
+        metadata.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
+        metadata.put("tokenizer.ggml.pre", GgufValue.string(pre != null ? pre : pre(tokenizer)));
+        metadata.put("tokenizer.ggml.tokens", GgufValue.array(GgufType.STRING, tokenList));
+        metadata.put("tokenizer.ggml.token_type", GgufValue.array(GgufType.INT32, typeList));
+        metadata.put("tokenizer.ggml.merges", GgufValue.array(GgufType.STRING, merges));
+        special(metadata, "tokenizer.ggml.bos_token_id", tokenizerConfig.get("bos_token"), config.get("bos_token_id"), ids);
+        special(metadata, "tokenizer.ggml.eos_token_id", tokenizerConfig.get("eos_token"), config.get("eos_token_id"), ids);
+        special(metadata, "tokenizer.ggml.unknown_token_id", tokenizerConfig.get("unk_token"), null, ids);
+        special(metadata, "tokenizer.ggml.padding_token_id", tokenizerConfig.get("pad_token"), config.get("pad_token_id"), ids);
+        for (String flag : List.of("add_bos_token", "add_eos_token")) {
+            if (tokenizerConfig.has(flag) && tokenizerConfig.get(flag).isBoolean()) {
+                metadata.put("tokenizer.ggml." + flag, GgufValue.bool(tokenizerConfig.get(flag).asBoolean()));
+            }
+        }
+        String template = tokenizerConfig.path("chat_template").asText(null);
+        if (template == null && present.contains("chat_template.jinja")) {
+            template = TokenizerCheck.text(files.open("chat_template.jinja"));
+        }
+        if (template != null) {
+            metadata.put("tokenizer.chat_template", GgufValue.string(template));
+        }
+        return metadata;
+    }
+
+    private static void put(String[] tokens, int[] types, Map<String, Integer> ids, int id, String token, int type, long rows) throws ShapeException {
+        if (id < 0 || id >= rows) {
+            throw new ShapeException("tokenizer.json gives '" + token + "' the id " + id + ", outside the embedding's " + rows + " rows");
+        }
+        tokens[id] = token;
+        types[id] = type;
+        ids.put(token, id);
+    }
+
+    /** The special token's id: tokenizer_config.json names the token; config.json's id is the fallback. */
+    private static void special(Map<String, GgufValue> metadata, String key, JsonNode token, JsonNode configId, Map<String, Integer> ids) {
+        String text = token == null || token.isNull() ? null : token.isObject() ? token.path("content").asText(null) : token.asText();
+        Integer id = text != null ? ids.get(text) : null;
+        if (id == null && configId != null && configId.canConvertToInt()) {
+            id = configId.asInt();
+        }
+        if (id != null) {
+            metadata.put(key, GgufValue.uint32(id));
+        }
+    }
+
+    /** The pre-tokenizer name llama.cpp expects, recognised from tokenizer.json's split regex. */
+    static String pre(JsonNode tokenizer) throws ShapeException {
+        JsonNode pre = tokenizer.path("pre_tokenizer");
+        List<JsonNode> steps = new ArrayList<>();
+        if ("Sequence".equals(pre.path("type").asText())) {
+            pre.path("pretokenizers").forEach(steps::add);
+        } else {
+            steps.add(pre);
+        }
+        for (JsonNode step : steps) {
+            if ("Split".equals(step.path("type").asText())) {
+                String regex = step.path("pattern").path("Regex").asText();
+                String name = PRE.get(regex);
+                if (name == null) {
+                    throw new ShapeException("tokenizer.json splits with a regex llama.cpp may not know: " + regex
+                            + "; give the convert step pre: NAME (e.g. llama-bpe, dbrx, qwen2, gpt-2)");
+                }
+                return name;
+            }
+        }
+        if (steps.stream().anyMatch(s -> "ByteLevel".equals(s.path("type").asText()) && s.path("use_regex").asBoolean(true))) {
+            return "gpt-2";
+        }
+        throw new ShapeException("tokenizer.json has no pre-tokenizer llama.cpp knows; give the convert step pre: NAME");
+    }
+
+    private static Iterable<Map.Entry<String, JsonNode>> iterable(JsonNode object) {
+        return object::fields;
+    }
+}

@@ -1,0 +1,57 @@
+package orchestrate.steps;
+
+import orchestrate.gguf.GgmlType;
+import orchestrate.gguf.GgufException;
+import orchestrate.model.GgufConversion;
+import orchestrate.model.ShapeException;
+import orchestrate.recipe.Options;
+import orchestrate.recipe.RecipeException;
+import orchestrate.run.Step;
+import orchestrate.run.StepContext;
+import orchestrate.run.StepException;
+import orchestrate.safetensors.SafetensorsException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code convert}: a checkpoint to a GGUF file (F32, F16 or BF16), streamed tensor by tensor, with
+ * the architecture its tensors prove. The file's SHA-256 is taken while it is written.
+ */
+record ConvertStep(String model, String to, GgmlType type, String name, String pre) implements Step {
+
+    static Step parse(Options options) throws RecipeException {
+        String model = options.string("model", "a checkpoint directory under the workdir");
+        String typeName = options.optionalString("type", "F32, F16 or BF16").orElse("F16").toUpperCase(Locale.ROOT);
+        GgmlType type = switch (typeName) {
+            case "F32" -> GgmlType.F32;
+            case "F16" -> GgmlType.F16;
+            case "BF16" -> GgmlType.BF16;
+            default -> throw options.error("type", "'type' of " + options.owner() + " must be F32, F16 or BF16 (quantized types are the quantize step's), not '"
+                    + typeName + "'");
+        };
+        String to = options.optionalString("to", "a .gguf file path under the workdir").orElse(model + "-" + typeName + ".gguf");
+        String name = options.optionalString("name", "the model name written into the file").orElse(null);
+        String pre = options.optionalString("pre", "a llama.cpp pre-tokenizer name such as dbrx, llama-bpe, qwen2 or gpt-2").orElse(null);
+        return new ConvertStep(model, to, type, name, pre);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of(to);
+    }
+
+    @Override
+    public void run(StepContext context) throws Exception {
+        Path target = context.resolve(to);
+        GgufConversion.Result result;
+        try {
+            result = GgufConversion.run(context.resolve(model), target, type, name, pre,
+                    (done, total) -> context.progress(done, total, "bytes", to));
+        } catch (SafetensorsException | ShapeException | GgufException e) {
+            throw new StepException(e.getMessage());
+        }
+        context.knownHash(to, result.size(), result.sha256());
+        context.info("wrote " + to + ": " + result.tensors() + " tensors, " + result.size() + " bytes, sha256 " + result.sha256());
+    }
+}

@@ -1,0 +1,54 @@
+package orchestrate.steps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.event.Event;
+import orchestrate.fixtures.CheckpointGenerator;
+import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.gguf.GgmlType;
+import orchestrate.gguf.GgufFile;
+import orchestrate.run.Hashing;
+import orchestrate.run.InProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConvertStepTest {
+
+    @TempDir
+    Path workdir;
+
+    @Test
+    void theTinyMiberaIsPatchedThenConvertedAndTheJournalHasTheFilesHash() throws Exception {
+        CheckpointSpec spec = CheckpointSpec.tinyMibera();
+        CheckpointGenerator.write(spec, workdir.resolve("model"), 9);
+        Files.writeString(workdir.resolve("phi-4.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
+
+        List<Event> events = InProcess.run(workdir, """
+                name: c
+                steps:
+                  - patch-config: {model: model, from: tensors, base: phi-4.json}
+                  - convert: {model: model, to: mibera-F16.gguf, name: mibera}
+                artifacts: [mibera-F16.gguf]
+                """, Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        GgufFile gguf = GgufFile.read(workdir.resolve("mibera-F16.gguf"));
+        assertEquals("phi3", gguf.metadata().get("general.architecture").asString());
+        assertEquals("mibera", gguf.metadata().get("general.name").asString());
+        assertEquals(4, gguf.metadata().get("phi3.block_count").asLong());
+        assertEquals(4 * 6 + 3, gguf.tensors().size());
+        assertEquals(GgmlType.F16, gguf.tensor("blk.3.ffn_up.weight").type());
+        var journal = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile());
+        assertEquals(Hashing.sha256(workdir.resolve("mibera-F16.gguf")), journal.path("steps").path("convert").path("outputs").get(0).path("sha256").asText());
+        Event.Progress last = (Event.Progress) events.stream().filter(e -> e instanceof Event.Progress).reduce((a, b) -> b).orElseThrow();
+        assertEquals(last.total(), last.done());
+        assertTrue(events.stream().anyMatch(e -> e instanceof Event.Artifact a && a.path().equals("mibera-F16.gguf")));
+    }
+}
