@@ -6,6 +6,7 @@ import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufValue;
 import orchestrate.gguf.GgufWriter;
 import orchestrate.quant.Half;
+import orchestrate.quant.Q8_0;
 import orchestrate.safetensors.DType;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.SafetensorsException;
@@ -43,11 +44,11 @@ public final class GgufConversion {
 
     private GgufConversion() {}
 
-    /** @param type the type of 2-D weights: F32, F16 or BF16 (1-D tensors are always F32) */
+    /** @param type the type of 2-D weights: F32, F16, BF16 or Q8_0 (1-D tensors are always F32) */
     public static Result run(Path model, Path target, GgmlType type, String name, String pre, Progress progress)
             throws IOException, SafetensorsException, ShapeException, GgufException {
-        if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16) {
-            throw new ShapeException("convert writes F32, F16 or BF16; " + type + " is the quantize step's");
+        if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.Q8_0) {
+            throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
         }
         DirectoryFiles files = new DirectoryFiles(model);
         Inspection inspection = Inspection.of(files);
@@ -82,6 +83,9 @@ public final class GgufConversion {
         metadata.put("general.architecture", GgufValue.string("phi3"));
         metadata.put("general.name", GgufValue.string(name != null ? name : model.getFileName().toString()));
         metadata.putAll(Phi3Mapping.metadata(shape, inspection.config(), fileType(type)));
+        if (type == GgmlType.Q8_0) {
+            metadata.put("general.quantization_version", GgufValue.uint32(2));
+        }
         metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, inspection.config()));
 
         long total = names.stream().mapToLong(n -> stored.get(n.hf()).entry().bytes()).sum();
@@ -133,9 +137,9 @@ public final class GgufConversion {
         }
         long elements = source.entry().elements();
         int inSize = dtype.bytes();
-        int outSize = out.typeSize();
         ByteBuffer in = ByteBuffer.allocate(WINDOW_ELEMENTS * inSize).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer converted = ByteBuffer.allocate(WINDOW_ELEMENTS * outSize).order(ByteOrder.LITTLE_ENDIAN);
+        float[] values = new float[WINDOW_ELEMENTS];
+        ByteBuffer converted = ByteBuffer.allocate((int) out.bytesFor(WINDOW_ELEMENTS)).order(ByteOrder.LITTLE_ENDIAN);
         for (long first = 0; first < elements; first += WINDOW_ELEMENTS) {
             int count = (int) Math.min(WINDOW_ELEMENTS, elements - first);
             in.clear().limit(count * inSize);
@@ -146,18 +150,32 @@ public final class GgufConversion {
                 }
             }
             in.flip();
-            converted.clear();
             for (int i = 0; i < count; i++) {
-                float value = switch (dtype) {
+                values[i] = switch (dtype) {
                     case BF16 -> Half.fromBf16(in.getShort());
                     case F16 -> Half.toFloat(in.getShort());
                     default -> in.getFloat();
                 };
-                switch (out) {
-                    case F32 -> converted.putFloat(value);
-                    case F16 -> converted.putShort(Half.fromFloat(value));
-                    default -> converted.putShort(Half.toBf16(value));
+            }
+            converted.clear();
+            // Windows are whole multiples of 32 values and rows are too (checked when declared), so blocks never straddle rows.
+            switch (out) {
+                case F32 -> {
+                    for (int i = 0; i < count; i++) {
+                        converted.putFloat(values[i]);
+                    }
                 }
+                case F16 -> {
+                    for (int i = 0; i < count; i++) {
+                        converted.putShort(Half.fromFloat(values[i]));
+                    }
+                }
+                case BF16 -> {
+                    for (int i = 0; i < count; i++) {
+                        converted.putShort(Half.toBf16(values[i]));
+                    }
+                }
+                default -> Q8_0.quantize(values, 0, count, converted);
             }
             converted.flip();
             writer.write(name, converted);
@@ -171,6 +189,7 @@ public final class GgufConversion {
         return switch (type) {
             case F32 -> 0;
             case F16 -> 1;
+            case Q8_0 -> 7;
             default -> 32; // MOSTLY_BF16
         };
     }

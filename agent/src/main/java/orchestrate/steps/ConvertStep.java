@@ -15,19 +15,20 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code convert}: a checkpoint to a GGUF file (F32, F16 or BF16), streamed tensor by tensor, with
+ * {@code convert}: a checkpoint to a GGUF file (F32, F16, BF16 or Q8_0), streamed tensor by tensor, with
  * the architecture its tensors prove. The file's SHA-256 is taken while it is written.
  */
 record ConvertStep(String model, String to, GgmlType type, String name, String pre) implements Step {
 
     static Step parse(Options options) throws RecipeException {
         String model = options.string("model", "a checkpoint directory under the workdir");
-        String typeName = options.optionalString("type", "F32, F16 or BF16").orElse("F16").toUpperCase(Locale.ROOT);
+        String typeName = options.optionalString("type", "F32, F16, BF16 or Q8_0").orElse("F16").toUpperCase(Locale.ROOT);
         GgmlType type = switch (typeName) {
             case "F32" -> GgmlType.F32;
             case "F16" -> GgmlType.F16;
             case "BF16" -> GgmlType.BF16;
-            default -> throw options.error("type", "'type' of " + options.owner() + " must be F32, F16 or BF16 (quantized types are the quantize step's), not '"
+            case "Q8_0" -> GgmlType.Q8_0;
+            default -> throw options.error("type", "'type' of " + options.owner() + " must be F32, F16, BF16 or Q8_0 (K-quants are the quantize step's), not '"
                     + typeName + "'");
         };
         String to = options.optionalString("to", "a .gguf file path under the workdir").orElse(model + "-" + typeName + ".gguf");

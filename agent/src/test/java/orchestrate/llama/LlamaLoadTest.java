@@ -65,8 +65,8 @@ class LlamaLoadTest {
     }
 
     @Test
-    void ourF32AndBf16Load() throws Exception {
-        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.BF16}) {
+    void ourF32Bf16AndQ8_0Load() throws Exception {
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.BF16, GgmlType.Q8_0}) {
             Path gguf = dir.resolve("mibera-" + type + ".gguf");
             GgufConversion.run(model, gguf, type, "ref-mibera", null, (done, total) -> { });
             String text = generate(gguf, 16);
