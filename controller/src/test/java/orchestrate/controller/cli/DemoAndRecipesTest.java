@@ -22,12 +22,15 @@ class DemoAndRecipesTest {
         TestLaptop.Result result = new TestLaptop(dir).run("demo", "--fetch-to", dir.resolve("out").toString());
 
         assertEquals(0, result.exit(), result.toString());
-        assertTrue(result.out().strip().endsWith("all 4 artifacts are on this machine and verified."), result.toString());
+        assertTrue(result.out().strip().endsWith("all 5 artifacts are on this machine and verified."), result.toString());
         JsonNode before = new ObjectMapper().readTree(dir.resolve("out/diagnosis.json").toFile());
         JsonNode after = new ObjectMapper().readTree(dir.resolve("out/inspect.json").toFile());
         assertTrue(before.toString().contains("\"verdict\":\"CONTRADICTED\""), before.toString());
         assertTrue(!after.toString().contains("CONTRADICTED"), after.toString());
         assertEquals("Phi3ForCausalLM", new ObjectMapper().readTree(dir.resolve("out/model/config.json").toFile()).path("architectures").get(0).asText());
+        orchestrate.gguf.GgufFile gguf = orchestrate.gguf.GgufFile.read(dir.resolve("out/mibera-Q8_0.gguf"));
+        assertEquals(4 * 6 + 3, gguf.tensors().size());
+        assertEquals(orchestrate.gguf.GgmlType.Q8_0, gguf.tensor("blk.0.attn_qkv.weight").type());
     }
 
     @Test
