@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Writes a safetensors file: the header first (its JSON padded with spaces to a multiple of 8),
@@ -20,8 +21,11 @@ import java.util.Map;
  */
 public final class SafetensorsWriter {
 
-    /** A tensor to write; {@code data} is its raw little-endian bytes, or null for a hole. */
-    public record Tensor(String name, DType dtype, long[] shape, byte[] data) {
+    /**
+     * A tensor to write; {@code data} gives its raw little-endian bytes when the writer reaches it
+     * (so only one tensor is ever in memory), or is null for a hole.
+     */
+    public record Tensor(String name, DType dtype, long[] shape, Supplier<byte[]> data) {
         long bytes() {
             long count = dtype.bytes();
             for (long dimension : shape) {
@@ -45,10 +49,11 @@ public final class SafetensorsWriter {
             channel.write(ByteBuffer.wrap(header), 0);
             for (Tensor tensor : tensors) {
                 if (tensor.data() != null) {
-                    if (tensor.data().length != tensor.bytes()) {
-                        throw new IllegalArgumentException(tensor.name() + ": " + tensor.data().length + " bytes for " + tensor.bytes());
+                    byte[] bytes = tensor.data().get();
+                    if (bytes.length != tensor.bytes()) {
+                        throw new IllegalArgumentException(tensor.name() + ": " + bytes.length + " bytes for " + tensor.bytes());
                     }
-                    ByteBuffer data = ByteBuffer.wrap(tensor.data());
+                    ByteBuffer data = ByteBuffer.wrap(bytes);
                     while (data.hasRemaining()) {
                         channel.write(data, position + data.position());
                     }
