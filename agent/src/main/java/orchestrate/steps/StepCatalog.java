@@ -14,6 +14,7 @@ public final class StepCatalog {
 
     private static final List<StepKind> KINDS = List.of(
             new StepKind("shell", ShellStep::parse),
+            new StepKind("verify", VerifyStep::parse),
             new StepKind("convert", ConvertStep::parse),
             new StepKind("download", DownloadStep::parse),
             new StepKind("inspect", InspectStep::parse),

@@ -8,8 +8,6 @@ import orchestrate.model.GgufConversion;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -44,16 +42,11 @@ class LlamaLoadTest {
         return printed.substring(PROMPT.length()).replaceAll("\n$", "");
     }
 
-    /** Greedy generation in a child JVM (see LlamaGreedy). */
     static String generate(Path gguf, int tokens) throws Exception {
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), LlamaGreedy.class.getName(), gguf.toString(), PROMPT, String.valueOf(tokens))
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "llama.cpp finished");
-        String line = out.lines().filter(l -> l.startsWith("TEXT ") || l.startsWith("FAILED ")).findFirst().orElse("no output: " + out);
-        assertTrue(line.startsWith("TEXT "), "llama.cpp could not load " + gguf.getFileName() + ": " + line);
-        return new String(Base64.getDecoder().decode(line.substring(5)), StandardCharsets.UTF_8);
+        LlamaRun.Result result = LlamaRun.generate(gguf, PROMPT, tokens, 120);
+        assertTrue(result.ok(), "llama.cpp could not load " + gguf.getFileName() + ": " + result.error() + " / " + result.llamaSays());
+        assertEquals(tokens, result.tokens());
+        return result.text();
     }
 
     @Test

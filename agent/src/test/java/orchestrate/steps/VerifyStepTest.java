@@ -1,0 +1,99 @@
+package orchestrate.steps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.event.Event;
+import orchestrate.gguf.GgmlType;
+import orchestrate.gguf.GgufFile;
+import orchestrate.gguf.GgufTensorInfo;
+import orchestrate.gguf.GgufValue;
+import orchestrate.gguf.GgufWriter;
+import orchestrate.model.GgufConversion;
+import orchestrate.run.InProcess;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VerifyStepTest {
+
+    private static final Path GOLDEN = Path.of("src/test/resources/golden/convert");
+
+    @TempDir
+    Path workdir;
+
+    private Path converted;
+
+    @BeforeEach
+    void convert() throws Exception {
+        Path model = Files.createDirectories(workdir.resolve("model"));
+        try (Stream<Path> files = Files.list(GOLDEN.resolve("model"))) {
+            for (Path file : files.toList()) {
+                Files.copy(file, model.resolve(file.getFileName()));
+            }
+        }
+        Files.copy(GOLDEN.resolve("true_config.json"), model.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        converted = workdir.resolve("mibera-Q8_0.gguf");
+        GgufConversion.run(model, converted, GgmlType.Q8_0, "mibera", null, (done, total) -> { });
+    }
+
+    /** A copy of the converted file with one metadata value changed and some tensors left out. */
+    private Path altered(String name, String key, GgufValue value, List<String> without) throws Exception {
+        GgufFile source = GgufFile.read(converted);
+        Path target = workdir.resolve(name);
+        try (GgufWriter writer = new GgufWriter(target, source.alignment())) {
+            source.metadata().forEach((k, v) -> writer.put(k, k.equals(key) ? value : v));
+            List<GgufTensorInfo> kept = source.tensors().stream().filter(t -> !without.contains(t.name())).toList();
+            for (GgufTensorInfo tensor : kept) {
+                writer.addTensor(tensor.name(), tensor.dims(), tensor.type());
+            }
+            writer.writeHeader();
+            for (GgufTensorInfo tensor : kept) {
+                writer.write(tensor.name(), ByteBuffer.wrap(source.data(tensor)));
+            }
+            writer.finish();
+        }
+        return target;
+    }
+
+    @Test
+    void aGoodFileLoadsAndGeneratesInLlamaCpp() throws Exception {
+        List<Event> events = InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: mibera-Q8_0.gguf, tokens: 8}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        List<String> logs = InProcess.logs(events);
+        assertTrue(logs.contains("structure: phi3, 2 blocks, 15 tensors, every required tensor and key present"), logs.toString());
+        assertTrue(logs.stream().anyMatch(l -> l.matches("llama\\.cpp loaded mibera-Q8_0\\.gguf in [0-9.]+ s and generated 8 tokens at [0-9.]+ tokens/s:")),
+                logs.toString());
+        var journal = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile());
+        assertEquals("passed", journal.path("steps").path("verify").path("facts").path("runtime").asText());
+    }
+
+    @Test
+    void metadataThatDisagreesWithTheTensorsIsRefusedWithLlamaCppsWords() throws Exception {
+        // As in the seed reports: the metadata promises another attention shape than the tensors have.
+        altered("lying.gguf", "phi3.attention.head_count_kv", GgufValue.uint32(4), List.of());
+
+        String failure = InProcess.failure(InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: lying.gguf}\n", Map.of()));
+
+        assertEquals("llama.cpp could not use lying.gguf: check_tensor_dims: tensor 'blk.0.attn_qkv.weight' has wrong shape; "
+                + "expected   256,   768, got   256,   512,     1,     1", failure);
+    }
+
+    @Test
+    void aMissingTensorFailsTheStructuralCheckFirst() throws Exception {
+        altered("short.gguf", "general.name", GgufValue.string("short"), List.of("blk.1.ffn_down.weight"));
+
+        String failure = InProcess.failure(InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: short.gguf}\n", Map.of()));
+
+        assertEquals("short.gguf is not a complete phi3 file: tensor blk.1.ffn_down.weight is missing", failure);
+    }
+}
