@@ -23,6 +23,7 @@ class DemoAndRecipesTest {
 
         assertEquals(0, result.exit(), result.toString());
         assertTrue(result.out().strip().endsWith("all 5 artifacts are on this machine and verified."), result.toString());
+        assertTrue(result.err().contains("llama.cpp loaded mibera-Q8_0.gguf"), "the GGUF was proven in llama.cpp on the box: " + result.err());
         JsonNode before = new ObjectMapper().readTree(dir.resolve("out/diagnosis.json").toFile());
         JsonNode after = new ObjectMapper().readTree(dir.resolve("out/inspect.json").toFile());
         assertTrue(before.toString().contains("\"verdict\":\"CONTRADICTED\""), before.toString());
