@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.LongUnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -39,7 +40,7 @@ public final class GgufConversion {
 
     public record Result(Path file, long size, String sha256, int tensors) {}
 
-    /** Source elements converted per window: 8 MiB of bf16. */
+    /** Source elements per window (whole rows): about 8 MiB of bf16. */
     private static final int WINDOW_ELEMENTS = 4 << 20;
 
     private GgufConversion() {}
@@ -59,30 +60,29 @@ public final class GgufConversion {
             throw new ShapeException("config.json disagrees with the tensors (" + wrong.stream().map(f -> f.field() + " " + f.config() + " vs " + f.tensors())
                     .collect(Collectors.joining(", ")) + "); add a patch-config step before convert");
         }
-        if (shape.family() != Family.PHI3) {
-            throw new ShapeException("converting a " + shape.family().architecture() + " checkpoint is not built yet; phi3 is");
-        }
+        GgufMapping mapping = GgufMapping.of(shape.family());
+        String arch = mapping.architecture();
         Map<String, StoredTensor> stored = orchestrate.safetensors.Checkpoint.open(files).tensors();
-        List<Phi3Mapping.TensorName> names = new ArrayList<>();
+        List<GgufMapping.TensorName> names = new ArrayList<>();
         Set<String> mapped = new java.util.HashSet<>();
-        for (Phi3Mapping.TensorName tensor : Phi3Mapping.tensors(shape)) {
+        for (GgufMapping.TensorName tensor : mapping.tensors(shape)) {
             mapped.add(tensor.hf());
             if (stored.containsKey(tensor.hf())) {
                 names.add(tensor);
             } else if (tensor.required()) {
-                throw new ShapeException("the phi3 architecture needs " + tensor.hf() + " (" + tensor.gguf() + "), which the checkpoint lacks");
+                throw new ShapeException("the " + arch + " architecture needs " + tensor.hf() + " (" + tensor.gguf() + "), which the checkpoint lacks");
             }
         }
         for (String tensor : stored.keySet()) {
             if (!mapped.contains(tensor)) {
-                throw new ShapeException("tensor " + tensor + " has no place in a phi3 GGUF; llama.cpp would refuse the file (wrong number of tensors)");
+                throw new ShapeException("tensor " + tensor + " has no place in a " + arch + " GGUF; llama.cpp would refuse the file (wrong number of tensors)");
             }
         }
 
         Map<String, GgufValue> metadata = new LinkedHashMap<>();
-        metadata.put("general.architecture", GgufValue.string("phi3"));
+        metadata.put("general.architecture", GgufValue.string(arch));
         metadata.put("general.name", GgufValue.string(name != null ? name : model.getFileName().toString()));
-        metadata.putAll(Phi3Mapping.metadata(shape, inspection.config(), fileType(type)));
+        metadata.putAll(mapping.metadata(shape, inspection.config(), fileType(type)));
         if (type == GgmlType.Q8_0) {
             metadata.put("general.quantization_version", GgufValue.uint32(2));
         }
@@ -92,7 +92,7 @@ public final class GgufConversion {
         long[] done = {0};
         try (GgufWriter writer = new GgufWriter(target, GgufFile.DEFAULT_ALIGNMENT)) {
             metadata.forEach(writer::put);
-            for (Phi3Mapping.TensorName tensor : names) {
+            for (GgufMapping.TensorName tensor : names) {
                 long[] shapeHf = stored.get(tensor.hf()).entry().shape();
                 long[] dims = new long[shapeHf.length];
                 for (int i = 0; i < dims.length; i++) {
@@ -103,11 +103,11 @@ public final class GgufConversion {
             writer.writeHeader();
             Map<String, FileChannel> channels = new HashMap<>();
             try {
-                for (Phi3Mapping.TensorName tensor : names) {
+                for (GgufMapping.TensorName tensor : names) {
                     StoredTensor source = stored.get(tensor.hf());
                     FileChannel channel = channels.computeIfAbsent(source.file(), f -> open(model.resolve(f)));
                     GgmlType out = source.entry().rank() == 1 ? GgmlType.F32 : type;
-                    copy(channel, source, out, tensor.gguf(), writer, done, total, progress);
+                    copy(channel, source, mapping.rowOrder(tensor.hf(), inspection.config()), out, tensor.gguf(), writer, done, total, progress);
                 }
             } finally {
                 for (FileChannel channel : channels.values()) {
@@ -129,7 +129,8 @@ public final class GgufConversion {
         }
     }
 
-    private static void copy(FileChannel channel, StoredTensor source, GgmlType out, String name, GgufWriter writer,
+    /** Streams one tensor through the window; with a row order, each output row is read from its source row. */
+    private static void copy(FileChannel channel, StoredTensor source, LongUnaryOperator rowOrder, GgmlType out, String name, GgufWriter writer,
                              long[] done, long total, Progress progress) throws IOException, GgufException {
         DType dtype = source.entry().dtype();
         if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32) {
@@ -137,16 +138,22 @@ public final class GgufConversion {
         }
         long elements = source.entry().elements();
         int inSize = dtype.bytes();
-        ByteBuffer in = ByteBuffer.allocate(WINDOW_ELEMENTS * inSize).order(ByteOrder.LITTLE_ENDIAN);
-        float[] values = new float[WINDOW_ELEMENTS];
-        ByteBuffer converted = ByteBuffer.allocate((int) out.bytesFor(WINDOW_ELEMENTS)).order(ByteOrder.LITTLE_ENDIAN);
-        for (long first = 0; first < elements; first += WINDOW_ELEMENTS) {
-            int count = (int) Math.min(WINDOW_ELEMENTS, elements - first);
+        long rowLength = source.entry().dim(-1);
+        // Whole rows per window, so a row order can be applied and quantized blocks never straddle a window.
+        int window = (int) Math.max(rowLength, WINDOW_ELEMENTS / rowLength * rowLength);
+        ByteBuffer in = ByteBuffer.allocate(window * inSize).order(ByteOrder.LITTLE_ENDIAN);
+        float[] values = new float[window];
+        ByteBuffer converted = ByteBuffer.allocate((int) out.bytesFor(window)).order(ByteOrder.LITTLE_ENDIAN);
+        for (long first = 0; first < elements; first += window) {
+            int count = (int) Math.min(window, elements - first);
             in.clear().limit(count * inSize);
-            long position = source.offset() + first * inSize;
-            while (in.hasRemaining()) {
-                if (channel.read(in, position + in.position()) < 0) {
-                    throw new IOException(source.file() + " ends inside " + source.entry().name());
+            if (rowOrder == null) {
+                read(channel, in, source.offset() + first * inSize, source);
+            } else {
+                long rowBytes = rowLength * inSize;
+                for (long row = first / rowLength; row < (first + count) / rowLength; row++) {
+                    in.limit(in.position() + (int) rowBytes);
+                    read(channel, in, source.offset() + rowOrder.applyAsLong(row) * rowBytes, source);
                 }
             }
             in.flip();
@@ -181,6 +188,16 @@ public final class GgufConversion {
             writer.write(name, converted);
             done[0] += (long) count * inSize;
             progress.bytes(done[0], total);
+        }
+    }
+
+    /** Fills the buffer's remaining space from {@code position}. */
+    private static void read(FileChannel channel, ByteBuffer in, long position, StoredTensor source) throws IOException {
+        long start = position - in.position();
+        while (in.hasRemaining()) {
+            if (channel.read(in, start + in.position()) < 0) {
+                throw new IOException(source.file() + " ends inside " + source.entry().name());
+            }
         }
     }
 

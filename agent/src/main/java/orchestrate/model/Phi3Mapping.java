@@ -12,14 +12,15 @@ import java.util.Map;
  * ffn_up copied as they are, RMSNorm weights, no biases, and the {@code phi3.*} keys
  * (convert_hf_to_gguf.py's Phi3 path; notes/gguf.md).
  */
-public final class Phi3Mapping {
+final class Phi3Mapping implements GgufMapping {
 
-    /** One tensor: its Hugging Face name, its GGUF name, and whether a checkpoint must have it. */
-    public record TensorName(String hf, String gguf, boolean required) {}
+    @Override
+    public String architecture() {
+        return "phi3";
+    }
 
-    private Phi3Mapping() {}
-
-    public static List<TensorName> tensors(ModelShape shape) {
+    @Override
+    public List<TensorName> tensors(ModelShape shape) {
         List<TensorName> names = new ArrayList<>();
         names.add(new TensorName("model.embed_tokens.weight", "token_embd.weight", true));
         for (int i = 0; i < shape.layers(); i++) {
@@ -38,13 +39,13 @@ public final class Phi3Mapping {
         return names;
     }
 
-    /** The phi3.* keys, in convert_hf_to_gguf's order, with general.file_type where it writes it. */
-    public static Map<String, GgufValue> metadata(ModelShape shape, JsonNode config, long fileType) throws ShapeException {
-        long heads = number(config, "num_attention_heads");
-        long kvHeads = config.has("num_key_value_heads") ? number(config, "num_key_value_heads") : heads;
+    @Override
+    public Map<String, GgufValue> metadata(ModelShape shape, JsonNode config, long fileType) throws ShapeException {
+        long heads = GgufMapping.number(config, "num_attention_heads");
+        long kvHeads = config.has("num_key_value_heads") ? GgufMapping.number(config, "num_key_value_heads") : heads;
         double rotary = config.path("partial_rotary_factor").asDouble(1.0);
         Map<String, GgufValue> metadata = new LinkedHashMap<>();
-        metadata.put("phi3.context_length", GgufValue.uint32(number(config, "max_position_embeddings")));
+        metadata.put("phi3.context_length", GgufValue.uint32(GgufMapping.number(config, "max_position_embeddings")));
         metadata.put("phi3.embedding_length", GgufValue.uint32(shape.hidden()));
         metadata.put("phi3.feed_forward_length", GgufValue.uint32(shape.intermediate()));
         metadata.put("phi3.block_count", GgufValue.uint32(shape.layers()));
@@ -59,13 +60,5 @@ public final class Phi3Mapping {
         // Phi-4 has "sliding_window": null; llama.cpp wants 0 then (PR #10817).
         metadata.put("phi3.attention.sliding_window", GgufValue.uint32(config.path("sliding_window").asLong(0)));
         return metadata;
-    }
-
-    private static long number(JsonNode config, String field) throws ShapeException {
-        JsonNode value = config.get(field);
-        if (value == null || !value.canConvertToLong()) {
-            throw new ShapeException("config.json has no " + field + "; run patch-config first");
-        }
-        return value.asLong();
     }
 }

@@ -58,6 +58,15 @@ class LlamaLoadTest {
     }
 
     @Test
+    void ourLlamaFileWithPermutedQueriesAndKeysGeneratesTheSameText() throws Exception {
+        Path llama = orchestrate.model.GgufConversionTest.splitToLlama(model, dir.resolve("llama"));
+        Path gguf = dir.resolve("mibera-llama-F16.gguf");
+        GgufConversion.run(llama, gguf, GgmlType.F16, "ref-mibera", null, (done, total) -> { });
+
+        assertEquals(referenceContinuation(), generate(gguf, 16));
+    }
+
+    @Test
     void ourF32Bf16AndQ8_0Load() throws Exception {
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.BF16, GgmlType.Q8_0}) {
             Path gguf = dir.resolve("mibera-" + type + ".gguf");

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Our phi3 conversion held against llama.cpp's conversion of the same checkpoint. */
-class GgufConversionTest {
+public class GgufConversionTest {
 
     private static final Path GOLDEN = Path.of("src/test/resources/golden/convert");
 
@@ -62,6 +62,75 @@ class GgufConversionTest {
         }
         assertEquals(Files.size(out), result.size());
         assertEquals(orchestrate.run.Hashing.sha256(out), result.sha256(), "hashed while written, equal to a re-read");
+    }
+
+    /**
+     * The golden checkpoint rewritten as a Llama checkpoint: qkv_proj cut into q, k and v rows and
+     * gate_up_proj into its gate and up halves (what split-ffn/split-qkv produce), config to match.
+     */
+    public static Path splitToLlama(Path fused, Path target) throws Exception {
+        Files.createDirectories(target);
+        var checkpoint = orchestrate.safetensors.Checkpoint.open(new orchestrate.safetensors.DirectoryFiles(fused));
+        java.util.List<orchestrate.safetensors.SafetensorsWriter.Tensor> tensors = new java.util.ArrayList<>();
+        for (var stored : checkpoint.tensors().values()) {
+            byte[] bytes = new byte[(int) stored.entry().bytes()];
+            try (var channel = java.nio.channels.FileChannel.open(fused.resolve(stored.file()))) {
+                channel.read(java.nio.ByteBuffer.wrap(bytes), stored.offset());
+            }
+            String name = stored.entry().name();
+            long[] shape = stored.entry().shape();
+            int rowBytes = (int) (shape.length == 2 ? shape[1] * 2 : 0);
+            if (name.endsWith("qkv_proj.weight")) {
+                String prefix = name.replace("qkv_proj.weight", "");
+                tensors.add(rows(prefix + "q_proj.weight", bytes, 0, 256, shape[1], rowBytes));
+                tensors.add(rows(prefix + "k_proj.weight", bytes, 256, 128, shape[1], rowBytes));
+                tensors.add(rows(prefix + "v_proj.weight", bytes, 384, 128, shape[1], rowBytes));
+            } else if (name.endsWith("gate_up_proj.weight")) {
+                String prefix = name.replace("gate_up_proj.weight", "");
+                tensors.add(rows(prefix + "gate_proj.weight", bytes, 0, 512, shape[1], rowBytes));
+                tensors.add(rows(prefix + "up_proj.weight", bytes, 512, 512, shape[1], rowBytes));
+            } else {
+                tensors.add(new orchestrate.safetensors.SafetensorsWriter.Tensor(name, stored.entry().dtype(), shape, () -> bytes));
+            }
+        }
+        orchestrate.safetensors.SafetensorsWriter.write(target.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        for (String file : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+            Files.copy(fused.resolve(file), target.resolve(file));
+        }
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(GOLDEN.resolve("true_config.json").toFile());
+        config.putArray("architectures").add("LlamaForCausalLM");
+        config.put("model_type", "llama");
+        Files.writeString(target.resolve("config.json"), config.toPrettyString());
+        return target;
+    }
+
+    private static orchestrate.safetensors.SafetensorsWriter.Tensor rows(String name, byte[] bytes, int first, int count, long width, int rowBytes) {
+        byte[] part = java.util.Arrays.copyOfRange(bytes, first * rowBytes, (first + count) * rowBytes);
+        return new orchestrate.safetensors.SafetensorsWriter.Tensor(name, orchestrate.safetensors.DType.BF16, new long[] {count, width}, () -> part);
+    }
+
+    @Test
+    void theLlamaMappingWithItsQkPermutationIsWhatLlamaCppWrites() throws Exception {
+        Path llama = splitToLlama(model, dir.resolve("llama"));
+        Path out = dir.resolve("ours-llama-F16.gguf");
+        GgufConversion.run(llama, out, GgmlType.F16, "ref-mibera", null, (done, total) -> { });
+
+        GgufFile ours = GgufFile.read(out);
+        GgufFile reference = GgufFile.read(GOLDEN.resolve("reference-llama-F16.gguf"));
+        assertEquals(new TreeMap<>(reference.metadata()).keySet(), new TreeMap<>(ours.metadata()).keySet());
+        reference.metadata().forEach((key, value) -> assertEquals(value, ours.metadata().get(key), key));
+        assertEquals(reference.tensors().size(), ours.tensors().size());
+        for (GgufTensorInfo tensor : reference.tensors()) {
+            GgufTensorInfo mine = ours.tensor(tensor.name());
+            assertArrayEquals(tensor.dims(), mine.dims(), tensor.name());
+            assertEquals(tensor.type(), mine.type(), tensor.name());
+            assertArrayEquals(reference.data(tensor), ours.data(mine), tensor.name());
+        }
+        // Without the permutation the query rows would differ: this comparison catches that bug.
+        GgufFile fused = GgufFile.read(GOLDEN.resolve("reference-phi3-F16.gguf"));
+        byte[] qkv = fused.data(fused.tensor("blk.0.attn_qkv.weight"));
+        byte[] unpermutedQ = java.util.Arrays.copyOfRange(qkv, 0, 256 * 256 * 2);
+        assertFalse(java.util.Arrays.equals(unpermutedQ, reference.data(reference.tensor("blk.0.attn_q.weight"))));
     }
 
     @Test
