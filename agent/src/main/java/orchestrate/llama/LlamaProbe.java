@@ -18,8 +18,25 @@ public final class LlamaProbe {
 
     private LlamaProbe() {}
 
+    /** {@code MODEL PROMPT TOKENS} generates; {@code --encode MODEL TEXT...} prints llama.cpp's token ids of each text. */
     public static void main(String[] args) {
         ObjectNode result = new ObjectMapper().createObjectNode();
+        if (args.length > 0 && args[0].equals("--encode")) {
+            try (LlamaModel llama = new LlamaModel(new ModelParameters().setModel(args[1]).setCtxSize(512).setGpuLayers(0).setThreads(1))) {
+                var encoded = result.put("ok", true).putArray("ids");
+                for (int i = 2; i < args.length; i++) {
+                    var ids = encoded.addArray();
+                    for (int id : llama.encode(args[i])) {
+                        ids.add(id);
+                    }
+                }
+            } catch (Throwable e) {
+                result.put("ok", false).put("error", e.toString());
+            }
+            System.out.println("LLAMA " + result);
+            System.out.flush();
+            System.exit(0);
+        }
         try {
             long start = System.nanoTime();
             try (LlamaModel llama = new LlamaModel(new ModelParameters().setModel(args[0]).setCtxSize(512).setGpuLayers(0)

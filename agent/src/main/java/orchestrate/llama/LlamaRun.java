@@ -67,6 +67,34 @@ public final class LlamaRun {
                 result.path("load_seconds").asDouble(), null, null);
     }
 
+    /** llama.cpp's token ids for each text, as its tokenizer reads the file's tokenizer metadata. */
+    public static java.util.List<int[]> encode(Path model, java.util.List<String> texts, int timeoutSeconds) throws IOException, InterruptedException {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+                ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()),
+                "-cp", System.getProperty("java.class.path"), LlamaProbe.class.getName(), "--encode", model.toString()));
+        command.addAll(texts);
+        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!child.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+            child.destroyForcibly();
+            throw new IOException("llama.cpp did not finish encoding within " + timeoutSeconds + " s");
+        }
+        String line = out.lines().filter(l -> l.startsWith("LLAMA ")).findFirst().orElseThrow(() -> new IOException("llama.cpp gave no result: " + out));
+        JsonNode result = JSON.readTree(line.substring("LLAMA ".length()));
+        if (!result.path("ok").asBoolean()) {
+            throw new IOException("llama.cpp could not encode: " + result.path("error").asText());
+        }
+        java.util.List<int[]> ids = new java.util.ArrayList<>();
+        for (JsonNode text : result.path("ids")) {
+            int[] tokens = new int[text.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = text.get(i).asInt();
+            }
+            ids.add(tokens);
+        }
+        return ids;
+    }
+
     /** llama.cpp's most telling line: why loading failed when it says so, else its last error, else its last line. */
     private static String lastError(Deque<String> lines) {
         synchronized (lines) {

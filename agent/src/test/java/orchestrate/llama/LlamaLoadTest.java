@@ -8,6 +8,7 @@ import orchestrate.model.GgufConversion;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,6 +65,23 @@ class LlamaLoadTest {
         GgufConversion.run(llama, gguf, GgmlType.F16, "ref-mibera", null, (done, total) -> { });
 
         assertEquals(referenceContinuation(), generate(gguf, 16));
+    }
+
+    @Test
+    void llamaCppTokenizesWithOurFileExactlyAsTheTokenizerJsonDoes() throws Exception {
+        Path gguf = dir.resolve("mibera-F16.gguf");
+        GgufConversion.run(model, gguf, GgmlType.F16, "ref-mibera", null, (done, total) -> { });
+        List<String> texts = List.of(PROMPT, "Hello, world! The hub said it had 32 layers.", "  two spaces, a\ttab and\n\nnew lines\n",
+                "numbers 1234567 and 3.14159", "it's they're we'll I'd YOU'LL", "unicode: café, naïve, 日本語 and ünïcödé",
+                "emoji 🚀 and math ∑ x²", "punctuation!!! ??? ... --- (brackets) [more]", "MiXeD CaSe WoRdS", "a");
+        ReferenceBpe reference = new ReferenceBpe(model.resolve("tokenizer.json"));
+
+        List<int[]> llama = LlamaRun.encode(gguf, texts, 120);
+
+        for (int i = 0; i < texts.size(); i++) {
+            List<Integer> ours = java.util.Arrays.stream(llama.get(i)).boxed().toList();
+            assertEquals(reference.encode(texts.get(i)), ours, texts.get(i));
+        }
     }
 
     @Test
