@@ -85,6 +85,21 @@ class LlamaLoadTest {
     }
 
     @Test
+    void llamaCppOnOurF32FileContinuesAsTheReferenceForwardPassDoes() throws Exception {
+        Path gguf = dir.resolve("mibera-F32.gguf");
+        GgufConversion.run(model, gguf, GgmlType.F32, "ref-mibera", null, (done, total) -> { });
+        ReferenceBpe bpe = new ReferenceBpe(model.resolve("tokenizer.json"));
+        List<ReferenceForward.Step> steps = new ReferenceForward(model).greedy(bpe.encode(PROMPT), 16);
+
+        String expected = bpe.decode(steps.stream().map(ReferenceForward.Step::token).toList());
+        float smallest = (float) steps.stream().mapToDouble(ReferenceForward.Step::margin).min().orElseThrow();
+        // Two correct float32 evaluations of a 2-layer model of width 256 differ by orders of magnitude less than
+        // 1e-3 in logits (summation order is the only difference); a smaller margin would make the comparison a coin toss.
+        assertTrue(smallest > 1e-3f, "the reference's choices must be clear of ties to compare; smallest margin " + smallest);
+        assertEquals(expected, generate(gguf, 16));
+    }
+
+    @Test
     void ourF32Bf16AndQ8_0Load() throws Exception {
         for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.BF16, GgmlType.Q8_0}) {
             Path gguf = dir.resolve("mibera-" + type + ".gguf");

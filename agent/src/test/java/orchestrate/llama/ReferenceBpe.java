@@ -46,6 +46,27 @@ final class ReferenceBpe {
         }
     }
 
+    /**
+     * The text of token ids, bytes decoded as UTF-8 (invalid sequences become U+FFFD, as Java decodes
+     * llama.cpp's output). Ids outside the BPE vocabulary (special and padding rows) add nothing, as
+     * llama.cpp renders them.
+     */
+    String decode(List<Integer> ids) {
+        Map<Integer, String> byId = new HashMap<>();
+        vocab.forEach((token, id) -> byId.put(id, token));
+        Map<Character, Integer> byteOf = new HashMap<>();
+        for (int b = 0; b < 256; b++) {
+            byteOf.put(byteChars[b].charAt(0), b);
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (int id : ids) {
+            for (char c : byId.getOrDefault(id, "").toCharArray()) {
+                bytes.write(byteOf.get(c));
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
     List<Integer> encode(String text) {
         List<Integer> ids = new ArrayList<>();
         Matcher m = split.matcher(text);
