@@ -28,6 +28,47 @@ public interface GgufMapping {
         return null;
     }
 
+    /**
+     * The tensors every decoder has (embedding, per-layer norms, attention output, down projection,
+     * final norm, optional output head), with each layer's own in between: {@code perLayer} maps
+     * an HF suffix to a GGUF suffix, in order.
+     */
+    static List<TensorName> decoderTensors(ModelShape shape, Map<String, String> perLayer) {
+        List<TensorName> names = new java.util.ArrayList<>();
+        names.add(new TensorName("model.embed_tokens.weight", "token_embd.weight", true));
+        for (int i = 0; i < shape.layers(); i++) {
+            names.add(new TensorName("model.layers." + i + ".input_layernorm.weight", "blk." + i + ".attn_norm.weight", true));
+            for (var entry : perLayer.entrySet()) {
+                names.add(new TensorName("model.layers." + i + "." + entry.getKey(), "blk." + i + "." + entry.getValue(), true));
+            }
+            names.add(new TensorName("model.layers." + i + ".self_attn.o_proj.weight", "blk." + i + ".attn_output.weight", true));
+            names.add(new TensorName("model.layers." + i + ".post_attention_layernorm.weight", "blk." + i + ".ffn_norm.weight", true));
+            names.add(new TensorName("model.layers." + i + ".mlp.down_proj.weight", "blk." + i + ".ffn_down.weight", true));
+        }
+        names.add(new TensorName("model.norm.weight", "output_norm.weight", true));
+        // Without lm_head llama.cpp uses the embedding as the output.
+        names.add(new TensorName("lm_head.weight", "output.weight", false));
+        return names;
+    }
+
+    /** The keys every decoder architecture writes, in convert_hf_to_gguf's order, ending with general.file_type. */
+    static Map<String, GgufValue> decoderMetadata(String arch, ModelShape shape, JsonNode config, long ropeDimensions, long fileType)
+            throws ShapeException {
+        long heads = number(config, "num_attention_heads");
+        Map<String, GgufValue> metadata = new java.util.LinkedHashMap<>();
+        metadata.put(arch + ".context_length", GgufValue.uint32(number(config, "max_position_embeddings")));
+        metadata.put(arch + ".embedding_length", GgufValue.uint32(shape.hidden()));
+        metadata.put(arch + ".feed_forward_length", GgufValue.uint32(shape.intermediate()));
+        metadata.put(arch + ".block_count", GgufValue.uint32(shape.layers()));
+        metadata.put(arch + ".attention.head_count", GgufValue.uint32(heads));
+        metadata.put(arch + ".attention.head_count_kv", GgufValue.uint32(config.has("num_key_value_heads") ? number(config, "num_key_value_heads") : heads));
+        metadata.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.float32(config.path("rms_norm_eps").asDouble(1e-5)));
+        metadata.put(arch + ".rope.dimension_count", GgufValue.uint32(ropeDimensions));
+        metadata.put(arch + ".rope.freq_base", GgufValue.float32(config.path("rope_theta").asDouble(10000.0)));
+        metadata.put("general.file_type", GgufValue.uint32(fileType));
+        return metadata;
+    }
+
     static GgufMapping of(Family family) throws ShapeException {
         return switch (family) {
             case PHI3 -> new Phi3Mapping();

@@ -62,6 +62,7 @@ public class GgufConversionTest {
         }
         assertEquals(Files.size(out), result.size());
         assertEquals(orchestrate.run.Hashing.sha256(out), result.sha256(), "hashed while written, equal to a re-read");
+        assertArrayEquals(Files.readAllBytes(GOLDEN.resolve("reference-phi3-F16.gguf")), Files.readAllBytes(out), "the very bytes llama.cpp wrote");
     }
 
     /**
@@ -126,6 +127,7 @@ public class GgufConversionTest {
             assertEquals(tensor.type(), mine.type(), tensor.name());
             assertArrayEquals(reference.data(tensor), ours.data(mine), tensor.name());
         }
+        assertArrayEquals(Files.readAllBytes(GOLDEN.resolve("reference-llama-F16.gguf")), Files.readAllBytes(out), "the very bytes llama.cpp wrote");
         // Without the permutation the query rows would differ: this comparison catches that bug.
         GgufFile fused = GgufFile.read(GOLDEN.resolve("reference-phi3-F16.gguf"));
         byte[] qkv = fused.data(fused.tensor("blk.0.attn_qkv.weight"));
