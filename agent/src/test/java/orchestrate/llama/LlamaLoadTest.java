@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,13 +26,7 @@ class LlamaLoadTest {
 
     @BeforeEach
     void patchedModel() throws Exception {
-        model = Files.createDirectories(dir.resolve("model"));
-        try (Stream<Path> files = Files.list(GOLDEN.resolve("model"))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, model.resolve(file.getFileName()));
-            }
-        }
-        Files.copy(GOLDEN.resolve("true_config.json"), model.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        model = orchestrate.model.GoldenModel.patched(dir.resolve("model"));
     }
 
     /** llama.cpp's greedy continuation of the prompt, as llama-simple printed it from the reference file. */

@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,13 +30,7 @@ public class GgufConversionTest {
     /** The golden tiny Mibera, with the config.json patch-config would give it (its true config). */
     @BeforeEach
     void patchedModel() throws Exception {
-        model = Files.createDirectories(dir.resolve("model"));
-        try (Stream<Path> files = Files.list(GOLDEN.resolve("model"))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, model.resolve(file.getFileName()));
-            }
-        }
-        Files.copy(GOLDEN.resolve("true_config.json"), model.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        model = GoldenModel.patched(dir.resolve("model"));
     }
 
     @Test

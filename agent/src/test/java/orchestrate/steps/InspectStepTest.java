@@ -12,26 +12,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class InspectStepTest {
 
-    private static final Path GOLDEN_MODEL = Path.of("src/test/resources/golden/convert/model");
 
     @TempDir
     Path workdir;
 
     @BeforeEach
     void copyModel() throws Exception {
-        Files.createDirectories(workdir.resolve("model"));
-        try (Stream<Path> files = Files.list(GOLDEN_MODEL)) {
-            for (Path file : files.toList()) {
-                Files.copy(file, workdir.resolve("model").resolve(file.getFileName()));
-            }
-        }
+        orchestrate.model.GoldenModel.asDownloaded(workdir.resolve("model"));
     }
 
     private List<Event> run(String recipe) throws Exception {

@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,12 +65,7 @@ class PatchConfigStepTest {
     }
 
     private void copyGoldenModel() throws Exception {
-        Files.createDirectories(workdir.resolve("model"));
-        try (Stream<Path> files = Files.list(GOLDEN.resolve("model"))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, workdir.resolve("model").resolve(file.getFileName()));
-            }
-        }
+        orchestrate.model.GoldenModel.asDownloaded(workdir.resolve("model"));
     }
 
     private List<Event> run(String steps) throws Exception {

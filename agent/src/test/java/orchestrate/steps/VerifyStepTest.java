@@ -14,18 +14,15 @@ import orchestrate.gguf.GgufWriter;
 import orchestrate.model.GgufConversion;
 import orchestrate.run.InProcess;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class VerifyStepTest {
 
-    private static final Path GOLDEN = Path.of("src/test/resources/golden/convert");
 
     @TempDir
     Path workdir;
@@ -34,13 +31,7 @@ class VerifyStepTest {
 
     @BeforeEach
     void convert() throws Exception {
-        Path model = Files.createDirectories(workdir.resolve("model"));
-        try (Stream<Path> files = Files.list(GOLDEN.resolve("model"))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, model.resolve(file.getFileName()));
-            }
-        }
-        Files.copy(GOLDEN.resolve("true_config.json"), model.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Path model = orchestrate.model.GoldenModel.patched(workdir.resolve("model"));
         converted = workdir.resolve("mibera-Q8_0.gguf");
         GgufConversion.run(model, converted, GgmlType.Q8_0, "mibera", null, (done, total) -> { });
     }
