@@ -51,6 +51,8 @@ public final class LlamaProbe {
                     tokens++;
                 }
                 double seconds = (System.nanoTime() - generating) / 1e9;
+                // The binding may close with an output that carries no token of its own.
+                tokens = Math.min(tokens, Integer.parseInt(args[2]));
                 result.put("ok", true).put("tokens", tokens).put("load_seconds", loaded).put("tokens_per_second", tokens / Math.max(seconds, 1e-9))
                         .put("text", Base64.getEncoder().encodeToString(text.toString().getBytes(StandardCharsets.UTF_8)));
             }

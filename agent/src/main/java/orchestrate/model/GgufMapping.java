@@ -73,7 +73,8 @@ public interface GgufMapping {
         return switch (family) {
             case PHI3 -> new Phi3Mapping();
             case LLAMA -> new LlamaMapping();
-            default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; phi3 and llama are");
+            case QWEN2 -> new Qwen2Mapping();
+            default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; phi3, llama and qwen2 are");
         };
     }
 
