@@ -4,11 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import orchestrate.gguf.GgmlType;
+import orchestrate.gguf.GgufFile;
+import orchestrate.gguf.GgufTensorInfo;
 import orchestrate.model.GgufConversion;
+import orchestrate.quant.Half;
+import orchestrate.safetensors.Checkpoint;
+import orchestrate.safetensors.DirectoryFiles;
+import orchestrate.safetensors.StoredTensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +31,8 @@ class LlamaLoadTest {
 
     private static final Path GOLDEN = Path.of("src/test/resources/golden/convert");
     private static final String PROMPT = "The box was rented by the hour";
+    private static final List<String> FIDELITY_PROMPTS = List.of(PROMPT, "Hello, world! The hub said it had 32 layers.",
+            "Questions and answers, prompts and replies", "the disk filled up");
 
     @TempDir
     Path dir;
@@ -37,7 +52,11 @@ class LlamaLoadTest {
     }
 
     static String generate(Path gguf, int tokens) throws Exception {
-        LlamaRun.Result result = LlamaRun.generate(gguf, PROMPT, tokens, 120);
+        return generate(gguf, PROMPT, tokens);
+    }
+
+    static String generate(Path gguf, String prompt, int tokens) throws Exception {
+        LlamaRun.Result result = LlamaRun.generate(gguf, prompt, tokens, 120);
         assertTrue(result.ok(), "llama.cpp could not load " + gguf.getFileName() + ": " + result.error() + " / " + result.llamaSays());
         assertTrue(result.tokens() > 0, "llama.cpp generated nothing");
         return result.text();
@@ -77,19 +96,88 @@ class LlamaLoadTest {
         }
     }
 
-    @Test
-    void llamaCppOnOurF32FileContinuesAsTheReferenceForwardPassDoes() throws Exception {
-        Path gguf = dir.resolve("mibera-F32.gguf");
-        GgufConversion.run(model, gguf, GgmlType.F32, "ref-mibera", null, (done, total) -> { });
-        ReferenceBpe bpe = new ReferenceBpe(model.resolve("tokenizer.json"));
-        List<ReferenceForward.Step> steps = new ReferenceForward(model).greedy(bpe.encode(PROMPT), 16);
+    /**
+     * The reference forward pass's greedy continuation of each fidelity prompt, after asserting that every choice
+     * was clear of a tie: two correct float32 evaluations of a 2-layer model of width 256 differ by orders of
+     * magnitude less than 1e-3 in logits (summation order is the only difference); a smaller margin would make
+     * the comparison a coin toss.
+     */
+    private static Map<String, String> referenceContinuations(Path checkpoint) throws Exception {
+        ReferenceBpe bpe = new ReferenceBpe(checkpoint.resolve("tokenizer.json"));
+        ReferenceForward forward = new ReferenceForward(checkpoint);
+        Map<String, String> continuations = new LinkedHashMap<>();
+        for (String prompt : FIDELITY_PROMPTS) {
+            List<ReferenceForward.Step> steps = forward.greedy(bpe.encode(prompt), 16);
+            float smallest = (float) steps.stream().mapToDouble(ReferenceForward.Step::margin).min().orElseThrow();
+            assertTrue(smallest > 1e-3f, "the reference's choices after \"" + prompt + "\" must be clear of ties; smallest margin " + smallest);
+            continuations.put(prompt, bpe.decode(steps.stream().map(ReferenceForward.Step::token).toList()));
+        }
+        return continuations;
+    }
 
-        String expected = bpe.decode(steps.stream().map(ReferenceForward.Step::token).toList());
-        float smallest = (float) steps.stream().mapToDouble(ReferenceForward.Step::margin).min().orElseThrow();
-        // Two correct float32 evaluations of a 2-layer model of width 256 differ by orders of magnitude less than
-        // 1e-3 in logits (summation order is the only difference); a smaller margin would make the comparison a coin toss.
-        assertTrue(smallest > 1e-3f, "the reference's choices must be clear of ties to compare; smallest margin " + smallest);
-        assertEquals(expected, generate(gguf, 16));
+    /** The prompts whose llama.cpp continuation on {@code gguf} is not the reference's. */
+    private static List<String> disagreements(Path gguf, Map<String, String> reference) throws Exception {
+        List<String> differing = new ArrayList<>();
+        for (Map.Entry<String, String> expected : reference.entrySet()) {
+            if (!expected.getValue().equals(generate(gguf, expected.getKey(), 16))) {
+                differing.add(expected.getKey());
+            }
+        }
+        return differing;
+    }
+
+    @Test
+    void llamaCppOnOurF32FilesContinuesEveryPromptAsTheReferenceForwardPassDoes() throws Exception {
+        Map<String, String> reference = referenceContinuations(model);
+        Path phi3 = dir.resolve("mibera-F32.gguf");
+        GgufConversion.run(model, phi3, GgmlType.F32, "ref-mibera", null, (done, total) -> { });
+        Path llamaCheckpoint = orchestrate.model.GgufConversionTest.splitToLlama(model, dir.resolve("llama"));
+        Path llama = dir.resolve("mibera-llama-F32.gguf");
+        GgufConversion.run(llamaCheckpoint, llama, GgmlType.F32, "ref-mibera", null, (done, total) -> { });
+
+        assertEquals(reference, referenceContinuations(llamaCheckpoint), "the split checkpoint is the same function");
+        assertEquals(List.of(), disagreements(phi3, reference), "phi3 mapping (fused QKV, NEOX rope)");
+        assertEquals(List.of(), disagreements(llama, reference), "llama mapping (separate Q/K/V, permuted for normal rope)");
+    }
+
+    @Test
+    void aLlamaFileWithoutTheQkPermutationFailsThatComparison() throws Exception {
+        Path llamaCheckpoint = orchestrate.model.GgufConversionTest.splitToLlama(model, dir.resolve("llama"));
+        Path unpermuted = dir.resolve("mibera-llama-unpermuted-F32.gguf");
+        GgufConversion.run(llamaCheckpoint, unpermuted, GgmlType.F32, "ref-mibera", null, (done, total) -> { });
+        undoQkPermutation(llamaCheckpoint, unpermuted);
+
+        List<String> differing = disagreements(unpermuted, referenceContinuations(llamaCheckpoint));
+
+        assertEquals(FIDELITY_PROMPTS, differing, "with Hugging Face's row order, llama.cpp's normal rope pairs the wrong dimensions");
+    }
+
+    /** Overwrites the file's attn_q/attn_k data with the checkpoint's rows in Hugging Face's order: the bug the permutation prevents. */
+    private static void undoQkPermutation(Path checkpoint, Path gguf) throws Exception {
+        GgufFile file = GgufFile.read(gguf);
+        Checkpoint source = Checkpoint.open(new DirectoryFiles(checkpoint));
+        try (FileChannel out = FileChannel.open(gguf, StandardOpenOption.WRITE)) {
+            for (StoredTensor stored : source.tensors().values()) {
+                String name = stored.entry().name();
+                if (!name.endsWith("q_proj.weight") && !name.endsWith("k_proj.weight")) {
+                    continue;
+                }
+                ByteBuffer bf16 = ByteBuffer.allocate((int) stored.entry().bytes()).order(ByteOrder.LITTLE_ENDIAN);
+                try (FileChannel in = FileChannel.open(checkpoint.resolve(stored.file()))) {
+                    in.read(bf16, stored.offset());
+                }
+                bf16.flip();
+                ByteBuffer f32 = ByteBuffer.allocate(bf16.remaining() * 2).order(ByteOrder.LITTLE_ENDIAN);
+                while (bf16.hasRemaining()) {
+                    f32.putFloat(Half.fromBf16(bf16.getShort()));
+                }
+                f32.flip();
+                int layer = Integer.parseInt(name.split("\\.")[2]);
+                GgufTensorInfo target = file.tensor("blk." + layer + (name.endsWith("q_proj.weight") ? ".attn_q.weight" : ".attn_k.weight"));
+                assertEquals(target.bytes(), f32.remaining(), target.name());
+                out.write(f32, file.dataStart() + target.offset());
+            }
+        }
     }
 
     @Test

@@ -19,6 +19,8 @@ import java.util.Map;
  * The tiny phi3 model's forward pass, written from the architecture (Hugging Face's Phi3 modelling),
  * on the checkpoint's own bf16 weights in float: RMSNorm, fused QKV, rotary embedding on rotated
  * halves (NEOX), causal grouped-query attention, SwiGLU from the fused gate_up, untied output head.
+ * A llama checkpoint (separate q/k/v and gate/up) is the same function once its parts are stacked:
+ * Hugging Face's llama rotates halves too, which is why llama.cpp's file needs the Q/K row permutation.
  * The oracle for llama.cpp running our GGUF.
  */
 final class ReferenceForward {
@@ -60,6 +62,30 @@ final class ReferenceForward {
             }
             weights.put(t.entry().name(), values);
         }
+        for (int l = 0; l < layers; l++) {
+            String p = "model.layers." + l + ".";
+            stack(p + "self_attn.qkv_proj.weight", p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
+            stack(p + "mlp.gate_up_proj.weight", p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
+        }
+    }
+
+    /** Stacks separate projections' rows into the fused matrix the forward pass reads (a fused checkpoint has it already). */
+    private void stack(String fused, String... parts) {
+        if (weights.containsKey(fused)) {
+            return;
+        }
+        int length = 0;
+        for (String part : parts) {
+            length += weights.get(part).length;
+        }
+        float[] rows = new float[length];
+        int at = 0;
+        for (String part : parts) {
+            float[] values = weights.remove(part);
+            System.arraycopy(values, 0, rows, at, values.length);
+            at += values.length;
+        }
+        weights.put(fused, rows);
     }
 
     /** Greedy continuation of {@code prompt} by {@code count} tokens. */
