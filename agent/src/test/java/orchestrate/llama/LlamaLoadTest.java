@@ -7,7 +7,6 @@ import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
 import orchestrate.model.GgufConversion;
-import orchestrate.quant.Half;
 import orchestrate.safetensors.Checkpoint;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.StoredTensor;
@@ -162,16 +161,9 @@ class LlamaLoadTest {
                 if (!name.endsWith("q_proj.weight") && !name.endsWith("k_proj.weight")) {
                     continue;
                 }
-                ByteBuffer bf16 = ByteBuffer.allocate((int) stored.entry().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-                try (FileChannel in = FileChannel.open(checkpoint.resolve(stored.file()))) {
-                    in.read(bf16, stored.offset());
-                }
-                bf16.flip();
-                ByteBuffer f32 = ByteBuffer.allocate(bf16.remaining() * 2).order(ByteOrder.LITTLE_ENDIAN);
-                while (bf16.hasRemaining()) {
-                    f32.putFloat(Half.fromBf16(bf16.getShort()));
-                }
-                f32.flip();
+                float[] rows = ReferenceForward.floats(checkpoint, stored);
+                ByteBuffer f32 = ByteBuffer.allocate(rows.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+                f32.asFloatBuffer().put(rows);
                 int layer = Integer.parseInt(name.split("\\.")[2]);
                 GgufTensorInfo target = file.tensor("blk." + layer + (name.endsWith("q_proj.weight") ? ".attn_q.weight" : ".attn_k.weight"));
                 assertEquals(target.bytes(), f32.remaining(), target.name());

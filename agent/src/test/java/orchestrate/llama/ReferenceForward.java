@@ -51,22 +51,27 @@ final class ReferenceForward {
         eps = (float) config.get("rms_norm_eps").asDouble();
         theta = config.get("rope_theta").asDouble();
         for (StoredTensor t : Checkpoint.open(new DirectoryFiles(model)).tensors().values()) {
-            ByteBuffer bytes = ByteBuffer.allocate((int) t.entry().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-            try (FileChannel channel = FileChannel.open(model.resolve(t.file()))) {
-                channel.read(bytes, t.offset());
-            }
-            bytes.flip();
-            float[] values = new float[(int) t.entry().elements()];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = Half.fromBf16(bytes.getShort());
-            }
-            weights.put(t.entry().name(), values);
+            weights.put(t.entry().name(), floats(model, t));
         }
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
             stack(p + "self_attn.qkv_proj.weight", p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
             stack(p + "mlp.gate_up_proj.weight", p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
         }
+    }
+
+    /** A bf16 tensor of the checkpoint, in float. */
+    static float[] floats(Path model, StoredTensor t) throws java.io.IOException {
+        ByteBuffer bytes = ByteBuffer.allocate((int) t.entry().bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        try (FileChannel channel = FileChannel.open(model.resolve(t.file()))) {
+            channel.read(bytes, t.offset());
+        }
+        bytes.flip();
+        float[] values = new float[(int) t.entry().elements()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Half.fromBf16(bytes.getShort());
+        }
+        return values;
     }
 
     /** Stacks separate projections' rows into the fused matrix the forward pass reads (a fused checkpoint has it already). */
