@@ -38,6 +38,11 @@ public final class GgufConversion {
         void bytes(long done, long total);
     }
 
+    /** Told when every tensor of a checkpoint file is in the output, so the file may go (e.g. to free disk). */
+    public interface SourceFinished {
+        void file(String name) throws IOException;
+    }
+
     public record Result(Path file, long size, String sha256, int tensors) {}
 
     /** Source elements per window (whole rows): about 8 MiB of bf16. */
@@ -47,6 +52,11 @@ public final class GgufConversion {
 
     /** @param type the type of 2-D weights: F32, F16, BF16 or Q8_0 (1-D tensors are always F32) */
     public static Result run(Path model, Path target, GgmlType type, String name, String pre, Progress progress)
+            throws IOException, SafetensorsException, ShapeException, GgufException {
+        return run(model, target, type, name, pre, progress, file -> { });
+    }
+
+    public static Result run(Path model, Path target, GgmlType type, String name, String pre, Progress progress, SourceFinished finished)
             throws IOException, SafetensorsException, ShapeException, GgufException {
         if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.Q8_0) {
             throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
@@ -102,12 +112,18 @@ public final class GgufConversion {
             }
             writer.writeHeader();
             Map<String, FileChannel> channels = new HashMap<>();
+            Map<String, Integer> tensorsLeft = new HashMap<>();
+            names.forEach(n -> tensorsLeft.merge(stored.get(n.hf()).file(), 1, Integer::sum));
             try {
                 for (GgufMapping.TensorName tensor : names) {
                     StoredTensor source = stored.get(tensor.hf());
                     FileChannel channel = channels.computeIfAbsent(source.file(), f -> open(model.resolve(f)));
                     GgmlType out = source.entry().rank() == 1 ? GgmlType.F32 : type;
                     copy(channel, source, mapping.rowOrder(tensor.hf(), inspection.config()), out, tensor.gguf(), writer, done, total, progress);
+                    if (tensorsLeft.merge(source.file(), -1, Integer::sum) == 0) {
+                        channels.remove(source.file()).close();
+                        finished.file(source.file());
+                    }
                 }
             } finally {
                 for (FileChannel channel : channels.values()) {

@@ -16,7 +16,8 @@ import java.util.Optional;
 
 /**
  * What is finished on this box: per step, the fingerprint of its options and inputs and the size
- * and SHA-256 of each output. Saved atomically after every change.
+ * and SHA-256 of each output; and which outputs a later step deleted on purpose (consumed), so that
+ * their absence is not damage. Saved atomically after every change.
  */
 public final class Journal {
 
@@ -29,6 +30,8 @@ public final class Journal {
 
     private final Path file;
     private final Map<String, Entry> steps = new LinkedHashMap<>();
+    /** Output path to the id of the step that deleted it once it had no further use for it. */
+    private final Map<String, String> consumed = new LinkedHashMap<>();
 
     private Journal(Path file) {
         this.file = file;
@@ -52,6 +55,7 @@ public final class Journal {
                 journal.steps.put(step.getKey(), new Entry(step.getValue().path("fingerprint").asText(),
                         Instant.parse(step.getValue().path("finished").asText()), List.copyOf(outputs), Map.copyOf(facts)));
             });
+            root.path("consumed").fields().forEachRemaining(c -> journal.consumed.put(c.getKey(), c.getValue().asText()));
         }
         return journal;
     }
@@ -71,6 +75,28 @@ public final class Journal {
         }
     }
 
+    /** Records, before the file goes, that step {@code stepId} deletes output {@code path} on purpose. */
+    public void consume(String path, String stepId) throws IOException {
+        consumed.put(path, stepId);
+        save();
+    }
+
+    /** Which step consumed each consumed output. */
+    public Map<String, String> consumed() {
+        return Map.copyOf(consumed);
+    }
+
+    /** The outputs are back (their step ran again): they are no longer consumed. */
+    public void restored(List<Output> outputs) throws IOException {
+        boolean changed = false;
+        for (Output output : outputs) {
+            changed |= consumed.remove(output.path()) != null;
+        }
+        if (changed) {
+            save();
+        }
+    }
+
     private void save() throws IOException {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode stepsNode = root.putObject("steps");
@@ -85,6 +111,9 @@ public final class Journal {
             for (Output output : step.getValue().outputs()) {
                 outputs.addObject().put("path", output.path()).put("size", output.size()).put("sha256", output.sha256());
             }
+        }
+        if (!consumed.isEmpty()) {
+            consumed.forEach(root.putObject("consumed")::put);
         }
         AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
     }

@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Runs planned steps in order. A step whose fingerprint (its options plus everything the steps
- * before it produced) matches the journal, and whose recorded outputs are intact, is skipped.
+ * before it produced) matches the journal, and whose recorded outputs are intact, is skipped. An
+ * output a later step consumed (deleted to free disk) counts as intact until a step that ran with
+ * it must run again; then the step that produced it runs again first.
  */
 public final class Runner {
 
@@ -44,8 +46,10 @@ public final class Runner {
     public boolean run(String runId, String recipeName, List<PlannedStep> steps, List<String> artifactPatterns) throws IOException {
         events.append(new Event.RunStarted(runId, recipeName, steps.stream().map(PlannedStep::id).toList()));
         Files.deleteIfExists(workdir.resolve(Workdir.CHECKSUMS));
+        String[] chains = new String[steps.size()];
         String chain = Hashing.sha256("orchestrate journal v1");
         for (int i = 0; i < steps.size(); i++) {
+            chains[i] = chain;
             PlannedStep planned = steps.get(i);
             String fingerprint = Hashing.sha256(chain + "\n" + planned.options());
             Optional<Journal.Output> damaged = Optional.empty();
@@ -58,7 +62,13 @@ public final class Runner {
                     continue;
                 }
             }
-            StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get);
+            int restoreFrom = producerOfConsumedInput(steps, i);
+            if (restoreFrom < i) {
+                i = restoreFrom - 1;
+                chain = chains[restoreFrom];
+                continue;
+            }
+            StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get, journal);
             List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context);
             if (outputs == null) {
                 String status = cancelled.get() ? "cancelled" : "failed";
@@ -66,6 +76,7 @@ public final class Runner {
                 return false;
             }
             journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));
+            journal.restored(outputs);
             chain = chain(fingerprint, outputs);
         }
         return checksumArtifacts(artifactPatterns);
@@ -113,9 +124,48 @@ public final class Runner {
         return outputs;
     }
 
+    /**
+     * Step {@code index} must run. If it, or a step after it, consumed an earlier step's output in a past run,
+     * that step ran with the file there and will again: returns the index of the earliest producer to run again
+     * (its journal entry dropped) so the file comes back first; else {@code index}.
+     */
+    private int producerOfConsumedInput(List<PlannedStep> steps, int index) throws IOException {
+        int earliest = index;
+        for (Map.Entry<String, String> consumed : journal.consumed().entrySet()) {
+            int consumer = indexOf(steps, consumed.getValue());
+            if (consumer < index || Files.exists(workdir.resolve(consumed.getKey()))) {
+                continue;
+            }
+            for (int j = 0; j < index; j++) {
+                String producer = steps.get(j).id();
+                boolean produced = journal.get(producer).map(e -> e.outputs().stream().anyMatch(o -> o.path().equals(consumed.getKey()))).orElse(false);
+                if (produced) {
+                    events.append(new Event.Log(producer, "info", "running again: " + consumed.getKey() + ", deleted by '" + consumed.getValue()
+                            + "' in an earlier run, is needed before '" + steps.get(index).id() + "' can run"));
+                    journal.remove(producer);
+                    earliest = Math.min(earliest, j);
+                }
+            }
+        }
+        return earliest;
+    }
+
+    private static int indexOf(List<PlannedStep> steps, String id) {
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).id().equals(id)) {
+                return i;
+            }
+        }
+        return steps.size();
+    }
+
     private Optional<Journal.Output> firstDamaged(List<Journal.Output> outputs) throws IOException {
+        Map<String, String> consumed = journal.consumed();
         for (Journal.Output output : outputs) {
             Path p = workdir.resolve(output.path());
+            if (consumed.containsKey(output.path()) && !Files.exists(p)) {
+                continue;
+            }
             if (!Files.isRegularFile(p) || Files.size(p) != output.size() || !Hashing.sha256(p).equals(output.sha256())) {
                 return Optional.of(output);
             }

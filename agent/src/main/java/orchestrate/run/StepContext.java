@@ -13,15 +13,17 @@ public final class StepContext {
     private final EventLog events;
     private final Map<String, String> environment;
     private final BooleanSupplier cancelled;
+    private final Journal journal;
     private final Map<String, String> facts = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Journal.Output> knownHashes = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public StepContext(String stepId, Path workdir, EventLog events, Map<String, String> environment, BooleanSupplier cancelled) {
+    StepContext(String stepId, Path workdir, EventLog events, Map<String, String> environment, BooleanSupplier cancelled, Journal journal) {
         this.stepId = stepId;
         this.workdir = workdir;
         this.events = events;
         this.environment = Map.copyOf(environment);
         this.cancelled = cancelled;
+        this.journal = journal;
     }
 
     public Path workdir() {
@@ -65,6 +67,18 @@ public final class StepContext {
      */
     public void knownHash(String path, long size, String sha256) {
         knownHashes.put(path, new Journal.Output(path, size, sha256));
+    }
+
+    /**
+     * Deletes an earlier step's output that this step has no further use for (to free disk), recording first
+     * that it was consumed: a later run does not call that step damaged for it, and fetches it again only if
+     * this step must run again.
+     */
+    public void consume(String relative) throws StepException, java.io.IOException {
+        Path file = resolve(relative);
+        journal.consume(workdir.relativize(file).toString().replace('\\', '/'), stepId);
+        java.nio.file.Files.deleteIfExists(file);
+        info("deleted " + relative + " (consumed)");
     }
 
     Map<String, String> facts() {

@@ -16,9 +16,11 @@ import java.util.Locale;
 
 /**
  * {@code convert}: a checkpoint to a GGUF file (F32, F16, BF16 or Q8_0), streamed tensor by tensor, with
- * the architecture its tensors prove. The file's SHA-256 is taken while it is written.
+ * the architecture its tensors prove. The file's SHA-256 is taken while it is written. With
+ * {@code delete-source}, each safetensors file is deleted (consumed) once all its tensors are written,
+ * for boxes without the disk for both.
  */
-record ConvertStep(String model, String to, GgmlType type, String name, String pre) implements Step {
+record ConvertStep(String model, String to, GgmlType type, String name, String pre, boolean deleteSource) implements Step {
 
     static Step parse(Options options) throws RecipeException {
         String model = options.string("model", "a checkpoint directory under the workdir");
@@ -34,7 +36,8 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         String to = options.optionalString("to", "a .gguf file path under the workdir").orElse(model + "-" + typeName + ".gguf");
         String name = options.optionalString("name", "the model name written into the file").orElse(null);
         String pre = options.optionalString("pre", "a llama.cpp pre-tokenizer name such as dbrx, llama-bpe, qwen2 or gpt-2").orElse(null);
-        return new ConvertStep(model, to, type, name, pre);
+        boolean deleteSource = options.bool("delete-source", false);
+        return new ConvertStep(model, to, type, name, pre, deleteSource);
     }
 
     @Override
@@ -48,11 +51,21 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         GgufConversion.Result result;
         try {
             result = GgufConversion.run(context.resolve(model), target, type, name, pre,
-                    (done, total) -> context.progress(done, total, "bytes", to));
+                    (done, total) -> context.progress(done, total, "bytes", to), file -> consumeIfAsked(context, file));
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(e.getMessage());
         }
         context.knownHash(to, result.size(), result.sha256());
         context.info("wrote " + to + ": " + result.tensors() + " tensors, " + result.size() + " bytes, sha256 " + result.sha256());
+    }
+
+    private void consumeIfAsked(StepContext context, String file) throws java.io.IOException {
+        if (deleteSource) {
+            try {
+                context.consume(model + "/" + file);
+            } catch (StepException e) {
+                throw new java.io.IOException(e.getMessage(), e);
+            }
+        }
     }
 }
