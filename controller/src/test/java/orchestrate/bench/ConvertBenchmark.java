@@ -13,12 +13,15 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * Conversion throughput: a generated phi3-shaped bf16 checkpoint (about 2 GB by default) to F16 and
- * to Q8_0, with input MB/s, the process's peak resident memory and the extra disk each output takes.
+ * Conversion throughput: a generated phi3-shaped bf16 checkpoint (about 2 GB by default) to F16, to
+ * Q8_0, and to F16 again with delete-source (the last run consumes the checkpoint), with input MB/s,
+ * the process's peak resident memory and the peak disk of checkpoint plus output.
  *
  * <p>Run: {@code mvn -B -q -pl controller -am -DskipTests -Dbench=ConvertBenchmark -Dbench.args=20 verify} (layers)
  */
 public final class ConvertBenchmark {
+
+    private record Case(GgmlType type, boolean deleteSource) {}
 
     public static void main(String[] args) throws Exception {
         int layers = args.length > 0 ? Integer.parseInt(args[0]) : 20;
@@ -35,13 +38,25 @@ public final class ConvertBenchmark {
             }
             System.out.printf(Locale.ROOT, "%nconvert a %d-layer phi3 bf16 checkpoint of %.2f GB (generated in %.0f s), %d cores, -Xmx%d MiB%n",
                     layers, input / 1e9, generated, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
-            System.out.printf(Locale.ROOT, "%-8s %10s %12s %16s %18s%n", "type", "seconds", "input MB/s", "output (disk) GB", "peak RSS so far MiB");
-            for (GgmlType type : new GgmlType[] {GgmlType.F16, GgmlType.Q8_0}) {
+            System.out.printf(Locale.ROOT, "%-22s %10s %12s %16s %14s %18s%n", "type", "seconds", "input MB/s", "output (disk) GB", "peak disk GB",
+                    "peak RSS so far MiB");
+            // delete-source last: it consumes the checkpoint
+            for (Case run : new Case[] {new Case(GgmlType.F16, false), new Case(GgmlType.Q8_0, false), new Case(GgmlType.F16, true)}) {
+                GgmlType type = run.type();
+                boolean deleteSource = run.deleteSource();
                 Path out = dir.resolve("model-" + type + ".gguf");
+                DiskSampler disk = new DiskSampler(dir);
                 start = System.nanoTime();
-                GgufConversion.Result result = GgufConversion.run(model, out, type, "bench", null, (done, total) -> { });
+                GgufConversion.Result result = GgufConversion.run(model, out, type, "bench", null, (done, total) -> disk.sample(),
+                        file -> {
+                            if (deleteSource) {
+                                Files.delete(model.resolve(file));
+                            }
+                        });
                 double seconds = (System.nanoTime() - start) / 1e9;
-                System.out.printf(Locale.ROOT, "%-8s %10.2f %12.1f %16.2f %18d%n", type, seconds, input / 1e6 / seconds, result.size() / 1e9, peakRssMiB());
+                disk.sample();
+                System.out.printf(Locale.ROOT, "%-22s %10.2f %12.1f %16.2f %14.2f %18d%n", type + (deleteSource ? ", delete-source" : ""), seconds,
+                        input / 1e6 / seconds, result.size() / 1e9, disk.peak / 1e9, peakRssMiB());
                 Files.delete(out);
             }
             System.out.printf(Locale.ROOT, "peak heap used: %d MiB%n", ManagementFactory.getMemoryPoolMXBeans().stream()
@@ -49,6 +64,24 @@ public final class ConvertBenchmark {
         } finally {
             try (var walk = Files.walk(dir)) {
                 walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The most bytes the benchmark's directory held at any sample: checkpoint, output being written, and nothing else. */
+    private static final class DiskSampler {
+        private final Path dir;
+        private long peak;
+
+        DiskSampler(Path dir) {
+            this.dir = dir;
+        }
+
+        void sample() {
+            try (Stream<Path> files = Files.walk(dir)) {
+                peak = Math.max(peak, files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum());
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                // a file went while we walked: the next sample counts it
             }
         }
     }
