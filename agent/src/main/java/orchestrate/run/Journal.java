@@ -16,8 +16,8 @@ import java.util.Optional;
 
 /**
  * What is finished on this box: per step, the fingerprint of its options and inputs and the size
- * and SHA-256 of each output; and which outputs a later step deleted on purpose (consumed), so that
- * their absence is not damage. Saved atomically after every change.
+ * and SHA-256 of each output; and which outputs a later step deleted or rewrote on purpose
+ * (consumed), so that their absence or change is not damage. Saved atomically after every change.
  */
 public final class Journal {
 
@@ -30,7 +30,7 @@ public final class Journal {
 
     private final Path file;
     private final Map<String, Entry> steps = new LinkedHashMap<>();
-    /** Output path to the id of the step that deleted it once it had no further use for it. */
+    /** Output path to the id of the later step that deleted or rewrote it. */
     private final Map<String, String> consumed = new LinkedHashMap<>();
 
     private Journal(Path file) {
@@ -75,7 +75,7 @@ public final class Journal {
         }
     }
 
-    /** Records, before the file goes, that step {@code stepId} deletes output {@code path} on purpose. */
+    /** Records, before it happens, that step {@code stepId} deletes or rewrites output {@code path} on purpose. */
     public void consume(String path, String stepId) throws IOException {
         consumed.put(path, stepId);
         save();
@@ -86,11 +86,15 @@ public final class Journal {
         return Map.copyOf(consumed);
     }
 
-    /** The outputs are back (their step ran again): they are no longer consumed. */
-    public void restored(List<Output> outputs) throws IOException {
+    /** Step {@code stepId} ran again and its outputs are back: those another step consumed are no longer consumed. */
+    public void restored(String stepId, List<Output> outputs) throws IOException {
         boolean changed = false;
         for (Output output : outputs) {
-            changed |= consumed.remove(output.path()) != null;
+            String consumer = consumed.get(output.path());
+            if (consumer != null && !consumer.equals(stepId)) {
+                consumed.remove(output.path());
+                changed = true;
+            }
         }
         if (changed) {
             save();

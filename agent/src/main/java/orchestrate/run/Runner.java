@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Runs planned steps in order. A step whose fingerprint (its options plus everything the steps
  * before it produced) matches the journal, and whose recorded outputs are intact, is skipped. An
- * output a later step consumed (deleted to free disk) counts as intact until a step that ran with
- * it must run again; then the step that produced it runs again first.
+ * output a later step consumed (deleted to free disk, or rewrote) counts as intact; when a deleted
+ * one is needed again, because a step that ran with it must run again, its producer runs first.
  */
 public final class Runner {
 
@@ -55,7 +55,7 @@ public final class Runner {
             Optional<Journal.Output> damaged = Optional.empty();
             Optional<Journal.Entry> entry = journal.get(planned.id()).filter(e -> e.fingerprint().equals(fingerprint));
             if (entry.isPresent()) {
-                damaged = firstDamaged(entry.get().outputs());
+                damaged = firstDamaged(planned.id(), entry.get().outputs());
                 if (damaged.isEmpty()) {
                     events.append(new Event.StepSkipped(planned.id(), "done at " + entry.get().finished() + "; outputs intact"));
                     chain = chain(fingerprint, entry.get().outputs());
@@ -76,7 +76,7 @@ public final class Runner {
                 return false;
             }
             journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));
-            journal.restored(outputs);
+            journal.restored(planned.id(), outputs);
             chain = chain(fingerprint, outputs);
         }
         return checksumArtifacts(artifactPatterns);
@@ -159,11 +159,13 @@ public final class Runner {
         return steps.size();
     }
 
-    private Optional<Journal.Output> firstDamaged(List<Journal.Output> outputs) throws IOException {
+    /** The first recorded output of step {@code stepId} that is missing or changed, other than by a later step on purpose. */
+    private Optional<Journal.Output> firstDamaged(String stepId, List<Journal.Output> outputs) throws IOException {
         Map<String, String> consumed = journal.consumed();
         for (Journal.Output output : outputs) {
             Path p = workdir.resolve(output.path());
-            if (consumed.containsKey(output.path()) && !Files.exists(p)) {
+            String consumer = consumed.get(output.path());
+            if (consumer != null && !consumer.equals(stepId)) {
                 continue;
             }
             if (!Files.isRegularFile(p) || Files.size(p) != output.size() || !Hashing.sha256(p).equals(output.sha256())) {

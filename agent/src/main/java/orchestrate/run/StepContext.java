@@ -1,6 +1,8 @@
 package orchestrate.run;
 
 import orchestrate.event.Event;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -74,11 +76,15 @@ public final class StepContext {
      * that it was consumed: a later run does not call that step damaged for it, and fetches it again only if
      * this step must run again.
      */
-    public void consume(String relative) throws StepException, java.io.IOException {
-        Path file = resolve(relative);
-        journal.consume(workdir.relativize(file).toString().replace('\\', '/'), stepId);
-        java.nio.file.Files.deleteIfExists(file);
+    public void consume(String relative) throws StepException, IOException {
+        rewrites(relative);
+        Files.deleteIfExists(resolve(relative));
         info("deleted " + relative + " (consumed)");
+    }
+
+    /** Records that this step rewrites an earlier step's output in place, so that a later run does not call that step damaged. */
+    public void rewrites(String relative) throws StepException, IOException {
+        journal.consume(Workdir.relativize(workdir, resolve(relative)), stepId);
     }
 
     Map<String, String> facts() {

@@ -76,6 +76,7 @@ record PatchConfigStep(String model, boolean fromTensors, String base, String ba
             byte[] original = Files.exists(configFile) ? Files.readAllBytes(configFile) : "{}\n".getBytes(StandardCharsets.UTF_8);
             AtomicFiles.write(originalFile, original);
         }
+        context.rewrites(model + "/config.json");
         AtomicFiles.write(configFile, (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(patched.config()) + "\n").getBytes(StandardCharsets.UTF_8));
         if (patched.changes().isEmpty()) {
             context.info("config.json already agrees with the tensors; nothing changed");

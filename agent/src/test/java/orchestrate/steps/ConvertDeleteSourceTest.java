@@ -9,9 +9,6 @@ import orchestrate.event.Event;
 import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.fixtures.LocalHub;
-import orchestrate.gguf.GgmlType;
-import orchestrate.model.Family;
-import orchestrate.model.GgufConversion;
 import orchestrate.run.Hashing;
 import orchestrate.run.InProcess;
 import orchestrate.run.Secrets;
@@ -29,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ConvertDeleteSourceTest {
 
     private static final String REPO = "org/two-shards";
-    private static final CheckpointSpec SPEC = new CheckpointSpec(Family.PHI3, 256, 2, 4, 2, 64, 512, 640, 560, false, 2, false, false);
+    /** Two shards and a config.json that lies, as Mibera's: patch-config rewrites the downloaded config.json in place. */
+    private static final CheckpointSpec SPEC = CheckpointSpec.tinyMibera();
 
     @TempDir
     Path dir;
@@ -53,13 +51,20 @@ class ConvertDeleteSourceTest {
     }
 
     private List<Event> run(String type) throws Exception {
+        return run(workdir, type, true);
+    }
+
+    private List<Event> run(Path workdir, String type, boolean deleteSource) throws Exception {
+        Files.createDirectories(workdir);
+        Files.writeString(workdir.resolve("phi-4.json"), CheckpointGenerator.trueConfig(SPEC, SPEC.tokens() - 4).toPrettyString());
         String recipe = """
                 name: d
                 steps:
                   - download: {repo: %s, to: model}
-                  - convert: {model: model, to: out.gguf, type: %s, delete-source: true}
+                  - patch-config: {model: model, from: tensors, base: phi-4.json}
+                  - convert: {model: model, to: out.gguf, type: %s, delete-source: %s}
                 artifacts: [out.gguf]
-                """.formatted(REPO, type);
+                """.formatted(REPO, type, deleteSource);
         List<Event> events = InProcess.run(workdir, recipe, Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
         assertNull(InProcess.failure(events), InProcess.logs(events).toString());
         return events;
@@ -75,9 +80,12 @@ class ConvertDeleteSourceTest {
         return shards(source).stream().mapToLong(hub::bytesServed).sum();
     }
 
-    private String expectedSha256(GgmlType type) throws Exception {
-        Path reference = dir.resolve("reference-" + type + ".gguf");
-        return GgufConversion.run(source, reference, type, "model", null, (done, total) -> { }).sha256();
+    /** The same recipe's output without delete-source. */
+    private String expectedSha256(String type) throws Exception {
+        Path reference = dir.resolve("reference-" + type);
+        run(reference, type, false);
+        assertEquals(2, shards(reference.resolve("model")).size());
+        return Hashing.sha256(reference.resolve("out.gguf"));
     }
 
     @Test
@@ -86,11 +94,13 @@ class ConvertDeleteSourceTest {
 
         assertEquals(List.of(), shards(workdir.resolve("model")));
         assertEquals(2, shards(source).size());
-        assertEquals(expectedSha256(GgmlType.F16), Hashing.sha256(workdir.resolve("out.gguf")));
+        assertEquals(expectedSha256("F16"), Hashing.sha256(workdir.resolve("out.gguf")));
         assertTrue(InProcess.logs(events).stream().anyMatch(l -> l.startsWith("deleted model/") && l.endsWith("(consumed)")), InProcess.logs(events).toString());
         var consumed = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile()).path("consumed");
-        assertEquals(2, consumed.size());
-        consumed.fields().forEachRemaining(c -> assertEquals("convert", c.getValue().asText()));
+        assertEquals("patch-config", consumed.path("model/config.json").asText());
+        for (String shard : shards(source)) {
+            assertEquals("convert", consumed.path("model/" + shard).asText(), shard);
+        }
     }
 
     @Test
@@ -101,7 +111,7 @@ class ConvertDeleteSourceTest {
         List<Event> again = run("F16");
 
         assertEquals(served, shardBytesServed(), "the consumed shards must not be fetched again");
-        assertEquals(List.of("download", "convert"), again.stream().filter(e -> e instanceof Event.StepSkipped).map(e -> ((Event.StepSkipped) e).step()).toList());
+        assertEquals(List.of("download", "patch-config", "convert"), again.stream().filter(e -> e instanceof Event.StepSkipped).map(e -> ((Event.StepSkipped) e).step()).toList());
     }
 
     @Test
@@ -113,7 +123,7 @@ class ConvertDeleteSourceTest {
 
         assertTrue(shardBytesServed() > served, "the download ran again for the consumed shards");
         assertTrue(InProcess.logs(again).stream().anyMatch(l -> l.startsWith("running again: model/")), InProcess.logs(again).toString());
-        assertEquals(expectedSha256(GgmlType.Q8_0), Hashing.sha256(workdir.resolve("out.gguf")));
+        assertEquals(expectedSha256("Q8_0"), Hashing.sha256(workdir.resolve("out.gguf")));
         assertEquals(List.of(), shards(workdir.resolve("model")));
     }
 }
