@@ -130,7 +130,8 @@ public final class GgufTokenizer {
                     throw new ShapeException("tokenizer.json splits with a regex llama.cpp may not know: " + regex
                             + "; give the convert step pre: NAME (e.g. llama-bpe, dbrx, qwen2, gpt-2)");
                 }
-                return name;
+                // Llama 3 shares cl100k's regex; llama.cpp tells them apart by name, and only llama-bpe ignores merges as its tokenizer.json says
+                return name.equals("dbrx") && tokenizer.path("model").path("ignore_merges").asBoolean(false) ? "llama-bpe" : name;
             }
         }
         if (steps.stream().anyMatch(s -> "ByteLevel".equals(s.path("type").asText()) && s.path("use_regex").asBoolean(true))) {
