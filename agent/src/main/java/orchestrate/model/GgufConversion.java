@@ -53,10 +53,11 @@ public final class GgufConversion {
     /** @param type the type of 2-D weights: F32, F16, BF16 or Q8_0 (1-D tensors are always F32) */
     public static Result run(Path model, Path target, GgmlType type, String name, String pre, Progress progress)
             throws IOException, SafetensorsException, ShapeException, GgufException {
-        return run(model, target, type, name, pre, progress, file -> { });
+        return run(model, target, type, name, pre, null, progress, file -> { });
     }
 
-    public static Result run(Path model, Path target, GgmlType type, String name, String pre, Progress progress, SourceFinished finished)
+    /** @param arch the architecture to write instead of the one the tensors prove (the mapping still checks every tensor), or null */
+    public static Result run(Path model, Path target, GgmlType type, String name, String pre, String arch, Progress progress, SourceFinished finished)
             throws IOException, SafetensorsException, ShapeException, GgufException {
         if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.Q8_0) {
             throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
@@ -70,12 +71,15 @@ public final class GgufConversion {
             throw new ShapeException("config.json disagrees with the tensors (" + wrong.stream().map(f -> f.field() + " " + f.config() + " vs " + f.tensors())
                     .collect(Collectors.joining(", ")) + "); add a patch-config step before convert");
         }
-        GgufMapping mapping = GgufMapping.of(shape.family());
-        String arch = mapping.architecture();
+        GgufMapping mapping = arch == null ? GgufMapping.of(shape.family()) : GgufMapping.forArchitecture(arch);
+        if (mapping == null) {
+            throw new ShapeException("arch " + arch + " is not one convert writes; phi3, llama and qwen2 are");
+        }
+        arch = mapping.architecture();
         Map<String, StoredTensor> stored = orchestrate.safetensors.Checkpoint.open(files).tensors();
         List<GgufMapping.TensorName> names = new ArrayList<>();
         Set<String> mapped = new java.util.HashSet<>();
-        for (GgufMapping.TensorName tensor : mapping.tensors(shape)) {
+        for (GgufMapping.TensorName tensor : mapping.tensors(shape.layers())) {
             mapped.add(tensor.hf());
             if (stored.containsKey(tensor.hf())) {
                 names.add(tensor);

@@ -18,7 +18,16 @@ public interface GgufMapping {
     /** llama.cpp's name for the architecture ({@code general.architecture}). */
     String architecture();
 
-    List<TensorName> tensors(ModelShape shape);
+    /** Every tensor of a model of {@code layers} layers, in the order llama.cpp's converter writes them. */
+    List<TensorName> tensors(int layers);
+
+    /** The metadata keys llama.cpp cannot load the architecture without. */
+    default List<String> requiredKeys() {
+        String arch = architecture();
+        return List.of(arch + ".context_length", arch + ".embedding_length", arch + ".feed_forward_length", arch + ".block_count",
+                arch + ".attention.head_count", arch + ".attention.head_count_kv", arch + ".attention.layer_norm_rms_epsilon",
+                arch + ".rope.dimension_count", "tokenizer.ggml.model", "tokenizer.ggml.tokens");
+    }
 
     /** The architecture's keys, with general.file_type where convert_hf_to_gguf writes it. */
     Map<String, GgufValue> metadata(ModelShape shape, JsonNode config, long fileType) throws ShapeException;
@@ -33,10 +42,10 @@ public interface GgufMapping {
      * final norm, optional output head), with each layer's own in between: {@code perLayer} maps
      * an HF suffix to a GGUF suffix, in order.
      */
-    static List<TensorName> decoderTensors(ModelShape shape, Map<String, String> perLayer) {
+    static List<TensorName> decoderTensors(int layers, Map<String, String> perLayer) {
         List<TensorName> names = new java.util.ArrayList<>();
         names.add(new TensorName("model.embed_tokens.weight", "token_embd.weight", true));
-        for (int i = 0; i < shape.layers(); i++) {
+        for (int i = 0; i < layers; i++) {
             names.add(new TensorName("model.layers." + i + ".input_layernorm.weight", "blk." + i + ".attn_norm.weight", true));
             for (var entry : perLayer.entrySet()) {
                 names.add(new TensorName("model.layers." + i + "." + entry.getKey(), "blk." + i + "." + entry.getValue(), true));
@@ -76,6 +85,16 @@ public interface GgufMapping {
             case QWEN2 -> new Qwen2Mapping();
             default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; phi3, llama and qwen2 are");
         };
+    }
+
+    /** The mapping that writes {@code general.architecture} {@code arch}, or null when none does. */
+    static GgufMapping forArchitecture(String arch) {
+        for (GgufMapping mapping : List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping())) {
+            if (mapping.architecture().equals(arch)) {
+                return mapping;
+            }
+        }
+        return null;
     }
 
     /** Reads a required integer from config.json. */

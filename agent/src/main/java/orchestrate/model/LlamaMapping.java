@@ -20,14 +20,14 @@ final class LlamaMapping implements GgufMapping {
     }
 
     @Override
-    public List<TensorName> tensors(ModelShape shape) {
+    public List<TensorName> tensors(int layers) {
         Map<String, String> perLayer = new LinkedHashMap<>();
         perLayer.put("self_attn.q_proj.weight", "attn_q.weight");
         perLayer.put("self_attn.k_proj.weight", "attn_k.weight");
         perLayer.put("self_attn.v_proj.weight", "attn_v.weight");
         perLayer.put("mlp.gate_proj.weight", "ffn_gate.weight");
         perLayer.put("mlp.up_proj.weight", "ffn_up.weight");
-        return GgufMapping.decoderTensors(shape, perLayer);
+        return GgufMapping.decoderTensors(layers, perLayer);
     }
 
     @Override

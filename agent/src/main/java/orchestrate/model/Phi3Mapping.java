@@ -19,11 +19,11 @@ final class Phi3Mapping implements GgufMapping {
     }
 
     @Override
-    public List<TensorName> tensors(ModelShape shape) {
+    public List<TensorName> tensors(int layers) {
         Map<String, String> perLayer = new LinkedHashMap<>(); // ordered: the file's tensor order follows it
         perLayer.put("self_attn.qkv_proj.weight", "attn_qkv.weight");
         perLayer.put("mlp.gate_up_proj.weight", "ffn_up.weight");
-        return GgufMapping.decoderTensors(shape, perLayer);
+        return GgufMapping.decoderTensors(layers, perLayer);
     }
 
     @Override

@@ -19,7 +19,7 @@ final class Qwen2Mapping implements GgufMapping {
     }
 
     @Override
-    public List<TensorName> tensors(ModelShape shape) {
+    public List<TensorName> tensors(int layers) {
         Map<String, String> perLayer = new LinkedHashMap<>();
         for (String part : List.of("q", "k", "v")) {
             perLayer.put("self_attn." + part + "_proj.weight", "attn_" + part + ".weight");
@@ -27,7 +27,7 @@ final class Qwen2Mapping implements GgufMapping {
         }
         perLayer.put("mlp.gate_proj.weight", "ffn_gate.weight");
         perLayer.put("mlp.up_proj.weight", "ffn_up.weight");
-        return GgufMapping.decoderTensors(shape, perLayer);
+        return GgufMapping.decoderTensors(layers, perLayer);
     }
 
     @Override

@@ -3,6 +3,7 @@ package orchestrate.steps;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufException;
 import orchestrate.model.GgufConversion;
+import orchestrate.model.GgufMapping;
 import orchestrate.model.ShapeException;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
@@ -20,7 +21,7 @@ import java.util.Locale;
  * {@code delete-source}, each safetensors file is deleted (consumed) once all its tensors are written,
  * for boxes without the disk for both.
  */
-record ConvertStep(String model, String to, GgmlType type, String name, String pre, boolean deleteSource) implements Step {
+record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, boolean deleteSource) implements Step {
 
     static Step parse(Options options) throws RecipeException {
         String model = options.string("model", "a checkpoint directory under the workdir");
@@ -36,8 +37,12 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         String to = options.optionalString("to", "a .gguf file path under the workdir").orElse(model + "-" + typeName + ".gguf");
         String name = options.optionalString("name", "the model name written into the file").orElse(null);
         String pre = options.optionalString("pre", "a llama.cpp pre-tokenizer name such as dbrx, llama-bpe, qwen2 or gpt-2").orElse(null);
+        String arch = options.optionalString("arch", "phi3, llama or qwen2").orElse(null);
+        if (arch != null && GgufMapping.forArchitecture(arch) == null) {
+            throw options.error("arch", "'arch' of " + options.owner() + " must be phi3, llama or qwen2 (the architectures convert writes), not '" + arch + "'");
+        }
         boolean deleteSource = options.bool("delete-source", false);
-        return new ConvertStep(model, to, type, name, pre, deleteSource);
+        return new ConvertStep(model, to, type, name, pre, arch, deleteSource);
     }
 
     @Override
@@ -50,7 +55,7 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         Path target = context.resolve(to);
         GgufConversion.Result result;
         try {
-            result = GgufConversion.run(context.resolve(model), target, type, name, pre,
+            result = GgufConversion.run(context.resolve(model), target, type, name, pre, arch,
                     (done, total) -> context.progress(done, total, "bytes", to), file -> consumeIfAsked(context, file));
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(e.getMessage());

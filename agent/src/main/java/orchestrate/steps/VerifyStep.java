@@ -4,6 +4,7 @@ import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
 import orchestrate.llama.LlamaRun;
+import orchestrate.model.GgufMapping;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
 import orchestrate.run.Step;
@@ -24,11 +25,6 @@ import java.util.stream.Collectors;
  * with llama.cpp's own message, and where llama.cpp cannot run here the check says "not run".
  */
 record VerifyStep(String model, String prompt, int tokens, boolean runtime, int timeout) implements Step {
-
-    private static final List<String> PHI3_BLOCK = List.of("attn_norm", "attn_qkv", "attn_output", "ffn_norm", "ffn_up", "ffn_down");
-    private static final List<String> PHI3_KEYS = List.of("phi3.context_length", "phi3.embedding_length", "phi3.feed_forward_length",
-            "phi3.block_count", "phi3.attention.head_count", "phi3.attention.head_count_kv", "phi3.attention.layer_norm_rms_epsilon",
-            "phi3.rope.dimension_count", "tokenizer.ggml.model", "tokenizer.ggml.tokens");
 
     static Step parse(Options options) throws RecipeException {
         String model = options.string("model", "a .gguf file under the workdir");
@@ -78,37 +74,35 @@ record VerifyStep(String model, String prompt, int tokens, boolean runtime, int 
     }
 
     private void structure(GgufFile gguf, String arch, StepContext context) throws StepException {
-        if (!arch.equals("phi3")) {
-            context.info("structure: " + gguf.tensors().size() + " tensors read back; no per-tensor checklist for architecture " + arch + " yet");
+        GgufMapping mapping = GgufMapping.forArchitecture(arch);
+        if (mapping == null) {
+            context.info("structure: " + gguf.tensors().size() + " tensors read back; no checklist for architecture " + arch + " (llama.cpp's load is the check)");
             return;
         }
         List<String> problems = new ArrayList<>();
-        for (String key : PHI3_KEYS) {
+        for (String key : mapping.requiredKeys()) {
             if (!gguf.metadata().containsKey(key)) {
                 problems.add("metadata " + key + " is missing");
             }
         }
-        long blocks = gguf.metadata().containsKey("phi3.block_count") ? gguf.metadata().get("phi3.block_count").asLong() : 0;
-        Set<String> expected = new TreeSet<>(List.of("token_embd.weight", "output_norm.weight"));
-        for (int i = 0; i < blocks; i++) {
-            for (String tensor : PHI3_BLOCK) {
-                expected.add("blk." + i + "." + tensor + ".weight");
-            }
-        }
+        String blockKey = arch + ".block_count";
+        int blocks = gguf.metadata().containsKey(blockKey) ? (int) gguf.metadata().get(blockKey).asLong() : 0;
         Set<String> present = gguf.tensors().stream().map(GgufTensorInfo::name).collect(Collectors.toCollection(TreeSet::new));
-        for (String name : expected) {
-            if (!present.contains(name)) {
-                problems.add("tensor " + name + " is missing");
+        Set<String> known = new TreeSet<>();
+        for (GgufMapping.TensorName tensor : mapping.tensors(blocks)) {
+            known.add(tensor.gguf());
+            if (tensor.required() && !present.contains(tensor.gguf())) {
+                problems.add("tensor " + tensor.gguf() + " is missing");
             }
         }
         for (String name : present) {
-            if (!expected.contains(name) && !name.equals("output.weight")) {
-                problems.add("tensor " + name + " does not belong in a phi3 file of " + blocks + " blocks");
+            if (!known.contains(name)) {
+                problems.add("tensor " + name + " does not belong in a " + arch + " file of " + blocks + " blocks");
             }
         }
         if (!problems.isEmpty()) {
-            throw new StepException(model + " is not a complete phi3 file: " + String.join("; ", problems));
+            throw new StepException(model + " is not a complete " + arch + " file: " + String.join("; ", problems));
         }
-        context.info("structure: phi3, " + blocks + " blocks, " + present.size() + " tensors, every required tensor and key present");
+        context.info("structure: " + arch + ", " + blocks + " blocks, " + present.size() + " tensors, every required tensor and key present");
     }
 }

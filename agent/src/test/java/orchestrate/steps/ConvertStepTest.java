@@ -10,6 +10,7 @@ import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
+import orchestrate.model.Family;
 import orchestrate.run.Hashing;
 import orchestrate.run.InProcess;
 import java.nio.file.Files;
@@ -50,5 +51,27 @@ class ConvertStepTest {
         Event.Progress last = (Event.Progress) events.stream().filter(e -> e instanceof Event.Progress).reduce((a, b) -> b).orElseThrow();
         assertEquals(last.total(), last.done());
         assertTrue(events.stream().anyMatch(e -> e instanceof Event.Artifact a && a.path().equals("mibera-F16.gguf")));
+    }
+
+    @Test
+    void anArchOverrideTheTensorsDoNotFitFailsNamingTheTensor() throws Exception {
+        // A phi3 checkpoint (fused qkv_proj) with a true config, told to be written as llama
+        CheckpointGenerator.write(new CheckpointSpec(Family.PHI3, 256, 2, 4, 2, 64, 512, 640, 560, false, 1, false, false), workdir.resolve("model"), 4);
+
+        String failure = InProcess.failure(InProcess.run(workdir, """
+                name: c
+                steps:
+                  - convert: {model: model, to: out.gguf, arch: llama}
+                """, Map.of()));
+
+        assertEquals("the llama architecture needs model.layers.0.self_attn.q_proj.weight (blk.0.attn_q.weight), which the checkpoint lacks", failure);
+    }
+
+    @Test
+    void anArchConvertDoesNotWriteIsARecipeError() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(orchestrate.recipe.RecipeException.class, () -> orchestrate.steps.StepCatalog.plan(
+                orchestrate.recipe.RecipeLoader.parse("r.yaml", "name: c\nsteps:\n  - convert: {model: model, arch: gpt9}\n", Map.of())));
+        assertTrue(e.getMessage().contains("'arch' of") && e.getMessage().contains("must be phi3, llama or qwen2") && e.getMessage().contains("'gpt9'"),
+                e.getMessage());
     }
 }

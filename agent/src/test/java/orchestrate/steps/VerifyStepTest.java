@@ -38,7 +38,11 @@ class VerifyStepTest {
 
     /** A copy of the converted file with one metadata value changed and some tensors left out. */
     private Path altered(String name, String key, GgufValue value, List<String> without) throws Exception {
-        GgufFile source = GgufFile.read(converted);
+        return altered(converted, name, key, value, without);
+    }
+
+    private Path altered(Path from, String name, String key, GgufValue value, List<String> without) throws Exception {
+        GgufFile source = GgufFile.read(from);
         Path target = workdir.resolve(name);
         try (GgufWriter writer = new GgufWriter(target, source.alignment())) {
             source.metadata().forEach((k, v) -> writer.put(k, k.equals(key) ? value : v));
@@ -86,5 +90,18 @@ class VerifyStepTest {
         String failure = InProcess.failure(InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: short.gguf}\n", Map.of()));
 
         assertEquals("short.gguf is not a complete phi3 file: tensor blk.1.ffn_down.weight is missing", failure);
+    }
+
+    @Test
+    void aLlamaFileIsCheckedAgainstTheLlamaMapping() throws Exception {
+        Path llama = orchestrate.model.GgufConversionTest.splitToLlama(workdir.resolve("model"), workdir.resolve("llama"));
+        GgufConversion.run(llama, workdir.resolve("llama-F16.gguf"), GgmlType.F16, "mibera", null, (done, total) -> { });
+        altered(workdir.resolve("llama-F16.gguf"), "llama-short.gguf", "general.name", GgufValue.string("short"), List.of("blk.0.attn_k.weight"));
+
+        List<Event> whole = InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: llama-F16.gguf, runtime: false}\n", Map.of());
+        String failure = InProcess.failure(InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: llama-short.gguf, runtime: false}\n", Map.of()));
+
+        assertTrue(InProcess.logs(whole).contains("structure: llama, 2 blocks, 21 tensors, every required tensor and key present"), InProcess.logs(whole).toString());
+        assertEquals("llama-short.gguf is not a complete llama file: tensor blk.0.attn_k.weight is missing", failure);
     }
 }
