@@ -33,7 +33,7 @@ public interface GgufMapping {
     Map<String, GgufValue> metadata(ModelShape shape, JsonNode config, long fileType) throws ShapeException;
 
     /** For each output row, the source row it is read from; null when rows are copied in order. */
-    default LongUnaryOperator rowOrder(String hf, JsonNode config) {
+    default LongUnaryOperator rowOrder(String hf, JsonNode config) throws ShapeException {
         return null;
     }
 
@@ -95,6 +95,11 @@ public interface GgufMapping {
             }
         }
         return null;
+    }
+
+    /** Rows per attention head: config.json's head_dim, else hidden_size / num_attention_heads. */
+    static long headDim(JsonNode config) throws ShapeException {
+        return config.has("head_dim") ? number(config, "head_dim") : number(config, "hidden_size") / number(config, "num_attention_heads");
     }
 
     /** Reads a required integer from config.json. */

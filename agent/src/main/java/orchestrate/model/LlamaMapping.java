@@ -32,22 +32,18 @@ final class LlamaMapping implements GgufMapping {
 
     @Override
     public Map<String, GgufValue> metadata(ModelShape shape, JsonNode config, long fileType) throws ShapeException {
-        long headDim = config.has("head_dim") ? GgufMapping.number(config, "head_dim") : shape.hidden() / GgufMapping.number(config, "num_attention_heads");
-        Map<String, GgufValue> metadata = GgufMapping.decoderMetadata("llama", shape, config, headDim, fileType);
+        Map<String, GgufValue> metadata = GgufMapping.decoderMetadata("llama", shape, config, GgufMapping.headDim(config), fileType);
         metadata.put("llama.vocab_size", GgufValue.uint32(shape.vocabRows()));
         return metadata;
     }
 
     /** Within each head of hd rows, output row 2i+j is source row j*(hd/2)+i (K uses the KV head count). */
     @Override
-    public LongUnaryOperator rowOrder(String hf, JsonNode config) {
-        boolean query = hf.endsWith("self_attn.q_proj.weight");
-        if (!query && !hf.endsWith("self_attn.k_proj.weight")) {
+    public LongUnaryOperator rowOrder(String hf, JsonNode config) throws ShapeException {
+        if (!hf.endsWith("self_attn.q_proj.weight") && !hf.endsWith("self_attn.k_proj.weight")) {
             return null;
         }
-        long heads = config.path("num_attention_heads").asLong();
-        long hidden = config.path("hidden_size").asLong();
-        long headDim = config.has("head_dim") ? config.path("head_dim").asLong() : hidden / heads;
+        long headDim = GgufMapping.headDim(config);
         long half = headDim / 2;
         return row -> {
             long head = row / headDim;

@@ -32,7 +32,6 @@ final class Qwen2Mapping implements GgufMapping {
 
     @Override
     public Map<String, GgufValue> metadata(ModelShape shape, JsonNode config, long fileType) throws ShapeException {
-        long headDim = config.has("head_dim") ? GgufMapping.number(config, "head_dim") : shape.hidden() / GgufMapping.number(config, "num_attention_heads");
-        return GgufMapping.decoderMetadata("qwen2", shape, config, headDim, fileType);
+        return GgufMapping.decoderMetadata("qwen2", shape, config, GgufMapping.headDim(config), fileType);
     }
 }
