@@ -6,7 +6,7 @@ import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufValue;
 import orchestrate.gguf.GgufWriter;
 import orchestrate.quant.Half;
-import orchestrate.quant.Q8_0;
+import orchestrate.quant.BlockCodec;
 import orchestrate.safetensors.DType;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.SafetensorsException;
@@ -163,7 +163,9 @@ public final class GgufConversion {
         int window = (int) Math.max(rowLength, WINDOW_ELEMENTS / rowLength * rowLength);
         ByteBuffer in = ByteBuffer.allocate(window * inSize).order(ByteOrder.LITTLE_ENDIAN);
         float[] values = new float[window];
-        ByteBuffer converted = ByteBuffer.allocate((int) out.bytesFor(window)).order(ByteOrder.LITTLE_ENDIAN);
+        BlockCodec codec = BlockCodec.of(out);
+        byte[] encoded = new byte[(int) out.bytesFor(window)];
+        ByteBuffer converted = ByteBuffer.wrap(encoded);
         for (long first = 0; first < elements; first += window) {
             int count = (int) Math.min(window, elements - first);
             in.clear().limit(count * inSize);
@@ -184,27 +186,9 @@ public final class GgufConversion {
                     default -> in.getFloat();
                 };
             }
-            converted.clear();
-            // Windows are whole multiples of 32 values and rows are too (checked when declared), so blocks never straddle rows.
-            switch (out) {
-                case F32 -> {
-                    for (int i = 0; i < count; i++) {
-                        converted.putFloat(values[i]);
-                    }
-                }
-                case F16 -> {
-                    for (int i = 0; i < count; i++) {
-                        converted.putShort(Half.fromFloat(values[i]));
-                    }
-                }
-                case BF16 -> {
-                    for (int i = 0; i < count; i++) {
-                        converted.putShort(Half.toBf16(values[i]));
-                    }
-                }
-                default -> Q8_0.quantize(values, 0, count, converted);
-            }
-            converted.flip();
+            // Windows are whole rows and rows are whole blocks (checked when declared), so blocks never straddle a window.
+            codec.quantize(values, 0, count, encoded, 0);
+            converted.clear().limit((int) out.bytesFor(count));
             writer.write(name, converted);
             done[0] += (long) count * inSize;
             progress.bytes(done[0], total);

@@ -1,0 +1,36 @@
+package orchestrate.quant;
+
+import orchestrate.gguf.GgmlType;
+
+/**
+ * One ggml storage format: F32 values to the bytes of whole blocks and back, as llama.cpp's
+ * reference (no importance matrix) quantizers write them. An instance keeps scratch arrays for its
+ * search, so it is not thread-safe: make one per thread with {@link #of}.
+ */
+public interface BlockCodec {
+
+    GgmlType type();
+
+    /** Encodes {@code count} values (whole blocks) from {@code x[offset]} into {@code out[outOffset]}. */
+    void quantize(float[] x, int offset, int count, byte[] out, int outOffset);
+
+    /** Decodes the blocks at {@code in[inOffset]} standing for {@code count} values into {@code out[outOffset]}. */
+    void dequantize(byte[] in, int inOffset, int count, float[] out, int outOffset);
+
+    /** A fresh codec for {@code type}; every type a GGUF we write may hold. */
+    static BlockCodec of(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16 -> new PlainCodec(type);
+            case Q8_0 -> new Q8_0();
+            case Q4_0 -> new Q4_0();
+            case Q5_0 -> new Q5_0();
+            case Q5_1 -> new Q5_1();
+            case Q2_K -> new Q2_K();
+            case Q3_K -> new Q3_K();
+            case Q4_K -> new Q4_K();
+            case Q5_K -> new Q5_K();
+            case Q6_K -> new Q6_K();
+            default -> throw new IllegalArgumentException("no codec for " + type);
+        };
+    }
+}
