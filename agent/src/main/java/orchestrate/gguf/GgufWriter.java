@@ -80,6 +80,16 @@ public final class GgufWriter implements AutoCloseable {
         requireHeaderOpen();
         Files.createDirectories(target.toAbsolutePath().getParent());
         out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(temporary), 1 << 20), digest);
+        emit(header());
+        pad();
+    }
+
+    /** The size the file will have, known once every tensor is declared. */
+    public long plannedSize() {
+        return GgufFile.align(header().length, alignment) + nextOffset;
+    }
+
+    private byte[] header() {
         Buffer header = new Buffer();
         header.raw("GGUF".getBytes(StandardCharsets.US_ASCII)).u32(3).u64(tensors.size()).u64(metadata.size());
         for (var entry : metadata.entrySet()) {
@@ -92,8 +102,7 @@ public final class GgufWriter implements AutoCloseable {
             }
             header.u32(tensor.type().id()).u64(tensor.offset());
         }
-        emit(header.bytes());
-        pad();
+        return header.bytes();
     }
 
     /** Appends bytes of the next tensor; a tensor may be written in several calls. */

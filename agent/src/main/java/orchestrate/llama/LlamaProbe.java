@@ -18,7 +18,7 @@ public final class LlamaProbe {
 
     private LlamaProbe() {}
 
-    /** {@code MODEL PROMPT TOKENS} generates; {@code --encode MODEL TEXT...} prints llama.cpp's token ids of each text. */
+    /** {@code MODEL TOKENS PROMPT...} generates from each prompt; {@code --encode MODEL TEXT...} prints llama.cpp's token ids of each text. */
     public static void main(String[] args) {
         ObjectNode result = new ObjectMapper().createObjectNode();
         if (args.length > 0 && args[0].equals("--encode")) {
@@ -39,22 +39,29 @@ public final class LlamaProbe {
         }
         try {
             long start = System.nanoTime();
+            int count = Integer.parseInt(args[1]);
             try (LlamaModel llama = new LlamaModel(new ModelParameters().setModel(args[0]).setCtxSize(512).setGpuLayers(0)
                     .setThreads(Math.max(1, Runtime.getRuntime().availableProcessors())))) {
                 double loaded = (System.nanoTime() - start) / 1e9;
-                StringBuilder text = new StringBuilder();
-                int tokens = 0;
-                long generating = System.nanoTime();
-                InferenceParameters greedy = new InferenceParameters(args[1]).setNPredict(Integer.parseInt(args[2])).setTemperature(0).setTopK(1).setSeed(1);
-                for (LlamaOutput output : llama.generate(greedy)) {
-                    text.append(output.text);
-                    tokens++;
+                var texts = result.putArray("texts");
+                for (int p = 2; p < args.length; p++) {
+                    StringBuilder text = new StringBuilder();
+                    int tokens = 0;
+                    long generating = System.nanoTime();
+                    InferenceParameters greedy = new InferenceParameters(args[p]).setNPredict(count).setTemperature(0).setTopK(1).setSeed(1);
+                    for (LlamaOutput output : llama.generate(greedy)) {
+                        text.append(output.text);
+                        tokens++;
+                    }
+                    double seconds = (System.nanoTime() - generating) / 1e9;
+                    texts.add(Base64.getEncoder().encodeToString(text.toString().getBytes(StandardCharsets.UTF_8)));
+                    if (p == 2) {
+                        // The binding may close with an output that carries no token of its own.
+                        tokens = Math.min(tokens, count);
+                        result.put("tokens", tokens).put("tokens_per_second", tokens / Math.max(seconds, 1e-9));
+                    }
                 }
-                double seconds = (System.nanoTime() - generating) / 1e9;
-                // The binding may close with an output that carries no token of its own.
-                tokens = Math.min(tokens, Integer.parseInt(args[2]));
-                result.put("ok", true).put("tokens", tokens).put("load_seconds", loaded).put("tokens_per_second", tokens / Math.max(seconds, 1e-9))
-                        .put("text", Base64.getEncoder().encodeToString(text.toString().getBytes(StandardCharsets.UTF_8)));
+                result.put("ok", true).put("load_seconds", loaded);
             }
         } catch (UnsatisfiedLinkError e) {
             result.put("ok", false).put("unavailable", true).put("error", String.valueOf(e.getMessage()));

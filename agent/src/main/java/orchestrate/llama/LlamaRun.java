@@ -8,8 +8,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Greedy generation by llama.cpp in a child JVM (see {@link LlamaProbe}), with llama.cpp's own words when it fails. */
@@ -19,17 +21,30 @@ public final class LlamaRun {
      * @param unavailable the native library could not be loaded here (no libgomp, another OS): nothing was proven
      * @param llamaSays   the last lines llama.cpp printed, for a failure message
      */
-    public record Result(boolean ok, boolean unavailable, String text, int tokens, double tokensPerSecond, double loadSeconds,
-                         String error, String llamaSays) {}
+    public record Result(boolean ok, boolean unavailable, List<String> texts, int tokens, double tokensPerSecond, double loadSeconds,
+                         String error, String llamaSays) {
+
+        /** The continuation of the first prompt. */
+        public String text() {
+            return texts.get(0);
+        }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private LlamaRun() {}
 
     public static Result generate(Path model, String prompt, int tokens, int timeoutSeconds) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), LlamaProbe.class.getName(),
-                model.toString(), prompt, String.valueOf(tokens)).start();
+        return generate(model, List.of(prompt), tokens, timeoutSeconds);
+    }
+
+    /** Greedy continuations of several prompts, with the model loaded once; tokens and speed are the first prompt's. */
+    public static Result generate(Path model, List<String> prompts, int tokens, int timeoutSeconds) throws IOException, InterruptedException {
+        String javaCommand = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> command = new ArrayList<>(List.of(javaCommand, "-cp", System.getProperty("java.class.path"),
+                LlamaProbe.class.getName(), model.toString(), String.valueOf(tokens)));
+        command.addAll(prompts);
+        Process child = new ProcessBuilder(command).start();
         Deque<String> stderr = new ArrayDeque<>();
         Thread errors = new Thread(() -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(child.getErrorStream(), StandardCharsets.UTF_8))) {
@@ -62,14 +77,17 @@ public final class LlamaRun {
         if (!result.path("ok").asBoolean()) {
             return new Result(false, result.path("unavailable").asBoolean(), null, 0, 0, 0, result.path("error").asText(), lastError(stderr));
         }
-        String text = new String(Base64.getDecoder().decode(result.path("text").asText()), StandardCharsets.UTF_8);
-        return new Result(true, false, text, result.path("tokens").asInt(), result.path("tokens_per_second").asDouble(),
+        List<String> texts = new ArrayList<>();
+        for (JsonNode text : result.path("texts")) {
+            texts.add(new String(Base64.getDecoder().decode(text.asText()), StandardCharsets.UTF_8));
+        }
+        return new Result(true, false, texts, result.path("tokens").asInt(), result.path("tokens_per_second").asDouble(),
                 result.path("load_seconds").asDouble(), null, null);
     }
 
     /** llama.cpp's token ids for each text, as its tokenizer reads the file's tokenizer metadata. */
-    public static java.util.List<int[]> encode(Path model, java.util.List<String> texts, int timeoutSeconds) throws IOException, InterruptedException {
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(
+    public static List<int[]> encode(Path model, List<String> texts, int timeoutSeconds) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()),
                 "-cp", System.getProperty("java.class.path"), LlamaProbe.class.getName(), "--encode", model.toString()));
         command.addAll(texts);
@@ -84,7 +102,7 @@ public final class LlamaRun {
         if (!result.path("ok").asBoolean()) {
             throw new IOException("llama.cpp could not encode: " + result.path("error").asText());
         }
-        java.util.List<int[]> ids = new java.util.ArrayList<>();
+        List<int[]> ids = new ArrayList<>();
         for (JsonNode text : result.path("ids")) {
             int[] tokens = new int[text.size()];
             for (int i = 0; i < tokens.length; i++) {

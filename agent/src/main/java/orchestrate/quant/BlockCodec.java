@@ -17,6 +17,13 @@ public interface BlockCodec {
     /** Decodes the blocks at {@code in[inOffset]} standing for {@code count} values into {@code out[outOffset]}. */
     void dequantize(byte[] in, int inOffset, int count, float[] out, int outOffset);
 
+    static boolean supports(GgmlType type) {
+        return switch (type) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
     /** A fresh codec for {@code type}; every type a GGUF we write may hold. */
     static BlockCodec of(GgmlType type) {
         return switch (type) {

@@ -56,7 +56,7 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         GgufConversion.Result result;
         try {
             result = GgufConversion.run(context.resolve(model), target, type, name, pre, arch,
-                    (done, total) -> context.progress(done, total, "bytes", to), file -> consumeIfAsked(context, file));
+                    (done, total) -> context.progress(done, total, "bytes", to), deleteSource ? file -> consume(context, file) : null);
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(e.getMessage());
         }
@@ -64,13 +64,11 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         context.info("wrote " + to + ": " + result.tensors() + " tensors, " + result.size() + " bytes, sha256 " + result.sha256());
     }
 
-    private void consumeIfAsked(StepContext context, String file) throws java.io.IOException {
-        if (deleteSource) {
-            try {
-                context.consume(model + "/" + file);
-            } catch (StepException e) {
-                throw new java.io.IOException(e.getMessage(), e);
-            }
+    private void consume(StepContext context, String file) throws java.io.IOException {
+        try {
+            context.consume(model + "/" + file);
+        } catch (StepException e) {
+            throw new java.io.IOException(e.getMessage(), e);
         }
     }
 }

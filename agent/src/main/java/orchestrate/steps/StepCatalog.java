@@ -16,6 +16,7 @@ public final class StepCatalog {
             new StepKind("shell", ShellStep::parse),
             new StepKind("verify", VerifyStep::parse),
             new StepKind("convert", ConvertStep::parse),
+            new StepKind("quantize", QuantizeStep::parse),
             new StepKind("download", DownloadStep::parse),
             new StepKind("inspect", InspectStep::parse),
             new StepKind("patch-config", PatchConfigStep::parse),

@@ -67,6 +67,11 @@ final class ReferenceBpe {
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
+    /** An added, special or padding id: llama.cpp may stop at it (end of text) or render nothing for it. */
+    boolean isSpecial(int id) {
+        return !vocab.containsValue(id);
+    }
+
     List<Integer> encode(String text) {
         List<Integer> ids = new ArrayList<>();
         Matcher m = split.matcher(text);

@@ -2,6 +2,11 @@ package orchestrate.llama;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import orchestrate.gguf.GgmlType;
+import orchestrate.gguf.GgufFile;
+import orchestrate.gguf.GgufTensorInfo;
+import orchestrate.model.GgufMapping;
+import orchestrate.quant.BlockCodec;
 import orchestrate.quant.Half;
 import orchestrate.safetensors.Checkpoint;
 import orchestrate.safetensors.DirectoryFiles;
@@ -29,6 +34,8 @@ final class ReferenceForward {
     record Step(int token, float margin) {}
 
     private final Map<String, float[]> weights = new HashMap<>();
+    private final Map<String, GgmlType> types = new HashMap<>();
+    private final int eos;
     private final int hidden;
     private final int layers;
     private final int heads;
@@ -39,8 +46,37 @@ final class ReferenceForward {
     private final float eps;
     private final double theta;
 
+    /** The forward pass on a checkpoint's own bf16 weights. */
     ReferenceForward(Path model) throws Exception {
-        JsonNode config = new ObjectMapper().readTree(model.resolve("config.json").toFile());
+        this(new ObjectMapper().readTree(model.resolve("config.json").toFile()), checkpointWeights(model));
+    }
+
+    /**
+     * The forward pass on the weights a phi3 GGUF holds, decoded by our own dequantizers: what
+     * llama.cpp should compute from the file if our blocks mean what we think they mean.
+     */
+    static ReferenceForward fromGguf(Path gguf, Path config) throws Exception {
+        JsonNode json = new ObjectMapper().readTree(config.toFile());
+        GgufFile file = GgufFile.read(gguf);
+        Map<String, float[]> weights = new HashMap<>();
+        for (GgufMapping.TensorName name : GgufMapping.forArchitecture("phi3").tensors(json.get("num_hidden_layers").asInt())) {
+            GgufTensorInfo info = file.tensor(name.gguf());
+            if (info != null) {
+                float[] values = new float[(int) info.elements()];
+                BlockCodec.of(info.type()).dequantize(file.data(info), 0, values.length, values, 0);
+                weights.put(name.hf(), values);
+            }
+        }
+        ReferenceForward forward = new ReferenceForward(json, weights);
+        for (GgufMapping.TensorName name : GgufMapping.forArchitecture("phi3").tensors(json.get("num_hidden_layers").asInt())) {
+            if (file.tensor(name.gguf()) != null) {
+                forward.types.put(name.hf(), file.tensor(name.gguf()).type());
+            }
+        }
+        return forward;
+    }
+
+    private ReferenceForward(JsonNode config, Map<String, float[]> weights) {
         hidden = config.get("hidden_size").asInt();
         layers = config.get("num_hidden_layers").asInt();
         heads = config.get("num_attention_heads").asInt();
@@ -50,14 +86,21 @@ final class ReferenceForward {
         vocab = config.get("vocab_size").asInt();
         eps = (float) config.get("rms_norm_eps").asDouble();
         theta = config.get("rope_theta").asDouble();
-        for (StoredTensor t : Checkpoint.open(new DirectoryFiles(model)).tensors().values()) {
-            weights.put(t.entry().name(), floats(model, t));
-        }
+        eos = config.path("eos_token_id").asInt(-1);
+        this.weights.putAll(weights);
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
             stack(p + "self_attn.qkv_proj.weight", p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
             stack(p + "mlp.gate_up_proj.weight", p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
         }
+    }
+
+    private static Map<String, float[]> checkpointWeights(Path model) throws Exception {
+        Map<String, float[]> weights = new HashMap<>();
+        for (StoredTensor t : Checkpoint.open(new DirectoryFiles(model)).tensors().values()) {
+            weights.put(t.entry().name(), floats(model, t));
+        }
+        return weights;
     }
 
     /** A bf16 tensor of the checkpoint, in float. */
@@ -112,12 +155,21 @@ final class ReferenceForward {
                 }
             }
             steps.add(new Step(best, logits[best] - second));
+            if (best == eos) {
+                break; // llama.cpp stops at the end of text too
+            }
             tokens.add(best);
         }
         return steps;
     }
 
     private float[] lastLogits(List<Integer> tokens) {
+        float[][] all = logits(tokens, tokens.size() - 1);
+        return all[all.length - 1];
+    }
+
+    /** The logits after each position from {@code from} on (teacher forcing: one pass over the whole text). */
+    float[][] logits(List<Integer> tokens, int from) {
         int length = tokens.size();
         float[][] x = new float[length][];
         for (int t = 0; t < length; t++) {
@@ -130,7 +182,7 @@ final class ReferenceForward {
             float[][] k = new float[length][];
             float[][] v = new float[length][];
             for (int t = 0; t < length; t++) {
-                float[] qkv = matmul(weights.get(p + "self_attn.qkv_proj.weight"), rmsNorm(x[t], weights.get(p + "input_layernorm.weight")), qkvRows, hidden);
+                float[] qkv = matmul(p + "self_attn.qkv_proj.weight", rmsNorm(x[t], weights.get(p + "input_layernorm.weight")), qkvRows, hidden);
                 q[t] = java.util.Arrays.copyOfRange(qkv, 0, heads * headDim);
                 k[t] = java.util.Arrays.copyOfRange(qkv, heads * headDim, (heads + kvHeads) * headDim);
                 v[t] = java.util.Arrays.copyOfRange(qkv, (heads + kvHeads) * headDim, qkvRows);
@@ -162,18 +214,21 @@ final class ReferenceForward {
                         }
                     }
                 }
-                add(x[t], matmul(weights.get(p + "self_attn.o_proj.weight"), attended, hidden, heads * headDim));
-                float[] gateUp = matmul(weights.get(p + "mlp.gate_up_proj.weight"), rmsNorm(x[t], weights.get(p + "post_attention_layernorm.weight")), 2 * ff, hidden);
+                add(x[t], matmul(p + "self_attn.o_proj.weight", attended, hidden, heads * headDim));
+                float[] gateUp = matmul(p + "mlp.gate_up_proj.weight", rmsNorm(x[t], weights.get(p + "post_attention_layernorm.weight")), 2 * ff, hidden);
                 float[] act = new float[ff];
                 for (int i = 0; i < ff; i++) {
                     float gate = gateUp[i];
                     act[i] = gate / (1 + (float) Math.exp(-gate)) * gateUp[ff + i];
                 }
-                add(x[t], matmul(weights.get(p + "mlp.down_proj.weight"), act, hidden, ff));
+                add(x[t], matmul(p + "mlp.down_proj.weight", act, hidden, ff));
             }
         }
-        float[] last = rmsNorm(x[length - 1], weights.get("model.norm.weight"));
-        return matmul(weights.get("lm_head.weight"), last, vocab, hidden);
+        float[][] logits = new float[length - from][];
+        for (int t = from; t < length; t++) {
+            logits[t - from] = matmul("lm_head.weight", rmsNorm(x[t], weights.get("model.norm.weight")), vocab, hidden);
+        }
+        return logits;
     }
 
     /** Rotary embedding on rotated halves: within each head, pair i with i + headDim/2. */
@@ -203,6 +258,54 @@ final class ReferenceForward {
         float[] out = new float[x.length];
         for (int i = 0; i < x.length; i++) {
             out[i] = x[i] * scale * weight[i];
+        }
+        return out;
+    }
+
+    /**
+     * W x. For a quantized weight, x is first rounded the way llama.cpp's CPU kernels round it: they
+     * take dot products of the weight's blocks with x quantized to 8 bits (Q8_K per 256 values for
+     * K-quants, Q8_0 per 32 with an F16 scale for the others).
+     */
+    private float[] matmul(String weight, float[] x, int rows, int columns) {
+        GgmlType type = types.getOrDefault(weight, GgmlType.F32);
+        float[] input = switch (type) {
+            case F32 -> x;
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> q8K(x);
+            default -> roundTrip(GgmlType.Q8_0, x);
+        };
+        return matmul(weights.get(weight), input, rows, columns);
+    }
+
+    private static float[] roundTrip(GgmlType type, float[] x) {
+        BlockCodec codec = BlockCodec.of(type);
+        byte[] blocks = new byte[(int) type.bytesFor(x.length)];
+        codec.quantize(x, 0, x.length, blocks, 0);
+        float[] back = new float[x.length];
+        codec.dequantize(blocks, 0, x.length, back, 0);
+        return back;
+    }
+
+    /** ggml's quantize_row_q8_K: per 256 values, iscale = -127 / (value of largest magnitude), a float scale, no F16 rounding. */
+    private static float[] q8K(float[] x) {
+        float[] out = new float[x.length];
+        for (int b = 0; b < x.length; b += 256) {
+            float max = 0;
+            float amax = 0;
+            for (int j = b; j < b + 256; j++) {
+                if (Math.abs(x[j]) > amax) {
+                    amax = Math.abs(x[j]);
+                    max = x[j];
+                }
+            }
+            if (amax == 0) {
+                continue;
+            }
+            float iscale = -127f / max;
+            float d = 1 / iscale;
+            for (int j = b; j < b + 256; j++) {
+                out[j] = d * Math.min(127, (int) Math.rint(iscale * x[j]));
+            }
         }
         return out;
     }

@@ -148,7 +148,7 @@ public class GgufConversionTest {
                 () -> GgufConversion.run(model, out, GgmlType.F16, null, null, (done, total) -> { }));
         assertEquals("config.json disagrees with the tensors (architectures AutoModelForCausalLM vs Phi3ForCausalLM, model_type causal_lm vs phi3, "
                 + "num_hidden_layers 1 vs 2, hidden_size 128 vs 256, vocab_size 50257 vs 640, num_attention_heads 8 vs ?, num_key_value_heads 8 vs ?); "
-                + "add a patch-config step before convert", error.getMessage());
+                + "add a patch-config step before this one", error.getMessage());
         assertFalse(Files.exists(out));
         assertFalse(Files.exists(dir.resolve("never.gguf.tmp")));
     }

@@ -45,7 +45,7 @@ public final class ConvertBenchmark {
                 GgmlType type = run.type();
                 boolean deleteSource = run.deleteSource();
                 Path out = dir.resolve("model-" + type + ".gguf");
-                DiskSampler disk = new DiskSampler(dir);
+                Measure.DiskSampler disk = new Measure.DiskSampler(dir);
                 start = System.nanoTime();
                 GgufConversion.Result result = GgufConversion.run(model, out, type, "bench", null, null, (done, total) -> disk.sample(),
                         file -> {
@@ -56,7 +56,7 @@ public final class ConvertBenchmark {
                 double seconds = (System.nanoTime() - start) / 1e9;
                 disk.sample();
                 System.out.printf(Locale.ROOT, "%-22s %10.2f %12.1f %16.2f %14.2f %18d%n", type + (deleteSource ? ", delete-source" : ""), seconds,
-                        input / 1e6 / seconds, result.size() / 1e9, disk.peak / 1e9, peakRssMiB());
+                        input / 1e6 / seconds, result.size() / 1e9, disk.peak() / 1e9, Measure.peakRssMiB());
                 Files.delete(out);
             }
             System.out.printf(Locale.ROOT, "peak heap used: %d MiB%n", ManagementFactory.getMemoryPoolMXBeans().stream()
@@ -66,33 +66,5 @@ public final class ConvertBenchmark {
                 walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
-    }
-
-    /** The most bytes the benchmark's directory held at any sample: checkpoint, output being written, and nothing else. */
-    private static final class DiskSampler {
-        private final Path dir;
-        private long peak;
-
-        DiskSampler(Path dir) {
-            this.dir = dir;
-        }
-
-        void sample() {
-            try (Stream<Path> files = Files.walk(dir)) {
-                peak = Math.max(peak, files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum());
-            } catch (java.io.IOException | java.io.UncheckedIOException e) {
-                // a file went while we walked: the next sample counts it
-            }
-        }
-    }
-
-    /** VmHWM: the most resident memory this process has had. */
-    private static long peakRssMiB() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) >> 10;
-            }
-        }
-        return -1;
     }
 }

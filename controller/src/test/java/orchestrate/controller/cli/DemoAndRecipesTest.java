@@ -22,16 +22,18 @@ class DemoAndRecipesTest {
         TestLaptop.Result result = new TestLaptop(dir).run("demo", "--fetch-to", dir.resolve("out").toString());
 
         assertEquals(0, result.exit(), result.toString());
-        assertTrue(result.out().strip().endsWith("all 5 artifacts are on this machine and verified."), result.toString());
-        assertTrue(result.err().contains("llama.cpp loaded mibera-Q8_0.gguf"), "the GGUF was proven in llama.cpp on the box: " + result.err());
+        assertTrue(result.out().strip().endsWith("all 6 artifacts are on this machine and verified."), result.toString());
+        assertTrue(result.err().contains("llama.cpp loaded mibera-Q4_K_M.gguf"), "the GGUF was proven in llama.cpp on the box: " + result.err());
+        assertTrue(result.err().contains("llama.cpp loaded mibera-Q3_K_M.gguf"), result.err());
         JsonNode before = new ObjectMapper().readTree(dir.resolve("out/diagnosis.json").toFile());
         JsonNode after = new ObjectMapper().readTree(dir.resolve("out/inspect.json").toFile());
         assertTrue(before.toString().contains("\"verdict\":\"CONTRADICTED\""), before.toString());
         assertTrue(!after.toString().contains("CONTRADICTED"), after.toString());
         assertEquals("Phi3ForCausalLM", new ObjectMapper().readTree(dir.resolve("out/model/config.json").toFile()).path("architectures").get(0).asText());
-        orchestrate.gguf.GgufFile gguf = orchestrate.gguf.GgufFile.read(dir.resolve("out/mibera-Q8_0.gguf"));
+        orchestrate.gguf.GgufFile gguf = orchestrate.gguf.GgufFile.read(dir.resolve("out/mibera-Q4_K_M.gguf"));
         assertEquals(4 * 6 + 3, gguf.tensors().size());
-        assertEquals(orchestrate.gguf.GgmlType.Q8_0, gguf.tensor("blk.0.attn_qkv.weight").type());
+        assertEquals(orchestrate.gguf.GgmlType.Q4_K, gguf.tensor("blk.0.attn_qkv.weight").type());
+        assertEquals(orchestrate.gguf.GgmlType.Q6_K, gguf.tensor("blk.3.attn_qkv.weight").type(), "use_more_bits");
     }
 
     @Test

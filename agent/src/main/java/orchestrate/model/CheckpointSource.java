@@ -1,0 +1,229 @@
+package orchestrate.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongUnaryOperator;
+import java.util.stream.Collectors;
+import orchestrate.conversion.TensorSource;
+import orchestrate.gguf.GgufException;
+import orchestrate.gguf.GgufValue;
+import orchestrate.quant.Half;
+import orchestrate.safetensors.Checkpoint;
+import orchestrate.safetensors.DType;
+import orchestrate.safetensors.DirectoryFiles;
+import orchestrate.safetensors.SafetensorsException;
+import orchestrate.safetensors.StoredTensor;
+
+/**
+ * A Hugging Face checkpoint seen as the tensors of a GGUF: the architecture comes from what the
+ * tensors prove; a config.json the tensors contradict is refused (patch it first), and a tensor
+ * with no place in the architecture, or a required one that is missing, is named before anything
+ * is written. Rows are read from the shards on demand, so memory does not grow with the model.
+ */
+public final class CheckpointSource implements TensorSource {
+
+    /** Told when every tensor of a checkpoint file is in the output, so the file may go (e.g. to free disk). */
+    public interface SourceFinished {
+        void file(String name) throws IOException;
+    }
+
+    private final Path model;
+    private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
+    private final List<Tensor> tensors = new ArrayList<>();
+    private final Map<String, StoredTensor> stored = new HashMap<>();
+    private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
+    private final Map<String, FileChannel> channels = new HashMap<>();
+    private final Map<String, Integer> tensorsLeft = new HashMap<>();
+    private final SourceFinished finished;
+    private final ModelShape shape;
+    private final int heads;
+    private final int kvHeads;
+    private ByteBuffer buffer = ByteBuffer.allocate(0);
+
+    /**
+     * @param arch     the architecture to write instead of the one the tensors prove (the mapping still checks every tensor), or null
+     * @param finished told when a source file is no longer needed; null when files are kept
+     */
+    public CheckpointSource(Path model, String name, String pre, String arch, SourceFinished finished)
+            throws IOException, SafetensorsException, ShapeException, GgufException {
+        this.model = model;
+        this.finished = finished;
+        DirectoryFiles files = new DirectoryFiles(model);
+        Inspection inspection = Inspection.of(files);
+        shape = inspection.shape();
+        List<Finding> wrong = inspection.findings().stream()
+                .filter(f -> f.verdict() == Finding.Verdict.CONTRADICTED || (f.verdict() == Finding.Verdict.MISSING && f.field().startsWith("num_"))).toList();
+        if (!wrong.isEmpty()) {
+            throw new ShapeException("config.json disagrees with the tensors (" + wrong.stream().map(f -> f.field() + " " + f.config() + " vs " + f.tensors())
+                    .collect(Collectors.joining(", ")) + "); add a patch-config step before this one");
+        }
+        GgufMapping mapping = arch == null ? GgufMapping.of(shape.family()) : GgufMapping.forArchitecture(arch);
+        if (mapping == null) {
+            throw new ShapeException("arch " + arch + " is not one we write; phi3, llama and qwen2 are");
+        }
+        String architecture = mapping.architecture();
+        JsonNode config = inspection.config();
+        heads = (int) GgufMapping.number(config, "num_attention_heads");
+        kvHeads = (int) config.path("num_key_value_heads").asLong(heads);
+        Map<String, StoredTensor> all = Checkpoint.open(files).tensors();
+        Set<String> mapped = new HashSet<>();
+        List<GgufMapping.TensorName> names = new ArrayList<>();
+        for (GgufMapping.TensorName tensor : mapping.tensors(shape.layers())) {
+            mapped.add(tensor.hf());
+            if (all.containsKey(tensor.hf())) {
+                names.add(tensor);
+            } else if (tensor.required()) {
+                throw new ShapeException("the " + architecture + " architecture needs " + tensor.hf() + " (" + tensor.gguf() + "), which the checkpoint lacks");
+            }
+        }
+        for (String tensor : all.keySet()) {
+            if (!mapped.contains(tensor)) {
+                throw new ShapeException("tensor " + tensor + " has no place in a " + architecture + " GGUF; llama.cpp would refuse the file (wrong number of tensors)");
+            }
+        }
+        Map<String, Long> fileSizes = new HashMap<>();
+        for (GgufMapping.TensorName tensor : names) {
+            StoredTensor source = all.get(tensor.hf());
+            tensorsLeft.merge(source.file(), 1, Integer::sum);
+            fileSizes.computeIfAbsent(source.file(), f -> model.resolve(f).toFile().length());
+        }
+        Map<String, Integer> left = new HashMap<>(tensorsLeft);
+        for (GgufMapping.TensorName tensor : names) {
+            StoredTensor source = all.get(tensor.hf());
+            DType dtype = source.entry().dtype();
+            if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32) {
+                throw new GgufException(tensor.hf() + " is " + dtype + "; we read BF16, F16 and F32");
+            }
+            long[] shapeHf = source.entry().shape();
+            long[] dims = new long[shapeHf.length];
+            for (int i = 0; i < dims.length; i++) {
+                dims[i] = shapeHf[shapeHf.length - 1 - i];
+            }
+            boolean lastOfFile = left.merge(source.file(), -1, Integer::sum) == 0;
+            long freed = lastOfFile && finished != null ? fileSizes.get(source.file()) : 0;
+            tensors.add(new Tensor(tensor.gguf(), dims, source.entry().bytes(), freed));
+            stored.put(tensor.gguf(), source);
+            LongUnaryOperator order = mapping.rowOrder(tensor.hf(), config);
+            if (order != null) {
+                rowOrders.put(tensor.gguf(), order);
+            }
+        }
+        metadata.put("general.architecture", GgufValue.string(architecture));
+        metadata.put("general.name", GgufValue.string(name != null ? name : model.getFileName().toString()));
+        metadata.putAll(mapping.metadata(shape, config, 0));
+        metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config));
+    }
+
+    public ModelShape shape() {
+        return shape;
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    @Override
+    public Map<String, GgufValue> metadata() {
+        return metadata;
+    }
+
+    @Override
+    public List<Tensor> tensors() {
+        return tensors;
+    }
+
+    @Override
+    public void read(Tensor tensor, long firstRow, int rows, float[] out) throws IOException {
+        StoredTensor source = stored.get(tensor.name());
+        DType dtype = source.entry().dtype();
+        int size = dtype.bytes();
+        long rowLength = tensor.rowLength();
+        int length = (int) (rows * rowLength * size);
+        if (buffer.capacity() < length) {
+            buffer = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        buffer.clear().limit(length);
+        FileChannel channel = channel(source.file());
+        LongUnaryOperator order = rowOrders.get(tensor.name());
+        long rowBytes = rowLength * size;
+        if (order == null) {
+            fill(channel, buffer, source.offset() + firstRow * rowBytes, source);
+        } else {
+            for (long row = firstRow; row < firstRow + rows; row++) {
+                buffer.limit(buffer.position() + (int) rowBytes);
+                fill(channel, buffer, source.offset() + order.applyAsLong(row) * rowBytes, source);
+            }
+        }
+        buffer.flip();
+        int count = (int) (rows * rowLength);
+        switch (dtype) {
+            case BF16 -> {
+                for (int i = 0; i < count; i++) {
+                    out[i] = Half.fromBf16(buffer.getShort());
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < count; i++) {
+                    out[i] = Half.toFloat(buffer.getShort());
+                }
+            }
+            default -> buffer.asFloatBuffer().get(out, 0, count);
+        }
+    }
+
+    @Override
+    public void done(Tensor tensor) throws IOException {
+        String file = stored.get(tensor.name()).file();
+        if (tensorsLeft.merge(file, -1, Integer::sum) == 0) {
+            FileChannel channel = channels.remove(file);
+            if (channel != null) {
+                channel.close();
+            }
+            if (finished != null) {
+                finished.file(file);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (FileChannel channel : channels.values()) {
+            channel.close();
+        }
+        channels.clear();
+    }
+
+    private FileChannel channel(String file) throws IOException {
+        FileChannel channel = channels.get(file);
+        if (channel == null) {
+            channel = FileChannel.open(model.resolve(file));
+            channels.put(file, channel);
+        }
+        return channel;
+    }
+
+    /** Fills the buffer up to its limit from {@code position} on. */
+    private static void fill(FileChannel channel, ByteBuffer in, long position, StoredTensor source) throws IOException {
+        long start = position - in.position();
+        while (in.hasRemaining()) {
+            if (channel.read(in, start + in.position()) < 0) {
+                throw new IOException(source.file() + " ends inside " + source.entry().name());
+            }
+        }
+    }
+}
