@@ -21,21 +21,17 @@ import orchestrate.quant.BlockCodec;
  */
 public final class GgufSource implements TensorSource {
 
-    public interface Finished {
-        void file(Path file) throws IOException;
-    }
-
     private final GgufFile file;
     private final FileChannel channel;
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
     private final Map<String, GgufTensorInfo> infos = new LinkedHashMap<>();
-    private final Finished finished;
+    private final FileDone finished;
     private final Map<GgmlType, BlockCodec> codecs = new java.util.EnumMap<>(GgmlType.class);
     private byte[] buffer = new byte[0];
 
     /** @param finished told when every tensor is written, so the file may be deleted; null keeps it */
-    public GgufSource(Path path, Finished finished) throws IOException, GgufException {
+    public GgufSource(Path path, FileDone finished) throws IOException, GgufException {
         this.file = GgufFile.read(path);
         this.finished = finished;
         file.metadata().forEach((key, value) -> {
@@ -89,7 +85,7 @@ public final class GgufSource implements TensorSource {
     public void done(Tensor tensor) throws IOException {
         if (tensor.freedWhenDone() > 0) {
             channel.close();
-            finished.file(file.path());
+            finished.file(file.path().getFileName().toString());
         }
     }
 

@@ -44,11 +44,7 @@ public final class SinglePass {
 
     /** The exact size of {@code output} once written, before anything is. */
     public static long size(TensorSource source, Output output) throws GgufException {
-        try (GgufWriter writer = declare(source, output)) {
-            return writer.plannedSize();
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e); // nothing is opened before writeHeader
-        }
+        return declare(source, output).plannedSize(); // a writer that never writes its header opens nothing
     }
 
     public static List<Written> run(TensorSource source, List<Output> outputs, int threads, Progress progress)

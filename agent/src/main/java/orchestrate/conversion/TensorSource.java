@@ -28,6 +28,11 @@ public interface TensorSource extends AutoCloseable {
         }
     }
 
+    /** Told when every tensor of a source file is in the outputs, so the file may go (to free disk). */
+    interface FileDone {
+        void file(String name) throws IOException;
+    }
+
     /** The metadata of the file to write; general.file_type is among it and each output sets its own value. */
     Map<String, GgufValue> metadata();
 

@@ -157,10 +157,9 @@ public final class GgufWriter implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        if (!finished) {
-            if (out != null) {
-                out.close();
-            }
+        // Only a file this writer started is removed: one that only planned a size touches nothing.
+        if (!finished && out != null) {
+            out.close();
             Files.deleteIfExists(temporary);
         }
     }

@@ -33,11 +33,6 @@ import orchestrate.safetensors.StoredTensor;
  */
 public final class CheckpointSource implements TensorSource {
 
-    /** Told when every tensor of a checkpoint file is in the output, so the file may go (e.g. to free disk). */
-    public interface SourceFinished {
-        void file(String name) throws IOException;
-    }
-
     private final Path model;
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
@@ -45,23 +40,20 @@ public final class CheckpointSource implements TensorSource {
     private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
     private final Map<String, FileChannel> channels = new HashMap<>();
     private final Map<String, Integer> tensorsLeft = new HashMap<>();
-    private final SourceFinished finished;
-    private final ModelShape shape;
-    private final int heads;
-    private final int kvHeads;
+    private final FileDone finished;
     private ByteBuffer buffer = ByteBuffer.allocate(0);
 
     /**
      * @param arch     the architecture to write instead of the one the tensors prove (the mapping still checks every tensor), or null
      * @param finished told when a source file is no longer needed; null when files are kept
      */
-    public CheckpointSource(Path model, String name, String pre, String arch, SourceFinished finished)
+    public CheckpointSource(Path model, String name, String pre, String arch, FileDone finished)
             throws IOException, SafetensorsException, ShapeException, GgufException {
         this.model = model;
         this.finished = finished;
         DirectoryFiles files = new DirectoryFiles(model);
         Inspection inspection = Inspection.of(files);
-        shape = inspection.shape();
+        ModelShape shape = inspection.shape();
         List<Finding> wrong = inspection.findings().stream()
                 .filter(f -> f.verdict() == Finding.Verdict.CONTRADICTED || (f.verdict() == Finding.Verdict.MISSING && f.field().startsWith("num_"))).toList();
         if (!wrong.isEmpty()) {
@@ -74,8 +66,6 @@ public final class CheckpointSource implements TensorSource {
         }
         String architecture = mapping.architecture();
         JsonNode config = inspection.config();
-        heads = (int) GgufMapping.number(config, "num_attention_heads");
-        kvHeads = (int) config.path("num_key_value_heads").asLong(heads);
         Map<String, StoredTensor> all = Checkpoint.open(files).tensors();
         Set<String> mapped = new HashSet<>();
         List<GgufMapping.TensorName> names = new ArrayList<>();
@@ -123,18 +113,6 @@ public final class CheckpointSource implements TensorSource {
         metadata.put("general.name", GgufValue.string(name != null ? name : model.getFileName().toString()));
         metadata.putAll(mapping.metadata(shape, config, 0));
         metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config));
-    }
-
-    public ModelShape shape() {
-        return shape;
-    }
-
-    public int heads() {
-        return heads;
-    }
-
-    public int kvHeads() {
-        return kvHeads;
     }
 
     @Override

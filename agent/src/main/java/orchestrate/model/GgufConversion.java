@@ -39,7 +39,7 @@ public final class GgufConversion {
      * @param finished told when a source file is no longer needed (delete-source); null keeps them
      */
     public static Result run(Path model, Path target, GgmlType type, String name, String pre, String arch, Progress progress,
-                             CheckpointSource.SourceFinished finished) throws IOException, SafetensorsException, ShapeException, GgufException {
+                             TensorSource.FileDone finished) throws IOException, SafetensorsException, ShapeException, GgufException {
         if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.Q8_0) {
             throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
         }

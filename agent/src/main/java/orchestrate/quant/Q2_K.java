@@ -13,6 +13,7 @@ final class Q2_K implements BlockCodec {
 
     private final byte[] levels = new byte[256];
     private final byte[] aux = new byte[16];
+    private final ScaleSearch search = new ScaleSearch();
     private final float[] weights = new float[16];
     private final float[] scales = new float[16];
     private final float[] mins = new float[16];
@@ -31,7 +32,7 @@ final class Q2_K implements BlockCodec {
                 for (int l = 0; l < 16; l++) {
                     weights[l] = Math.abs(x[block + 16 * j + l]);
                 }
-                scales[j] = ScaleSearch.asymmetric(16, 3, x, block + 16 * j, weights, levels, 16 * j, mins, j, aux, -0.5f, 0.1f, 15, true);
+                scales[j] = search.asymmetric(16, 3, x, block + 16 * j, weights, levels, 16 * j, mins, j, aux, -0.5f, 0.1f, 15, true);
                 if (scales[j] > maxScale) {
                     maxScale = scales[j];
                 }

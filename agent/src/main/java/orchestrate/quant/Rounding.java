@@ -11,10 +11,10 @@ final class Rounding {
     }
 
     /**
-     * ggml's nearest_int: adding 1.5 * 2^23 rounds to an integer in float arithmetic, so halves go
-     * to the even neighbour; that is exactly rint of the (exactly widened) float.
+     * ggml's nearest_int, the same way: adding 1.5 * 2^23 leaves the integer nearest to the value
+     * (halves to even) in the low mantissa bits. Like C, it is meant for |value| < 2^22.
      */
     static int nearestInt(float value) {
-        return (int) Math.rint(value);
+        return (Float.floatToRawIntBits(value + 12582912f) & 0x007fffff) - 0x00400000;
     }
 }

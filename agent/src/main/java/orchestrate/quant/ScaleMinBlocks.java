@@ -14,6 +14,7 @@ final class ScaleMinBlocks {
     private final float rmin;
     private final int nstep;
     private final byte[] aux = new byte[32];
+    private final ScaleSearch search = new ScaleSearch();
     private final float[] weights = new float[32];
     private final float[] scales = new float[8];
     private final float[] mins = new float[8];
@@ -41,7 +42,7 @@ final class ScaleMinBlocks {
             for (int l = 0; l < 32; l++) {
                 weights[l] = rms + Math.abs(x[g + l]);
             }
-            scales[j] = ScaleSearch.asymmetric(32, nmax, x, g, weights, levels, 32 * j, mins, j, aux, rmin, 0.1f, nstep, false);
+            scales[j] = search.asymmetric(32, nmax, x, g, weights, levels, 32 * j, mins, j, aux, rmin, 0.1f, nstep, false);
             if (scales[j] > maxScale) {
                 maxScale = scales[j];
             }

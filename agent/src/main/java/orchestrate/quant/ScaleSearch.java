@@ -6,14 +6,15 @@ import static orchestrate.quant.Rounding.nearestInt;
  * The scale searches behind the K-quants, as ggml-quants.c's reference path runs them
  * ({@code make_qx_quants} with x^2 weights, {@code make_q3_quants}, {@code make_qkx2_quants}).
  * The float operations keep C's order exactly: a reordered sum picks a different scale now and
- * then, and the blocks stop being llama.cpp's.
+ * then, and the blocks stop being llama.cpp's. An instance holds scratch space for one thread.
  */
 final class ScaleSearch {
 
     /** Below this largest magnitude a group is all zeros (GROUP_MAX_EPS). */
     static final float GROUP_MAX_EPS = 1e-15f;
 
-    private ScaleSearch() {}
+    /** Each group's values minus its minimum: computed once, not once per candidate scale. */
+    private final float[] shifted = new float[32];
 
     /**
      * Symmetric levels -nmax..nmax-1 weighted by x^2 ({@code make_qx_quants}, rmse_type 1): tries
@@ -147,8 +148,8 @@ final class ScaleSearch {
      * @param aux scratch of at least n levels
      * @return the scale
      */
-    static float asymmetric(int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] minOut, int minAt,
-                            byte[] aux, float rmin, float rdelta, int nstep, boolean absoluteError) {
+    float asymmetric(int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] minOut, int minAt,
+                      byte[] aux, float rmin, float rdelta, int nstep, boolean absoluteError) {
         float min = x[xo];
         float max = x[xo];
         float sumW = weights[0];
@@ -179,25 +180,26 @@ final class ScaleSearch {
         float scale = 1 / iscale;
         float bestError = 0;
         for (int i = 0; i < n; i++) {
-            int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+            shifted[i] = x[xo + i] - min; // the same float C computes inside each loop below
+            int l = Math.max(0, Math.min(nmax, nearestInt(iscale * shifted[i])));
             levels[lo + i] = (byte) l;
             float diff = scale * l + min - x[xo + i];
             diff = absoluteError ? Math.abs(diff) : diff * diff;
             bestError += weights[i] * diff;
         }
         for (int step = 0; step <= nstep; step++) {
+            // As in C, a better fit moves the minimum, and later candidates start from it.
             iscale = (rmin + rdelta * step + nmax) / (max - min);
             float sumL = 0;
             float sumL2 = 0;
             float sumXL = 0;
             for (int i = 0; i < n; i++) {
-                float v = x[xo + i];
-                int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (v - min))));
+                int l = Math.max(0, Math.min(nmax, nearestInt(iscale * shifted[i])));
                 aux[i] = (byte) l;
                 float w = weights[i];
                 sumL += w * l;
                 sumL2 += w * l * l;
-                sumXL += w * l * v;
+                sumXL += w * l * x[xo + i];
             }
             float determinant = sumW * sumL2 - sumL * sumL;
             if (determinant > 0) {
@@ -217,7 +219,12 @@ final class ScaleSearch {
                     System.arraycopy(aux, 0, levels, lo, n);
                     bestError = error;
                     scale = thisScale;
-                    min = thisMin;
+                    if (thisMin != min) {
+                        min = thisMin;
+                        for (int i = 0; i < n; i++) {
+                            shifted[i] = x[xo + i] - min;
+                        }
+                    }
                 }
             }
         }
