@@ -100,6 +100,11 @@ public final class ShapeInference {
         if (fusedQkv && fusedGateUp && norm.equals("rms")) {
             return Family.PHI3;
         }
+        if (fusedQkv != fusedGateUp && !phi2Mlp && !attentionBias && norm.equals("rms")) {
+            // Phi-3 half split (split-ffn or split-qkv alone): still a phi3 checkpoint by its config,
+            // which only the other split makes convertible (convert names the missing fused tensor).
+            return Family.PHI3;
+        }
         if (!fusedQkv && !fusedGateUp && !phi2Mlp && norm.equals("rms")) {
             return attentionBias ? Family.QWEN2 : Family.LLAMA;
         }

@@ -32,6 +32,8 @@ public final class Journal {
     private final Map<String, Entry> steps = new LinkedHashMap<>();
     /** Output path to the id of the later step that deleted or rewrote it. */
     private final Map<String, String> consumed = new LinkedHashMap<>();
+    /** Step id to the fingerprint of a run of it that started and has not finished (interrupted, or running). */
+    private final Map<String, String> attempts = new LinkedHashMap<>();
 
     private Journal(Path file) {
         this.file = file;
@@ -56,6 +58,7 @@ public final class Journal {
                         Instant.parse(step.getValue().path("finished").asText()), List.copyOf(outputs), Map.copyOf(facts)));
             });
             root.path("consumed").fields().forEachRemaining(c -> journal.consumed.put(c.getKey(), c.getValue().asText()));
+            root.path("attempts").fields().forEachRemaining(a -> journal.attempts.put(a.getKey(), a.getValue().asText()));
         }
         return journal;
     }
@@ -66,7 +69,19 @@ public final class Journal {
 
     public void put(String stepId, Entry entry) throws IOException {
         steps.put(stepId, entry);
+        attempts.remove(stepId);
         save();
+    }
+
+    /** Records that step {@code stepId} starts with {@code fingerprint}; finishing it (put) clears this. */
+    public void attempt(String stepId, String fingerprint) throws IOException {
+        attempts.put(stepId, fingerprint);
+        save();
+    }
+
+    /** The fingerprint of a started and unfinished run of the step, if any. */
+    public Optional<String> attempt(String stepId) {
+        return Optional.ofNullable(attempts.get(stepId));
     }
 
     public void remove(String stepId) throws IOException {
@@ -118,6 +133,9 @@ public final class Journal {
         }
         if (!consumed.isEmpty()) {
             consumed.forEach(root.putObject("consumed")::put);
+        }
+        if (!attempts.isEmpty()) {
+            attempts.forEach(root.putObject("attempts")::put);
         }
         AtomicFiles.write(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
     }

@@ -62,14 +62,14 @@ public final class Runner {
                     continue;
                 }
             }
-            int restoreFrom = producerOfConsumedInput(steps, i);
+            int restoreFrom = producerOfConsumedInput(steps, i, fingerprint);
             if (restoreFrom < i) {
                 i = restoreFrom - 1;
                 chain = chains[restoreFrom];
                 continue;
             }
             StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get, journal);
-            List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context);
+            List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context, fingerprint);
             if (outputs == null) {
                 String status = cancelled.get() ? "cancelled" : "failed";
                 events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status));
@@ -82,11 +82,12 @@ public final class Runner {
         return checksumArtifacts(artifactPatterns);
     }
 
-    private List<Journal.Output> runStep(PlannedStep planned, int index, int count, Optional<Journal.Output> damaged, StepContext context)
-            throws IOException {
+    private List<Journal.Output> runStep(PlannedStep planned, int index, int count, Optional<Journal.Output> damaged, StepContext context,
+                                         String fingerprint) throws IOException {
         events.append(new Event.StepStarted(planned.id(), planned.kind(), index + 1, count));
         damaged.ifPresent(d -> context.info("redoing: recorded output " + d.path() + " is missing or changed"));
         journal.remove(planned.id());
+        journal.attempt(planned.id(), fingerprint);
         Instant start = Instant.now();
         try {
             planned.step().run(context);
@@ -127,13 +128,16 @@ public final class Runner {
     /**
      * Step {@code index} must run. If it, or a step after it, consumed an earlier step's output in a past run,
      * that step ran with the file there and will again: returns the index of the earliest producer to run again
-     * (its journal entry dropped) so the file comes back first; else {@code index}.
+     * (its journal entry dropped) so the file comes back first; else {@code index}. Not so when the step itself
+     * consumed it in an interrupted run with the same fingerprint and continues without it.
      */
-    private int producerOfConsumedInput(List<PlannedStep> steps, int index) throws IOException {
+    private int producerOfConsumedInput(List<PlannedStep> steps, int index, String fingerprint) throws IOException {
         int earliest = index;
+        PlannedStep step = steps.get(index);
+        boolean continues = step.step().resumesAfterConsuming() && journal.attempt(step.id()).filter(fingerprint::equals).isPresent();
         for (Map.Entry<String, String> consumed : journal.consumed().entrySet()) {
             int consumer = indexOf(steps, consumed.getValue());
-            if (consumer < index || Files.exists(workdir.resolve(consumed.getKey()))) {
+            if (consumer < index || Files.exists(workdir.resolve(consumed.getKey())) || (consumer == index && continues)) {
                 continue;
             }
             for (int j = 0; j < index; j++) {

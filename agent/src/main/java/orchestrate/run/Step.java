@@ -9,4 +9,13 @@ public interface Step {
     List<String> outputs();
 
     void run(StepContext context) throws Exception;
+
+    /**
+     * Whether, interrupted after deleting (consuming) an earlier step's outputs, this step continues
+     * from where it stopped, with the same options, without them. Otherwise the runner brings such
+     * files back (runs their producer again) before this step runs again.
+     */
+    default boolean resumesAfterConsuming() {
+        return false;
+    }
 }

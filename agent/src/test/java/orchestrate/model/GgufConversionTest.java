@@ -62,45 +62,16 @@ public class GgufConversionTest {
      * The golden checkpoint rewritten as a Llama checkpoint: qkv_proj cut into q, k and v rows and
      * gate_up_proj into its gate and up halves (what split-ffn/split-qkv produce), config to match.
      */
+    /** The fused checkpoint split by our split code (both parts, one shard), as the split step does it. */
     public static Path splitToLlama(Path fused, Path target) throws Exception {
-        Files.createDirectories(target);
-        var checkpoint = orchestrate.safetensors.Checkpoint.open(new orchestrate.safetensors.DirectoryFiles(fused));
-        java.util.List<orchestrate.safetensors.SafetensorsWriter.Tensor> tensors = new java.util.ArrayList<>();
-        for (var stored : checkpoint.tensors().values()) {
-            byte[] bytes = new byte[(int) stored.entry().bytes()];
-            try (var channel = java.nio.channels.FileChannel.open(fused.resolve(stored.file()))) {
-                channel.read(java.nio.ByteBuffer.wrap(bytes), stored.offset());
-            }
-            String name = stored.entry().name();
-            long[] shape = stored.entry().shape();
-            int rowBytes = (int) (shape.length == 2 ? shape[1] * 2 : 0);
-            if (name.endsWith("qkv_proj.weight")) {
-                String prefix = name.replace("qkv_proj.weight", "");
-                tensors.add(rows(prefix + "q_proj.weight", bytes, 0, 256, shape[1], rowBytes));
-                tensors.add(rows(prefix + "k_proj.weight", bytes, 256, 128, shape[1], rowBytes));
-                tensors.add(rows(prefix + "v_proj.weight", bytes, 384, 128, shape[1], rowBytes));
-            } else if (name.endsWith("gate_up_proj.weight")) {
-                String prefix = name.replace("gate_up_proj.weight", "");
-                tensors.add(rows(prefix + "gate_proj.weight", bytes, 0, 512, shape[1], rowBytes));
-                tensors.add(rows(prefix + "up_proj.weight", bytes, 512, 512, shape[1], rowBytes));
-            } else {
-                tensors.add(new orchestrate.safetensors.SafetensorsWriter.Tensor(name, stored.entry().dtype(), shape, () -> bytes));
-            }
-        }
-        orchestrate.safetensors.SafetensorsWriter.write(target.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
-        for (String file : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
-            Files.copy(fused.resolve(file), target.resolve(file));
-        }
-        var config = (com.fasterxml.jackson.databind.node.ObjectNode) new com.fasterxml.jackson.databind.ObjectMapper().readTree(GOLDEN.resolve("true_config.json").toFile());
-        config.putArray("architectures").add("LlamaForCausalLM");
-        config.put("model_type", "llama");
-        Files.writeString(target.resolve("config.json"), config.toPrettyString());
+        Inspection inspection = Inspection.of(new orchestrate.safetensors.DirectoryFiles(fused));
+        var choice = new orchestrate.split.SplitPlan.Choice(true, true, false, 4, 2, Long.MAX_VALUE);
+        var plan = orchestrate.split.SplitPlan.of(orchestrate.safetensors.Checkpoint.open(new orchestrate.safetensors.DirectoryFiles(fused)),
+                inspection.shape(), choice);
+        orchestrate.split.SplitOutput.writeConfig(inspection, choice, target);
+        orchestrate.split.SplitWriter.write(plan, fused, target, null, (done, total) -> { }, () -> false);
+        orchestrate.split.SplitOutput.finish(plan, fused, target);
         return target;
-    }
-
-    private static orchestrate.safetensors.SafetensorsWriter.Tensor rows(String name, byte[] bytes, int first, int count, long width, int rowBytes) {
-        byte[] part = java.util.Arrays.copyOfRange(bytes, first * rowBytes, (first + count) * rowBytes);
-        return new orchestrate.safetensors.SafetensorsWriter.Tensor(name, orchestrate.safetensors.DType.BF16, new long[] {count, width}, () -> part);
     }
 
     @Test

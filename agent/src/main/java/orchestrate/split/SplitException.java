@@ -1,0 +1,9 @@
+package orchestrate.split;
+
+/** A split that cannot be done as asked, with the numbers that say why. */
+public final class SplitException extends Exception {
+
+    public SplitException(String message) {
+        super(message);
+    }
+}

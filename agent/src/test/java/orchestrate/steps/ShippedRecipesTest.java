@@ -1,0 +1,65 @@
+package orchestrate.steps;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import orchestrate.event.Event;
+import orchestrate.fixtures.CheckpointGenerator;
+import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.fixtures.LocalHub;
+import orchestrate.gguf.GgmlType;
+import orchestrate.gguf.GgufFile;
+import orchestrate.run.InProcess;
+import orchestrate.run.Secrets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The recipes users run, as shipped, on the tiny Mibera served by a local Hub in place of the real one. */
+class ShippedRecipesTest {
+
+    @TempDir
+    Path dir;
+
+    List<Event> run(String recipe) throws Exception {
+        CheckpointSpec spec = CheckpointSpec.tinyMibera();
+        Path mibera = dir.resolve("hub/mibera");
+        CheckpointGenerator.write(spec, mibera, 42);
+        Path phi4 = Files.createDirectories(dir.resolve("hub/phi-4"));
+        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
+        try (LocalHub hub = LocalHub.start()) {
+            hub.add("ivxxdegen/mibera-v1-merged", mibera);
+            hub.add("microsoft/phi-4", phi4);
+            Path workdir = Files.createDirectories(dir.resolve("work"));
+            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", recipe)), Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()),
+                    Secrets.NONE);
+            assertNull(InProcess.failure(events), () -> InProcess.failure(events) + "\n" + InProcess.logs(events));
+            return events;
+        }
+    }
+
+    @Test
+    void miberaYamlQuantizesToQ4_K_MAndQ3_K_MThatLlamaCppRuns() throws Exception {
+        List<Event> events = run("mibera.yaml");
+
+        assertEquals(2, InProcess.logs(events).stream().filter(l -> l.startsWith("llama.cpp loaded mibera-Q")).count(), InProcess.logs(events).toString());
+        assertEquals(GgmlType.Q4_K, GgufFile.read(dir.resolve("work/mibera-Q4_K_M.gguf")).tensor("blk.0.attn_qkv.weight").type());
+        assertEquals(GgmlType.Q5_K, GgufFile.read(dir.resolve("work/mibera-Q3_K_M.gguf")).tensor("blk.0.attn_qkv.weight").type());
+    }
+
+    @Test
+    void miberaLlamaYamlSplitsConvertsQuantizesAndRuns() throws Exception {
+        List<Event> events = run("mibera-llama.yaml");
+
+        GgufFile file = GgufFile.read(dir.resolve("work/mibera-llama-Q4_K_M.gguf"));
+        assertEquals("llama", file.metadata().get("general.architecture").asString());
+        assertEquals(GgmlType.Q6_K, file.tensor("blk.3.attn_v.weight").type(), "use_more_bits on a split model's attn_v");
+        assertEquals(GgmlType.Q4_K, file.tensor("blk.0.ffn_gate.weight").type());
+        assertTrue(InProcess.logs(events).stream().anyMatch(l -> l.startsWith("llama.cpp loaded mibera-llama-Q4_K_M.gguf")), InProcess.logs(events).toString());
+        assertTrue(!Files.exists(dir.resolve("work/mibera-llama-F16.gguf")), "the F16 file was consumed by quantize");
+    }
+}
