@@ -22,16 +22,8 @@ final class ScaleSearch {
      * {@code levels}; returns the scale.
      */
     static float symmetric(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
+        float max = SignedMax.of(x, xo, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) {
                 levels[lo + i] = 0;
             }
@@ -81,16 +73,8 @@ final class ScaleSearch {
      * nmax (or all zeros for a zero group); returns the scale.
      */
     static float q3(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
+        float max = SignedMax.of(x, xo, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
             for (int i = 0; i < n; i++) {
                 levels[lo + i] = 0;
             }

@@ -26,17 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 /** The quantize step on the tiny Mibera: one pass from safetensors, llama-quantize's types, files llama.cpp loads. */
 class QuantizeStepTest {
 
-    static final CheckpointSpec SPEC = CheckpointSpec.tinyMibera();
 
     @TempDir
     Path dir;
 
-    /** A workdir holding the tiny Mibera as downloaded (lying config.json) and the base config patch-config needs. */
     Path workdir(String name) throws Exception {
-        Path workdir = Files.createDirectories(dir.resolve(name));
-        CheckpointGenerator.write(SPEC, workdir.resolve("model"), 3);
-        Files.writeString(workdir.resolve("phi-4.json"), CheckpointGenerator.trueConfig(SPEC, SPEC.tokens() - 4).toPrettyString());
-        return workdir;
+        return TinyMiberaWorkdir.create(dir.resolve(name));
     }
 
     static List<Event> run(Path workdir, String steps) throws Exception {

@@ -39,10 +39,7 @@ class SplitStepTest {
     Path dir;
 
     Path workdir(String name) throws Exception {
-        Path workdir = Files.createDirectories(dir.resolve(name));
-        CheckpointGenerator.write(SPEC, workdir.resolve("model"), 3);
-        Files.writeString(workdir.resolve("phi-4.json"), CheckpointGenerator.trueConfig(SPEC, SPEC.tokens() - 4).toPrettyString());
-        return workdir;
+        return TinyMiberaWorkdir.create(dir.resolve(name));
     }
 
     static List<Event> run(Path workdir, String steps) throws Exception {
@@ -179,14 +176,14 @@ class SplitStepTest {
                       - split: {model: model, to: llama, max-shard-size: 600KB, in-place: true}
                     """;
             Path clean = Files.createDirectories(dir.resolve("clean"));
-            Files.writeString(clean.resolve("phi-4.json"), CheckpointGenerator.trueConfig(SPEC, SPEC.tokens() - 4).toPrettyString());
+            TinyMiberaWorkdir.writeBase(clean);
             List<Event> reference = InProcess.run(clean, recipe, Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
             assertNull(InProcess.failure(reference), () -> InProcess.failure(reference) + "\n" + InProcess.logs(reference));
             List<String> shards = files(clean.resolve("llama"), ".safetensors");
             assertTrue(shards.size() >= 4, shards.toString());
 
             Path workdir = Files.createDirectories(dir.resolve("interrupted"));
-            Files.writeString(workdir.resolve("phi-4.json"), CheckpointGenerator.trueConfig(SPEC, SPEC.tokens() - 4).toPrettyString());
+            TinyMiberaWorkdir.writeBase(workdir);
             Path blocker = Files.createDirectories(workdir.resolve("llama/" + shards.get(shards.size() - 2) + ".tmp/x"));
             List<Event> first = InProcess.run(workdir, recipe, Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
             assertTrue(InProcess.failure(first) != null, "the split must have been interrupted");
