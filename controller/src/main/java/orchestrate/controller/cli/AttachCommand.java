@@ -28,6 +28,9 @@ public final class AttachCommand implements Callable<Integer> {
     @Mixin
     ReconnectOptions reconnect;
 
+    @Mixin
+    CostOptions cost;
+
     public AttachCommand(Laptop laptop) {
         this.laptop = laptop;
     }
@@ -37,11 +40,12 @@ public final class AttachCommand implements Callable<Integer> {
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord record = store.load(runId);
         Clock clock = Clock.systemUTC();
+        cost.apply(record, laptop, new CostOptions.OptionalRate(null), output.view(laptop, clock, record), false);
         ConsoleView view = output.view(laptop, clock, record);
         view.notice("attaching to " + record.id + " on " + record.target());
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(),
-                    "follow it again with: orchestrate attach " + record.id, clock), record, store, view, clock);
+                    "follow it again with: orchestrate attach " + record.id, clock), record, store, view, clock, cost.onDone(record, laptop));
             return Detach.hintOnInterrupt(laptop, record, () -> job.conclude(job.follow()));
         }
     }

@@ -35,6 +35,9 @@ public final class FetchCommand implements Callable<Integer> {
     @Mixin
     ReconnectOptions reconnect;
 
+    @Mixin
+    CostOptions cost;
+
     public FetchCommand(Laptop laptop) {
         this.laptop = laptop;
     }
@@ -47,10 +50,11 @@ public final class FetchCommand implements Callable<Integer> {
             record.fetchTo = fetchTo.toAbsolutePath().normalize().toString();
         }
         Clock clock = Clock.systemUTC();
+        cost.apply(record, laptop, new CostOptions.OptionalRate(null), output.view(laptop, clock, record), false);
         ConsoleView view = output.view(laptop, clock, record);
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(), "try again with: orchestrate fetch " + record.id, clock),
-                    record, store, view, clock);
+                    record, store, view, clock, cost.onDone(record, laptop));
             RunSummary summary = job.replay();
             if (!summary.over()) {
                 throw new ExitException(ExitException.RUN_FAILED, "run " + record.id + " has not finished (as far as this laptop has read); "

@@ -60,6 +60,9 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     ReconnectOptions reconnect;
 
+    @Mixin
+    CostOptions cost;
+
     public RunCommand(Laptop laptop) {
         this.laptop = laptop;
     }
@@ -76,8 +79,9 @@ public final class RunCommand implements Callable<Integer> {
         record.recipe = loaded.name();
         record.recipeFile = recipe.toString();
         record.fetchTo = (fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name())).toAbsolutePath().normalize().toString();
-        record.perHour = loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null;
-        ConsoleView view = output.view(laptop, clock, record.started, loaded.cost().perHour());
+        ConsoleView plain = output.view(laptop, clock, record);
+        cost.apply(record, laptop, new CostOptions.OptionalRate(loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null), plain, true);
+        ConsoleView view = output.view(laptop, clock, record);
         view.notice("connecting to " + (target.where.local ? "this machine" : target.where.host));
         try (Box box = target.open(laptop)) {
             describe(record, box);
@@ -85,7 +89,7 @@ public final class RunCommand implements Callable<Integer> {
             store.save(record);
             Reconnecting connection = new Reconnecting(box, view, reconnect.patience(),
                     "follow it again with: orchestrate attach " + record.id, clock);
-            Job job = new Job(connection, record, store, view, clock);
+            Job job = new Job(connection, record, store, view, clock, cost.onDone(record, laptop));
             try {
                 job.launch(recipeBytes, params().toJson());
             } catch (IOException e) {

@@ -1,6 +1,7 @@
 package orchestrate.controller.cli;
 
 import orchestrate.controller.Laptop;
+import orchestrate.controller.console.Format;
 import orchestrate.controller.job.RunRecord;
 import orchestrate.controller.job.RunStore;
 import java.io.IOException;
@@ -21,6 +22,12 @@ public final class RunsCommand implements Callable<Integer> {
         this.laptop = laptop;
     }
 
+    /** Up to the end of the run and its fetch; a run still going is priced up to now, with a "~". */
+    private static String cost(RunRecord r) {
+        return r.meter().map(meter -> r.finished != null ? Format.dollars(meter.spent(r.finished) + meter.dollars(r.fetchSeconds))
+                : "~" + Format.dollars(meter.spent(java.time.Instant.now()))).orElse("-");
+    }
+
     @Override
     public Integer call() throws IOException {
         List<RunRecord> runs = new RunStore(laptop.stateDir()).list();
@@ -30,10 +37,10 @@ public final class RunsCommand implements Callable<Integer> {
         }
         int idWidth = Math.max(6, runs.stream().mapToInt(r -> r.id.length()).max().orElse(6));
         int targetWidth = Math.max(6, runs.stream().mapToInt(r -> r.target().length()).max().orElse(6));
-        String format = "%-" + idWidth + "s  %-" + targetWidth + "s  %-16s  %-9s  %s%n";
-        laptop.out().printf(format, "RUN", "TARGET", "STARTED", "STATE", "SAFE TO SHUT DOWN");
+        String format = "%-" + idWidth + "s  %-" + targetWidth + "s  %-16s  %-9s  %10s  %s%n";
+        laptop.out().printf(format, "RUN", "TARGET", "STARTED", "STATE", "COST", "SAFE TO SHUT DOWN");
         for (RunRecord r : runs) {
-            laptop.out().printf(format, r.id, r.target(), r.started == null ? "-" : WHEN.format(r.started), r.state,
+            laptop.out().printf(format, r.id, r.target(), r.started == null ? "-" : WHEN.format(r.started), r.state, cost(r),
                     r.verdict == null ? "not yet" : r.safe ? "yes" : "no");
         }
         return 0;

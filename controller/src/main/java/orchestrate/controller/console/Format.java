@@ -36,7 +36,8 @@ public final class Format {
         return seconds < 60 ? String.format(Locale.ROOT, "%.1fs", seconds) : duration(Duration.ofMillis((long) (seconds * 1000)));
     }
 
+    /** Cents from a dollar up; below, enough digits that a few minutes of a cheap box is not "$0.00". */
     public static String dollars(double dollars) {
-        return String.format(Locale.ROOT, "$%.2f", dollars);
+        return String.format(Locale.ROOT, Math.abs(dollars) >= 1 ? "$%.2f" : "$%.4f", dollars);
     }
 }

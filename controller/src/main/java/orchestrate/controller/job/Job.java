@@ -6,6 +6,8 @@ import orchestrate.controller.box.AgentJar;
 import orchestrate.controller.box.AgentLaunch;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.controller.console.Format;
+import orchestrate.controller.cost.OnDone;
+import orchestrate.controller.cost.VastException;
 import orchestrate.controller.transfer.ArtifactFetcher;
 import orchestrate.controller.transfer.FetchResult;
 import orchestrate.controller.transfer.Manifest;
@@ -29,13 +31,15 @@ public final class Job {
     private final RunStore store;
     private final ConsoleView view;
     private final Clock clock;
+    private final OnDone onDone;
 
-    public Job(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock) {
+    public Job(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock, OnDone onDone) {
         this.box = box;
         this.record = record;
         this.store = store;
         this.view = view;
         this.clock = clock;
+        this.onDone = onDone;
     }
 
     /** Installs what the box needs and starts the agent detached. */
@@ -90,7 +94,10 @@ public final class Job {
         return new Follower(box, record, store, view, clock).replay();
     }
 
-    /** Fetches the artifacts of a successful run, prints the report and the verdict; returns the exit code. */
+    /**
+     * Fetches the artifacts of a successful run, prints the report and the verdict, and only when
+     * the verdict is safe does what --on-done says; returns the exit code.
+     */
     public int conclude(RunSummary summary) throws IOException {
         List<FetchResult> results = new ArrayList<>();
         if (summary.ok()) {
@@ -99,7 +106,19 @@ public final class Job {
         judge(summary, results);
         store.save(record);
         view.result(report(summary, results));
-        return record.safe ? 0 : ExitException.RUN_FAILED;
+        if (!record.safe) {
+            return ExitException.RUN_FAILED;
+        }
+        try {
+            String done = onDone.act(record.storagePerHour == null ? 0 : record.storagePerHour);
+            if (done != null) {
+                view.result(List.of(done));
+            }
+            return 0;
+        } catch (VastException e) {
+            view.result(List.of("the box is safe to shut down, but " + e.getMessage() + "; shut it down yourself"));
+            return ExitException.RUN_FAILED;
+        }
     }
 
     private List<FetchResult> fetch() throws IOException {
@@ -116,6 +135,7 @@ public final class Job {
         List<FetchResult> results = fetcher.fetch(record.workdir, manifest);
         long bytes = results.stream().mapToLong(FetchResult::bytesTransferred).sum();
         double seconds = Math.max(0.001, Duration.between(start, clock.instant()).toMillis() / 1000.0);
+        record.fetchSeconds += seconds;
         view.notice(bytes == 0 ? "nothing to transfer: every artifact was already here"
                 : "fetched " + Format.bytes(bytes) + " in " + Format.seconds(seconds) + " (" + Format.rate(bytes / seconds) + ")");
         return results;
@@ -130,10 +150,11 @@ public final class Job {
             String time = step.status().equals("done") || step.status().equals("failed") ? Format.seconds(step.seconds()) : "";
             lines.add(String.format("  %-" + width + "s  %-8s %s", step.id(), step.status(), time).stripTrailing());
         }
-        if (record.started != null) {
-            Duration elapsed = Duration.between(record.started, record.finished != null ? record.finished : clock.instant());
-            lines.add("Elapsed " + Format.duration(elapsed) + (record.perHour == null ? ""
-                    : ", about " + Format.dollars(record.perHour * elapsed.toMillis() / 3_600_000.0) + " at " + Format.dollars(record.perHour) + "/h"));
+        if (record.meter().isPresent()) {
+            lines.addAll(record.meter().get().breakdown(summary, record.fetchSeconds, clock.instant()));
+        } else if (record.started != null) {
+            lines.add("Elapsed " + Format.duration(Duration.between(record.started, clock.instant())) + " (no price per hour: give --price-per-hour, "
+                    + "--vast-instance or the recipe's cost.per-hour to see what it cost)");
         }
         if (!results.isEmpty()) {
             lines.add("Artifacts in " + record.fetchTo + ":");

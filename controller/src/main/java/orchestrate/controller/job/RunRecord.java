@@ -40,8 +40,27 @@ public final class RunRecord {
     public String verdict;
     public boolean safe;
     public Double perHour;
+    /** Where perHour comes from: "--price-per-hour", "the recipe's cost.per-hour" or "vast.ai instance ID". */
+    public String rateSource;
+    /** What the box keeps costing while stopped, when the provider says. */
+    public Double storagePerHour;
+    /** When the box started costing: the provider's start time, else the first connection. */
+    public Instant costFrom;
+    /** The vast.ai instance the run is on, and what to do with it once everything is verified. */
+    public String vastInstance;
+    public String onDone = "notify";
+    public double fetchSeconds;
     public Instant started;
     public Instant finished;
+
+    /** The cost meter of this run, when it has a rate. */
+    public java.util.Optional<orchestrate.controller.cost.CostMeter> meter() {
+        if (perHour == null) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new orchestrate.controller.cost.CostMeter(perHour, storagePerHour == null ? 0 : storagePerHour,
+                rateSource == null ? "given rate" : rateSource, costFrom != null ? costFrom : started));
+    }
 
     public String target() {
         return "local".equals(mode) ? "local" : user + "@" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
@@ -56,8 +75,13 @@ public final class RunRecord {
                 .put("started", started == null ? null : started.toString())
                 .put("finished", finished == null ? null : finished.toString());
         if (perHour != null) {
-            o.put("perHour", perHour);
+            o.put("perHour", perHour).put("rateSource", rateSource);
         }
+        if (storagePerHour != null) {
+            o.put("storagePerHour", storagePerHour);
+        }
+        o.put("costFrom", costFrom == null ? null : costFrom.toString()).put("vastInstance", vastInstance).put("onDone", onDone)
+                .put("fetchSeconds", fetchSeconds);
         identities.forEach(o.putArray("identities")::add);
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
     }
@@ -83,6 +107,12 @@ public final class RunRecord {
         r.verdict = o.path("verdict").asText(null);
         r.safe = o.path("safe").asBoolean();
         r.perHour = o.has("perHour") ? o.get("perHour").asDouble() : null;
+        r.rateSource = o.path("rateSource").asText(null);
+        r.storagePerHour = o.has("storagePerHour") ? o.get("storagePerHour").asDouble() : null;
+        r.costFrom = o.hasNonNull("costFrom") ? Instant.parse(o.get("costFrom").asText()) : null;
+        r.vastInstance = o.path("vastInstance").asText(null);
+        r.onDone = o.path("onDone").asText("notify");
+        r.fetchSeconds = o.path("fetchSeconds").asDouble();
         r.started = o.hasNonNull("started") ? Instant.parse(o.get("started").asText()) : null;
         r.finished = o.hasNonNull("finished") ? Instant.parse(o.get("finished").asText()) : null;
         return r;

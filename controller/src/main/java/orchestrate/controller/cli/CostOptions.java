@@ -1,0 +1,96 @@
+package orchestrate.controller.cli;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import orchestrate.controller.ExitException;
+import orchestrate.controller.Laptop;
+import orchestrate.controller.console.ConsoleView;
+import orchestrate.controller.console.Format;
+import orchestrate.controller.cost.OnDone;
+import orchestrate.controller.cost.VastApi;
+import orchestrate.controller.cost.VastException;
+import orchestrate.controller.cost.VastInstance;
+import orchestrate.controller.job.RunRecord;
+import picocli.CommandLine.Option;
+
+/** What the box costs and what to do with it once everything is home: the options run, attach and fetch share. */
+public final class CostOptions {
+
+    @Option(names = "--price-per-hour", paramLabel = "USD", description = "What the box costs per hour (overrides the provider's and the recipe's).")
+    Double pricePerHour;
+
+    @Option(names = "--vast-instance", paramLabel = "ID",
+            description = "The vast.ai instance the box is (needs VAST_API_KEY): its price, start time and status are read from vast.ai.")
+    String vastInstance;
+
+    @Option(names = "--on-done", paramLabel = "ACTION", description = "Once every artifact is home and verified: notify (default), stop or destroy the vast.ai instance.")
+    String onDone;
+
+    @Option(names = "--yes", description = "Destroy without asking (--on-done destroy).")
+    boolean yes;
+
+    /**
+     * Sets the record's rate and start (for a new run) or takes the options given again (attach,
+     * fetch), and checks that --on-done can happen, before anything runs.
+     */
+    void apply(RunRecord record, Laptop laptop, OptionalRate recipeRate, ConsoleView view, boolean newRun) {
+        if (vastInstance != null) {
+            record.vastInstance = vastInstance;
+        }
+        if (onDone != null) {
+            record.onDone = OnDone.parse(onDone).name().toLowerCase(java.util.Locale.ROOT);
+        }
+        OnDone.check(OnDone.parse(record.onDone), record.vastInstance);
+        if (record.vastInstance != null && (newRun || vastInstance != null)) {
+            VastInstance instance = read(laptop, record.vastInstance);
+            record.perHour = instance.perHour();
+            record.rateSource = "vast.ai instance " + instance.id();
+            record.storagePerHour = instance.storagePerHour();
+            record.costFrom = instance.started() != null ? instance.started() : record.costFrom;
+            view.notice("vast.ai instance " + instance.id() + ": " + instance.status() + ", " + Format.dollars(instance.perHour()) + "/h"
+                    + (instance.storagePerHour() > 0 ? " (storage " + Format.dollars(instance.storagePerHour()) + "/h, billed even when stopped)" : "")
+                    + (instance.started() != null ? ", started " + instance.started() : ""));
+        } else if (newRun && recipeRate.perHour() != null) {
+            record.perHour = recipeRate.perHour();
+            record.rateSource = "the recipe's cost.per-hour";
+        }
+        if (pricePerHour != null) {
+            if (pricePerHour < 0) {
+                throw new ExitException(ExitException.USAGE, "--price-per-hour must be 0 or more, not " + pricePerHour);
+            }
+            record.perHour = pricePerHour;
+            record.rateSource = "--price-per-hour";
+        }
+        if (record.costFrom == null) {
+            record.costFrom = record.started != null ? record.started : Instant.now();
+        }
+    }
+
+    /** The action to take on a safe verdict, with what it needs. */
+    OnDone onDone(RunRecord record, Laptop laptop) {
+        OnDone.Action action = OnDone.parse(record.onDone);
+        return new OnDone(action, record.vastInstance, record.vastInstance == null ? null : api(laptop), laptop, yes);
+    }
+
+    /** A recipe's rate, or none. */
+    record OptionalRate(Double perHour) {}
+
+    private static VastInstance read(Laptop laptop, String id) {
+        try {
+            return api(laptop).instance(id);
+        } catch (VastException e) {
+            throw new ExitException(ExitException.USAGE, e.getMessage());
+        }
+    }
+
+    private static VastApi api(Laptop laptop) {
+        String key = laptop.env().get("VAST_API_KEY");
+        if (key == null || key.isBlank()) {
+            throw new ExitException(ExitException.USAGE, "--vast-instance needs VAST_API_KEY in the environment (a key from https://cloud.vast.ai/manage-keys/)");
+        }
+        String base = laptop.env().get("VAST_API_URL");
+        return new VastApi(base == null || base.isBlank() ? VastApi.DEFAULT_BASE : URI.create(base), key, duration -> Thread.sleep(duration.toMillis()));
+    }
+
+}

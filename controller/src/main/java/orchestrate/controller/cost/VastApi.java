@@ -1,0 +1,115 @@
+package orchestrate.controller.cost;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * The few calls of vast.ai's REST API the controller needs: read an instance (price, status, start),
+ * stop it, destroy it. Busy answers (429, 502, 503, 504) and dropped connections are retried with
+ * backoff, as Retry-After says; a refused key or an unknown instance is one clear error. The key
+ * travels in the Authorization header only and is never part of a message.
+ */
+public final class VastApi {
+
+    public static final URI DEFAULT_BASE = URI.create("https://console.vast.ai/api/v0/");
+    private static final Set<Integer> BUSY = Set.of(429, 502, 503, 504);
+    private static final int ATTEMPTS = 6;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Waits between attempts; a test passes one that does not sleep. */
+    public interface Pause {
+        void sleep(Duration duration) throws InterruptedException;
+    }
+
+    private final URI base;
+    private final String key;
+    private final Pause pause;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).build();
+
+    public VastApi(URI base, String key, Pause pause) {
+        this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
+        this.key = key;
+        this.pause = pause;
+    }
+
+    public VastInstance instance(String id) throws VastException {
+        JsonNode body = call("GET", "instances/" + id + "/?owner=me", null, id);
+        JsonNode instance = body.path("instances");
+        if (instance.isArray()) {
+            instance = instance.size() > 0 ? instance.get(0) : null;
+        }
+        if (instance == null || instance.isMissingNode() || instance.isNull() || instance.isEmpty()) {
+            throw new VastException("vast.ai has no instance " + id + " in this account (check --vast-instance and VAST_API_KEY)");
+        }
+        return new VastInstance(id, instance.path("actual_status").asText("unknown"), instance.path("dph_total").asDouble(0),
+                instance.path("storage_total_cost").asDouble(0), instance.path("inet_up_cost").asDouble(0), instance.path("inet_down_cost").asDouble(0),
+                instance.hasNonNull("start_date") ? Instant.ofEpochMilli((long) (instance.get("start_date").asDouble() * 1000)) : null);
+    }
+
+    /** Stops the instance: GPU billing ends, storage billing does not. */
+    public void stop(String id) throws VastException {
+        call("PUT", "instances/" + id + "/", "{\"state\": \"stopped\"}", id);
+    }
+
+    /** Destroys the instance and its disk: nothing more is billed, and nothing on it can be had back. */
+    public void destroy(String id) throws VastException {
+        call("DELETE", "instances/" + id + "/", null, id);
+    }
+
+    private JsonNode call(String method, String path, String body, String id) throws VastException {
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60))
+                .header("Authorization", "Bearer " + key).header("Accept", "application/json")
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
+        String what = method + " instance " + id;
+        for (int attempt = 1; ; attempt++) {
+            Duration wait = Duration.ofSeconds(Math.min(30, 1L << (attempt - 1)));
+            try {
+                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+                int status = response.statusCode();
+                if (status / 100 == 2) {
+                    return response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+                }
+                if (status == 401 || status == 403) {
+                    throw new VastException("vast.ai refused VAST_API_KEY (HTTP " + status + " on " + what + "); create a key at https://cloud.vast.ai/manage-keys/");
+                }
+                if (status == 404) {
+                    throw new VastException("vast.ai has no instance " + id + " in this account (HTTP 404 on " + what + ")");
+                }
+                if (!BUSY.contains(status) || attempt == ATTEMPTS) {
+                    throw new VastException("vast.ai answered HTTP " + status + " to " + what + (attempt > 1 ? " after " + attempt + " attempts" : ""));
+                }
+                wait = response.headers().firstValue("Retry-After").map(VastApi::seconds).orElse(wait);
+            } catch (IOException e) {
+                if (attempt == ATTEMPTS) {
+                    throw new VastException("cannot reach vast.ai for " + what + " after " + attempt + " attempts: " + e.getMessage());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VastException("interrupted while calling vast.ai for " + what);
+            }
+            try {
+                pause.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VastException("interrupted while waiting to retry " + what);
+            }
+        }
+    }
+
+    private static Duration seconds(String retryAfter) {
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(retryAfter.strip())));
+        } catch (NumberFormatException e) {
+            return Duration.ofSeconds(5);
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package orchestrate.controller.cost;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import orchestrate.controller.job.RunSummary;
+import orchestrate.event.Event;
+import org.junit.jupiter.api.Test;
+
+/** The meter's figures for a scripted timeline: exact, from the clock given, no sleeping. */
+class CostMeterTest {
+
+    static final Instant START = Instant.parse("2026-11-21T10:00:00Z");
+
+    @Test
+    void eachStepTheFetchAndTheRestArePricedAtTheRate() {
+        RunSummary summary = new RunSummary();
+        summary.accept(new Event.RunStarted("r", "mibera", List.of("download", "quantize", "verify")));
+        summary.accept(new Event.StepStarted("download", "download", 1, 3));
+        summary.accept(new Event.StepFinished("download", 1800));
+        summary.accept(new Event.StepStarted("quantize", "quantize", 2, 3));
+        summary.accept(new Event.StepFinished("quantize", 900));
+        summary.accept(new Event.StepSkipped("verify", "done earlier"));
+        CostMeter meter = new CostMeter(0.40, 0.02, "vast.ai instance 4242", START);
+
+        List<String> lines = meter.breakdown(summary, 360, START.plus(Duration.ofHours(1)));
+
+        assertEquals(List.of(
+                "Cost at $0.4000/h (vast.ai instance 4242):",
+                "  download       30:00     $0.2000",
+                "  quantize       15:00     $0.1000",
+                "  fetch           6:00     $0.0400",
+                "  other           9:00     $0.0600",
+                "  total        1:00:00     $0.4000",
+                "  storage: $0.0200/h for as long as the instance exists, stopped or not"), lines);
+        assertEquals(0.40 * 2.5, meter.spent(START.plus(Duration.ofMinutes(150))), 1e-12);
+        assertEquals(0, meter.spent(START.minusSeconds(5)), "nothing is spent before the box started");
+    }
+}
