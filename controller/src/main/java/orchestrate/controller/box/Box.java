@@ -32,6 +32,9 @@ public interface Box extends Closeable {
     /** Whether {@code pid} is alive and is an orchestrate agent (a pid can be reused after a reboot). */
     boolean isAgentRunning(long pid) throws IOException;
 
+    /** Asks the agent to stop (SIGTERM): it ends the running step cleanly and finishes the run as cancelled. */
+    void stopAgent(long pid) throws IOException;
+
     /** The size of a file, or -1 when there is none. */
     long size(String path) throws IOException;
 

@@ -78,6 +78,13 @@ public final class LocalBox implements Box {
     }
 
     @Override
+    public void stopAgent(long pid) {
+        if (isAgentRunning(pid)) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+        }
+    }
+
+    @Override
     public long size(String path) throws IOException {
         Path p = Path.of(path);
         return Files.isRegularFile(p) ? Files.size(p) : -1;

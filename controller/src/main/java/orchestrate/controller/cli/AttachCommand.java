@@ -40,7 +40,7 @@ public final class AttachCommand implements Callable<Integer> {
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord record = store.load(runId);
         Clock clock = Clock.systemUTC();
-        cost.apply(record, laptop, new CostOptions.OptionalRate(null), output.view(laptop, clock, record), false);
+        cost.apply(record, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, record), false);
         ConsoleView view = output.view(laptop, clock, record);
         view.notice("attaching to " + record.id + " on " + record.target());
         try (Box box = TargetOptions.reopen(record, laptop)) {

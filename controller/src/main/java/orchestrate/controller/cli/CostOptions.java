@@ -30,11 +30,20 @@ public final class CostOptions {
     @Option(names = "--yes", description = "Destroy without asking (--on-done destroy).")
     boolean yes;
 
+    @Option(names = "--budget", paramLabel = "USD", description = "Stop the run cleanly when the box has cost this much (overrides the recipe's cost.budget); a warning at 80 %.")
+    Double budget;
+
     /**
      * Sets the record's rate and start (for a new run) or takes the options given again (attach,
      * fetch), and checks that --on-done can happen, before anything runs.
      */
     void apply(RunRecord record, Laptop laptop, OptionalRate recipeRate, ConsoleView view, boolean newRun) {
+        if (budget != null || (newRun && recipeRate.budget() != null)) {
+            record.budget = budget != null ? budget : recipeRate.budget();
+            if (record.budget <= 0) {
+                throw new ExitException(ExitException.USAGE, "--budget must be more than 0, not " + record.budget);
+            }
+        }
         if (vastInstance != null) {
             record.vastInstance = vastInstance;
         }
@@ -65,6 +74,9 @@ public final class CostOptions {
         if (record.costFrom == null) {
             record.costFrom = record.started != null ? record.started : Instant.now();
         }
+        if (record.budget != null && record.perHour == null) {
+            throw new ExitException(ExitException.USAGE, "a budget needs a price: give --price-per-hour, --vast-instance or the recipe's cost.per-hour");
+        }
     }
 
     /** The action to take on a safe verdict, with what it needs. */
@@ -73,8 +85,8 @@ public final class CostOptions {
         return new OnDone(action, record.vastInstance, record.vastInstance == null ? null : api(laptop), laptop, yes);
     }
 
-    /** A recipe's rate, or none. */
-    record OptionalRate(Double perHour) {}
+    /** A recipe's rate and budget, each possibly absent. */
+    record OptionalRate(Double perHour, Double budget) {}
 
     private static VastInstance read(Laptop laptop, String id) {
         try {

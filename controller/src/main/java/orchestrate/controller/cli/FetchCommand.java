@@ -50,7 +50,7 @@ public final class FetchCommand implements Callable<Integer> {
             record.fetchTo = fetchTo.toAbsolutePath().normalize().toString();
         }
         Clock clock = Clock.systemUTC();
-        cost.apply(record, laptop, new CostOptions.OptionalRate(null), output.view(laptop, clock, record), false);
+        cost.apply(record, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, record), false);
         ConsoleView view = output.view(laptop, clock, record);
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(), "try again with: orchestrate fetch " + record.id, clock),

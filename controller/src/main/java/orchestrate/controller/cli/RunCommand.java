@@ -80,7 +80,8 @@ public final class RunCommand implements Callable<Integer> {
         record.recipeFile = recipe.toString();
         record.fetchTo = (fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name())).toAbsolutePath().normalize().toString();
         ConsoleView plain = output.view(laptop, clock, record);
-        cost.apply(record, laptop, new CostOptions.OptionalRate(loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null), plain, true);
+        cost.apply(record, laptop, new CostOptions.OptionalRate(loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null,
+                loaded.cost().budget().isPresent() ? loaded.cost().budget().getAsDouble() : null), plain, true);
         ConsoleView view = output.view(laptop, clock, record);
         view.notice("connecting to " + (target.where.local ? "this machine" : target.where.host));
         try (Box box = target.open(laptop)) {

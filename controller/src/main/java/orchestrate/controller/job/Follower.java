@@ -2,6 +2,7 @@ package orchestrate.controller.job;
 
 import orchestrate.run.Workdir;
 import orchestrate.controller.console.ConsoleView;
+import orchestrate.controller.console.Format;
 import orchestrate.event.Envelope;
 import orchestrate.event.EventCodec;
 import java.io.IOException;
@@ -76,6 +77,7 @@ public final class Follower {
                     summary.lost("the agent (pid " + record.pid + ") stopped without finishing the run" + agentLogTail());
                 }
             }
+            watchBudget();
             view.tick();
             Reconnecting.sleep(POLL);
         }
@@ -83,6 +85,29 @@ public final class Follower {
         record.finished = clock.instant();
         store.save(record);
         return summary;
+    }
+
+    /** A warning at 80 % of the budget; at 100 % the agent is asked to stop, once. */
+    private void watchBudget() throws IOException {
+        if (record.budget == null || record.budgetStopped || record.meter().isEmpty()) {
+            return;
+        }
+        double spent = record.meter().get().spent(clock.instant());
+        if (!record.budgetWarned && spent >= 0.8 * record.budget) {
+            record.budgetWarned = true;
+            store.save(record);
+            view.notice("budget: " + Format.dollars(spent) + " of " + Format.dollars(record.budget) + " spent; at " + Format.dollars(record.budget)
+                    + " the run is stopped cleanly (what is finished stays on the box, and running again resumes)");
+        }
+        if (spent >= record.budget) {
+            record.budgetStopped = true;
+            store.save(record);
+            view.notice("budget reached (" + Format.dollars(spent) + " of " + Format.dollars(record.budget) + "): asking the agent to stop");
+            box.call(() -> {
+                box.box().stopAgent(record.pid);
+                return null;
+            });
+        }
     }
 
     private boolean nothingMoreToRead() {

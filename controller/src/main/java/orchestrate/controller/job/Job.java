@@ -173,7 +173,10 @@ public final class Job {
         record.safe = false;
         String where = box.box().name();
         List<FetchResult> bad = results.stream().filter(r -> !r.verified()).toList();
-        if (!summary.ok()) {
+        if (!summary.ok() && record.budgetStopped) {
+            record.verdict = "NOT safe to shut down " + where + ": the run was stopped at its budget of " + Format.dollars(record.budget)
+                    + ". Finished steps are kept there; run again (with a larger --budget) to resume, or fetch what you need first.";
+        } else if (!summary.ok()) {
             record.verdict = "NOT safe to shut down " + where + ": " + summary.failure()
                     + ". Finished steps are kept there; fix the cause and run again to resume.";
         } else if (!bad.isEmpty()) {

@@ -50,6 +50,10 @@ public final class RunRecord {
     public String vastInstance;
     public String onDone = "notify";
     public double fetchSeconds;
+    /** Dollars the run may spend: a warning at 80 %, and at 100 % the agent is stopped cleanly. */
+    public Double budget;
+    public boolean budgetWarned;
+    public boolean budgetStopped;
     public Instant started;
     public Instant finished;
 
@@ -81,7 +85,10 @@ public final class RunRecord {
             o.put("storagePerHour", storagePerHour);
         }
         o.put("costFrom", costFrom == null ? null : costFrom.toString()).put("vastInstance", vastInstance).put("onDone", onDone)
-                .put("fetchSeconds", fetchSeconds);
+                .put("fetchSeconds", fetchSeconds).put("budgetWarned", budgetWarned).put("budgetStopped", budgetStopped);
+        if (budget != null) {
+            o.put("budget", budget);
+        }
         identities.forEach(o.putArray("identities")::add);
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
     }
@@ -113,6 +120,9 @@ public final class RunRecord {
         r.vastInstance = o.path("vastInstance").asText(null);
         r.onDone = o.path("onDone").asText("notify");
         r.fetchSeconds = o.path("fetchSeconds").asDouble();
+        r.budget = o.has("budget") ? o.get("budget").asDouble() : null;
+        r.budgetWarned = o.path("budgetWarned").asBoolean();
+        r.budgetStopped = o.path("budgetStopped").asBoolean();
         r.started = o.hasNonNull("started") ? Instant.parse(o.get("started").asText()) : null;
         r.finished = o.hasNonNull("finished") ? Instant.parse(o.get("finished").asText()) : null;
         return r;

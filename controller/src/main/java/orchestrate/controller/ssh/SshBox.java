@@ -184,6 +184,13 @@ public final class SshBox implements Box {
     }
 
     @Override
+    public void stopAgent(long pid) throws IOException {
+        if (isAgentRunning(pid)) {
+            exec("kill -TERM " + pid, null, null);
+        }
+    }
+
+    @Override
     public synchronized long size(String path) throws IOException {
         FileAttributes attributes = sftp.statExistence(path);
         return attributes == null ? -1 : attributes.getSize();

@@ -1,0 +1,81 @@
+package orchestrate.controller.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import orchestrate.controller.TestLaptop;
+import orchestrate.controller.demo.EmbeddedBox;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A run that reaches its budget is stopped cleanly on the box, keeps what it finished, and resumes later. */
+class BudgetTest {
+
+    private static final String RECIPE = """
+            name: pricey
+            workdir: ~/work/pricey
+            cost:
+              per-hour: 3600
+              budget: 3
+            steps:
+              - write: {path: first.txt, text: "done\\n"}
+              - id: wait
+                shell:
+                  run: "while [ ! -f go ]; do sleep 0.05; done; echo ok > second.txt"
+                  outputs: [second.txt]
+            artifacts: [first.txt, second.txt]
+            """;
+
+    @TempDir
+    Path dir;
+
+    private EmbeddedBox box;
+    private TestLaptop laptop;
+    private Path recipe;
+
+    @BeforeEach
+    void start() throws Exception {
+        box = EmbeddedBox.start(Files.createDirectories(dir.resolve("box")));
+        laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")));
+        recipe = dir.resolve("pricey.yaml");
+        Files.writeString(recipe, RECIPE);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        Files.writeString(Files.createDirectories(box.home().resolve("work/pricey")).resolve("go"), "");
+        box.close();
+    }
+
+    private TestLaptop.Result run(String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
+                "--host-key", box.hostKeyFingerprint(), "--fetch-to", dir.resolve("fetched").toString()));
+        args.addAll(List.of(extra));
+        return laptop.run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void theBudgetWarnsAt80PercentStopsTheAgentAt100AndTheNextRunResumes() throws Exception {
+        // $3600/h is $1/s: the recipe's $3 budget is reached 3 s after the first connection, while 'wait' waits.
+        TestLaptop.Result stopped = run();
+
+        assertEquals(1, stopped.exit(), stopped.toString());
+        assertTrue(stopped.err().contains("budget: $2."), stopped.toString());
+        assertTrue(stopped.err().contains("budget reached ($3."), stopped.toString());
+        assertTrue(stopped.out().strip().endsWith("the run was stopped at its budget of $3.00. Finished steps are kept there; "
+                + "run again (with a larger --budget) to resume, or fetch what you need first."), stopped.toString());
+        assertTrue(Files.exists(box.home().resolve("work/pricey/first.txt")));
+
+        Files.writeString(box.home().resolve("work/pricey/go"), "");
+        TestLaptop.Result resumed = run("--budget", "1000");
+
+        assertEquals(0, resumed.exit(), resumed.toString());
+        assertTrue(resumed.err().contains("] write: skipped, done at "), "the finished step is not redone: " + resumed);
+        assertTrue(resumed.out().contains("all 2 artifacts are on this machine and verified."), resumed.toString());
+    }
+}
