@@ -33,11 +33,21 @@ public final class CostOptions {
     @Option(names = "--budget", paramLabel = "USD", description = "Stop the run cleanly when the box has cost this much (overrides the recipe's cost.budget); a warning at 80 %.")
     Double budget;
 
+    @Option(names = "--on-budget", paramLabel = "ACTION",
+            description = "When the running step's progress shows the run will pass the budget: continue (default: warn, stop at the budget) or stop now.")
+    String onBudget;
+
     /**
      * Sets the record's rate and start (for a new run) or takes the options given again (attach,
      * fetch), and checks that --on-done can happen, before anything runs.
      */
     void apply(RunRecord record, Laptop laptop, OptionalRate recipeRate, ConsoleView view, boolean newRun) {
+        if (onBudget != null) {
+            if (!onBudget.equals("stop") && !onBudget.equals("continue")) {
+                throw new ExitException(ExitException.USAGE, "--on-budget must be stop or continue, not '" + onBudget + "'");
+            }
+            record.onBudget = onBudget;
+        }
         if (budget != null || (newRun && recipeRate.budget() != null)) {
             record.budget = budget != null ? budget : recipeRate.budget();
             if (record.budget <= 0) {
@@ -56,6 +66,7 @@ public final class CostOptions {
             record.perHour = instance.perHour();
             record.rateSource = "vast.ai instance " + instance.id();
             record.storagePerHour = instance.storagePerHour();
+            record.egressPerGb = instance.uploadPerGb();
             record.costFrom = instance.started() != null ? instance.started() : record.costFrom;
             view.notice("vast.ai instance " + instance.id() + ": " + instance.status() + ", " + Format.dollars(instance.perHour()) + "/h"
                     + (instance.storagePerHour() > 0 ? " (storage " + Format.dollars(instance.storagePerHour()) + "/h, billed even when stopped)" : "")

@@ -14,8 +14,9 @@ import orchestrate.controller.job.RunSummary;
  *
  * @param source         where the rate comes from, for the report
  * @param storagePerHour what the box keeps costing when stopped (0 when unknown)
+ * @param egressPerGb    what each GB sent out of the box costs, e.g. our fetch (0 when unknown)
  */
-public record CostMeter(double perHour, double storagePerHour, String source, Instant from) {
+public record CostMeter(double perHour, double storagePerHour, double egressPerGb, String source, Instant from) {
 
     public double dollars(double seconds) {
         return perHour * seconds / 3600;
@@ -26,7 +27,7 @@ public record CostMeter(double perHour, double storagePerHour, String source, In
     }
 
     /** The report's cost lines: each step that ran, the fetch, the rest of the time (connecting, setup, waiting), and the total. */
-    public List<String> breakdown(RunSummary summary, double fetchSeconds, Instant now) {
+    public List<String> breakdown(RunSummary summary, double fetchSeconds, long fetchedBytes, Instant now) {
         List<String> lines = new ArrayList<>();
         lines.add("Cost at " + Format.dollars(perHour) + "/h (" + source + "):");
         List<String[]> rows = new ArrayList<>();
@@ -47,6 +48,10 @@ public record CostMeter(double perHour, double storagePerHour, String source, In
         int width = rows.stream().mapToInt(r -> r[0].length()).max().orElse(5);
         for (String[] row : rows) {
             lines.add(String.format("  %-" + width + "s  %10s  %10s", row[0], row[1], row[2]));
+        }
+        if (egressPerGb > 0 && fetchedBytes > 0) {
+            lines.add("  bandwidth: " + Format.bytes(fetchedBytes) + " fetched at " + Format.dollars(egressPerGb) + "/GB: "
+                    + Format.dollars(egressPerGb * fetchedBytes / 1e9));
         }
         if (storagePerHour > 0) {
             lines.add("  storage: " + Format.dollars(storagePerHour) + "/h for as long as the instance exists, stopped or not");

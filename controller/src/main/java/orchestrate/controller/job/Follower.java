@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.OptionalDouble;
+import orchestrate.controller.cost.Projection;
 
 /**
  * Reads the agent's events by byte offset until the run ends, remembering the offset in the run
@@ -26,6 +28,7 @@ public final class Follower {
     private final RunStore store;
     private final ConsoleView view;
     private final Clock clock;
+    private final Projection projection = new Projection();
 
     public Follower(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock) {
         this.box = box;
@@ -93,6 +96,18 @@ public final class Follower {
             return;
         }
         double spent = record.meter().get().spent(clock.instant());
+        OptionalDouble projected = projection.projected(record.meter().get(), clock.instant());
+        if (projected.isPresent() && projected.getAsDouble() > record.budget && !record.budgetProjected) {
+            record.budgetProjected = true;
+            store.save(record);
+            boolean stop = "stop".equals(record.onBudget);
+            view.notice("budget: this step alone takes the run to at least " + Format.dollars(projected.getAsDouble()) + ", over the budget of "
+                    + Format.dollars(record.budget) + (stop ? "; stopping now (--on-budget stop)" : "; going on until the budget is reached (--on-budget continue)"));
+            if (stop) {
+                stopForBudget();
+                return;
+            }
+        }
         if (!record.budgetWarned && spent >= 0.8 * record.budget) {
             record.budgetWarned = true;
             store.save(record);
@@ -100,14 +115,18 @@ public final class Follower {
                     + " the run is stopped cleanly (what is finished stays on the box, and running again resumes)");
         }
         if (spent >= record.budget) {
-            record.budgetStopped = true;
-            store.save(record);
             view.notice("budget reached (" + Format.dollars(spent) + " of " + Format.dollars(record.budget) + "): asking the agent to stop");
-            box.call(() -> {
-                box.box().stopAgent(record.pid);
-                return null;
-            });
+            stopForBudget();
         }
+    }
+
+    private void stopForBudget() throws IOException {
+        record.budgetStopped = true;
+        store.save(record);
+        box.call(() -> {
+            box.box().stopAgent(record.pid);
+            return null;
+        });
     }
 
     private boolean nothingMoreToRead() {
@@ -145,6 +164,7 @@ public final class Follower {
                     continue;
                 }
                 summary.accept(envelope.event());
+                projection.observe(envelope.event(), clock.instant());
                 if (print) {
                     view.event(envelope, line);
                 }

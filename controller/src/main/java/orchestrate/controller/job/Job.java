@@ -136,6 +136,7 @@ public final class Job {
         long bytes = results.stream().mapToLong(FetchResult::bytesTransferred).sum();
         double seconds = Math.max(0.001, Duration.between(start, clock.instant()).toMillis() / 1000.0);
         record.fetchSeconds += seconds;
+        record.fetchedBytes += bytes;
         view.notice(bytes == 0 ? "nothing to transfer: every artifact was already here"
                 : "fetched " + Format.bytes(bytes) + " in " + Format.seconds(seconds) + " (" + Format.rate(bytes / seconds) + ")");
         return results;
@@ -151,7 +152,7 @@ public final class Job {
             lines.add(String.format("  %-" + width + "s  %-8s %s", step.id(), step.status(), time).stripTrailing());
         }
         if (record.meter().isPresent()) {
-            lines.addAll(record.meter().get().breakdown(summary, record.fetchSeconds, clock.instant()));
+            lines.addAll(record.meter().get().breakdown(summary, record.fetchSeconds, record.fetchedBytes, clock.instant()));
         } else if (record.started != null) {
             lines.add("Elapsed " + Format.duration(Duration.between(record.started, clock.instant())) + " (no price per hour: give --price-per-hour, "
                     + "--vast-instance or the recipe's cost.per-hour to see what it cost)");

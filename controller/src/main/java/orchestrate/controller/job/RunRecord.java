@@ -50,10 +50,16 @@ public final class RunRecord {
     public String vastInstance;
     public String onDone = "notify";
     public double fetchSeconds;
+    public long fetchedBytes;
+    /** What each GB leaving the box costs, when the provider says. */
+    public Double egressPerGb;
     /** Dollars the run may spend: a warning at 80 %, and at 100 % the agent is stopped cleanly. */
     public Double budget;
     public boolean budgetWarned;
     public boolean budgetStopped;
+    /** Whether the running step was seen to take the run past its budget, and what then: "continue" or "stop". */
+    public boolean budgetProjected;
+    public String onBudget = "continue";
     public Instant started;
     public Instant finished;
 
@@ -63,7 +69,7 @@ public final class RunRecord {
             return java.util.Optional.empty();
         }
         return java.util.Optional.of(new orchestrate.controller.cost.CostMeter(perHour, storagePerHour == null ? 0 : storagePerHour,
-                rateSource == null ? "given rate" : rateSource, costFrom != null ? costFrom : started));
+                egressPerGb == null ? 0 : egressPerGb, rateSource == null ? "given rate" : rateSource, costFrom != null ? costFrom : started));
     }
 
     public String target() {
@@ -84,8 +90,12 @@ public final class RunRecord {
         if (storagePerHour != null) {
             o.put("storagePerHour", storagePerHour);
         }
+        if (egressPerGb != null) {
+            o.put("egressPerGb", egressPerGb);
+        }
         o.put("costFrom", costFrom == null ? null : costFrom.toString()).put("vastInstance", vastInstance).put("onDone", onDone)
-                .put("fetchSeconds", fetchSeconds).put("budgetWarned", budgetWarned).put("budgetStopped", budgetStopped);
+                .put("fetchSeconds", fetchSeconds).put("fetchedBytes", fetchedBytes).put("budgetWarned", budgetWarned).put("budgetStopped", budgetStopped)
+                .put("budgetProjected", budgetProjected).put("onBudget", onBudget);
         if (budget != null) {
             o.put("budget", budget);
         }
@@ -120,9 +130,13 @@ public final class RunRecord {
         r.vastInstance = o.path("vastInstance").asText(null);
         r.onDone = o.path("onDone").asText("notify");
         r.fetchSeconds = o.path("fetchSeconds").asDouble();
+        r.fetchedBytes = o.path("fetchedBytes").asLong();
+        r.egressPerGb = o.has("egressPerGb") ? o.get("egressPerGb").asDouble() : null;
         r.budget = o.has("budget") ? o.get("budget").asDouble() : null;
         r.budgetWarned = o.path("budgetWarned").asBoolean();
         r.budgetStopped = o.path("budgetStopped").asBoolean();
+        r.budgetProjected = o.path("budgetProjected").asBoolean();
+        r.onBudget = o.path("onBudget").asText("continue");
         r.started = o.hasNonNull("started") ? Instant.parse(o.get("started").asText()) : null;
         r.finished = o.hasNonNull("finished") ? Instant.parse(o.get("finished").asText()) : null;
         return r;

@@ -25,6 +25,7 @@ class DemoAndRecipesTest {
         assertTrue(result.out().strip().endsWith("all 6 artifacts are on this machine and verified."), result.toString());
         assertTrue(result.err().contains("llama.cpp loaded mibera-Q4_K_M.gguf"), "the GGUF was proven in llama.cpp on the box: " + result.err());
         assertTrue(result.err().contains("llama.cpp loaded mibera-Q3_K_M.gguf"), result.err());
+        assertTrue(result.out().contains("Cost at $0.4000/h (the recipe's cost.per-hour):") && result.out().contains("  quantize "), result.toString());
         JsonNode before = new ObjectMapper().readTree(dir.resolve("out/diagnosis.json").toFile());
         JsonNode after = new ObjectMapper().readTree(dir.resolve("out/inspect.json").toFile());
         assertTrue(before.toString().contains("\"verdict\":\"CONTRADICTED\""), before.toString());

@@ -23,9 +23,9 @@ class CostMeterTest {
         summary.accept(new Event.StepStarted("quantize", "quantize", 2, 3));
         summary.accept(new Event.StepFinished("quantize", 900));
         summary.accept(new Event.StepSkipped("verify", "done earlier"));
-        CostMeter meter = new CostMeter(0.40, 0.02, "vast.ai instance 4242", START);
+        CostMeter meter = new CostMeter(0.40, 0.02, 0.01, "vast.ai instance 4242", START);
 
-        List<String> lines = meter.breakdown(summary, 360, START.plus(Duration.ofHours(1)));
+        List<String> lines = meter.breakdown(summary, 360, 16_400_000_000L, START.plus(Duration.ofHours(1)));
 
         assertEquals(List.of(
                 "Cost at $0.4000/h (vast.ai instance 4242):",
@@ -34,6 +34,7 @@ class CostMeterTest {
                 "  fetch           6:00     $0.0400",
                 "  other           9:00     $0.0600",
                 "  total        1:00:00     $0.4000",
+                "  bandwidth: 15.3 GiB fetched at $0.0100/GB: $0.1640",
                 "  storage: $0.0200/h for as long as the instance exists, stopped or not"), lines);
         assertEquals(0.40 * 2.5, meter.spent(START.plus(Duration.ofMinutes(150))), 1e-12);
         assertEquals(0, meter.spent(START.minusSeconds(5)), "nothing is spent before the box started");
