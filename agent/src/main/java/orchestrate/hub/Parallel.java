@@ -32,6 +32,9 @@ final class Parallel {
         if (first instanceof IOException io) {
             throw io;
         }
+        if (first instanceof RuntimeException runtime) {
+            throw runtime; // a cancelled run, reported from a worker's progress
+        }
         if (first != null) {
             throw new IOException(first);
         }

@@ -99,6 +99,8 @@ public final class Runner {
             return outputs;
         } catch (StepException e) {
             events.append(new Event.StepFailed(planned.id(), e.getMessage(), seconds(start)));
+        } catch (java.util.concurrent.CancellationException e) {
+            events.append(new Event.StepFailed(planned.id(), "cancelled", seconds(start)));
         } catch (Exception e) {
             e.printStackTrace();
             events.append(new Event.StepFailed(planned.id(), "internal error: " + e, seconds(start)));

@@ -54,7 +54,15 @@ public final class StepContext {
         log("info", line);
     }
 
+    /**
+     * Reports progress; once the run is cancelled it throws instead, so a long step (a download, a
+     * conversion) stops at its next report: its outputs are written under temporary names, so
+     * nothing half-done is left under a final one.
+     */
     public void progress(long done, long total, String unit, String label) {
+        if (cancelled()) {
+            throw new java.util.concurrent.CancellationException("cancelled");
+        }
         events.append(new Event.Progress(stepId, done, total, unit, label));
     }
 

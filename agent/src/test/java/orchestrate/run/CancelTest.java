@@ -1,0 +1,51 @@
+package orchestrate.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.stream.Stream;
+import orchestrate.event.Envelope;
+import orchestrate.event.Event;
+import orchestrate.event.EventCodec;
+import orchestrate.fixtures.CheckpointGenerator;
+import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.recipe.Recipe;
+import orchestrate.recipe.RecipeLoader;
+import orchestrate.steps.StepCatalog;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A cancelled run (SIGTERM, a budget) stops a long step at its next progress report, leaving nothing under a final name. */
+class CancelTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aQuantizePassStopsAtItsNextProgressReportAndLeavesNoFile() throws Exception {
+        CheckpointSpec spec = CheckpointSpec.tinyMibera();
+        CheckpointGenerator.write(spec, dir.resolve("model"), 3);
+        Files.writeString(dir.resolve("model/config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
+        Recipe recipe = RecipeLoader.parse("r.yaml", "name: c\nsteps:\n  - quantize: {from: model, types: [Q4_K_M, Q2_K]}\n", java.util.Map.of());
+        Path events = dir.resolve(".orchestrate/events.jsonl");
+        boolean ok;
+        try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
+            Runner runner = new Runner(dir, log, Journal.open(dir.resolve(".orchestrate/journal.json")), java.util.Map.of());
+            runner.cancel(); // as if SIGTERM came just before the step's first progress report
+            ok = runner.run("test", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts());
+        }
+
+        assertFalse(ok);
+        List<Event> seen = Files.readAllLines(events).stream().map(EventCodec::decode).map(Envelope::event).toList();
+        Event.StepFailed failed = (Event.StepFailed) seen.stream().filter(e -> e instanceof Event.StepFailed).findFirst().orElseThrow();
+        assertEquals("quantize", failed.step());
+        assertEquals("cancelled", failed.message());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".gguf")).toList(), "no file, not even a temporary one");
+        }
+    }
+}
