@@ -56,8 +56,12 @@ public final class QuantizePlan {
         return value.asLong();
     }
 
-    /** Outputs grow tensor by tensor while (with delete-source) source files go once all their tensors are out. */
     private long peak() {
+        return peakExtraDisk(source, outputs, sizes);
+    }
+
+    /** Outputs grow tensor by tensor while (with delete-source) source files go once all their tensors are out. */
+    public static long peakExtraDisk(TensorSource source, List<SinglePass.Output> outputs, List<Long> sizes) {
         List<TensorSource.Tensor> tensors = source.tensors();
         long written = 0;
         for (int o = 0; o < outputs.size(); o++) {

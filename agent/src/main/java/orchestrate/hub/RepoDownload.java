@@ -163,7 +163,7 @@ public final class RepoDownload {
         }
     }
 
-    static List<RepoFile> select(List<RepoFile> files, List<String> include, List<String> exclude) {
+    public static List<RepoFile> select(List<RepoFile> files, List<String> include, List<String> exclude) {
         List<PathMatcher> in = include.stream().map(g -> FileSystems.getDefault().getPathMatcher("glob:" + g)).toList();
         List<PathMatcher> out = exclude.stream().map(g -> FileSystems.getDefault().getPathMatcher("glob:" + g)).toList();
         return files.stream().filter(f -> {

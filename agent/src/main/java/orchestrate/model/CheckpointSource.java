@@ -20,6 +20,7 @@ import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufValue;
 import orchestrate.quant.Half;
 import orchestrate.safetensors.Checkpoint;
+import orchestrate.safetensors.CheckpointFiles;
 import orchestrate.safetensors.DType;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.SafetensorsException;
@@ -49,9 +50,22 @@ public final class CheckpointSource implements TensorSource {
      */
     public CheckpointSource(Path model, String name, String pre, String arch, FileDone finished)
             throws IOException, SafetensorsException, ShapeException, GgufException {
+        this(new DirectoryFiles(model), model, name != null ? name : model.getFileName().toString(), pre, arch, finished);
+    }
+
+    /**
+     * The tensors and metadata of a checkpoint known by its headers only (a plan): every size is
+     * known, no row can be read. With {@code deleteSource}, each tensor says which file would go after it.
+     */
+    public static CheckpointSource headers(CheckpointFiles files, String name, String pre, String arch, boolean deleteSource)
+            throws IOException, SafetensorsException, ShapeException, GgufException {
+        return new CheckpointSource(files, null, name, pre, arch, deleteSource ? file -> { } : null);
+    }
+
+    private CheckpointSource(CheckpointFiles files, Path model, String name, String pre, String arch, FileDone finished)
+            throws IOException, SafetensorsException, ShapeException, GgufException {
         this.model = model;
         this.finished = finished;
-        DirectoryFiles files = new DirectoryFiles(model);
         Inspection inspection = Inspection.of(files);
         ModelShape shape = inspection.shape();
         List<Finding> wrong = inspection.findings().stream()
@@ -86,7 +100,9 @@ public final class CheckpointSource implements TensorSource {
         for (GgufMapping.TensorName tensor : names) {
             StoredTensor source = all.get(tensor.hf());
             tensorsLeft.merge(source.file(), 1, Integer::sum);
-            fileSizes.computeIfAbsent(source.file(), f -> model.resolve(f).toFile().length());
+            if (!fileSizes.containsKey(source.file())) {
+                fileSizes.put(source.file(), files.open(source.file()).size());
+            }
         }
         Map<String, Integer> left = new HashMap<>(tensorsLeft);
         for (GgufMapping.TensorName tensor : names) {
@@ -110,7 +126,7 @@ public final class CheckpointSource implements TensorSource {
             }
         }
         metadata.put("general.architecture", GgufValue.string(architecture));
-        metadata.put("general.name", GgufValue.string(name != null ? name : model.getFileName().toString()));
+        metadata.put("general.name", GgufValue.string(name != null ? name : files.name()));
         metadata.putAll(mapping.metadata(shape, config, 0));
         metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config));
     }

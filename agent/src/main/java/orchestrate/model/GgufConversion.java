@@ -44,19 +44,24 @@ public final class GgufConversion {
             throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
         }
         try (CheckpointSource source = new CheckpointSource(model, name, pre, arch, finished)) {
-            List<GgmlType> types = new ArrayList<>();
-            for (TensorSource.Tensor tensor : source.tensors()) {
-                types.add(tensor.dims().length == 1 ? GgmlType.F32 : type);
-            }
-            Map<String, GgufValue> metadata = new LinkedHashMap<>(source.metadata());
-            metadata.put("general.file_type", GgufValue.uint32(fileType(type)));
-            if (type == GgmlType.Q8_0) {
-                metadata.put("general.quantization_version", GgufValue.uint32(2));
-            }
-            SinglePass.Written written = SinglePass.run(source, List.of(new SinglePass.Output(target, types, metadata)),
-                    Runtime.getRuntime().availableProcessors(), progress::bytes).get(0);
-            return new Result(target, written.size(), written.sha256(), types.size());
+            SinglePass.Output output = output(source, target, type);
+            SinglePass.Written written = SinglePass.run(source, List.of(output), Runtime.getRuntime().availableProcessors(), progress::bytes).get(0);
+            return new Result(target, written.size(), written.sha256(), output.types().size());
         }
+    }
+
+    /** The file convert writes from {@code source}: 2-D weights in {@code type}, the rest F32, general.file_type to match. */
+    public static SinglePass.Output output(TensorSource source, Path target, GgmlType type) {
+        List<GgmlType> types = new ArrayList<>();
+        for (TensorSource.Tensor tensor : source.tensors()) {
+            types.add(tensor.dims().length == 1 ? GgmlType.F32 : type);
+        }
+        Map<String, GgufValue> metadata = new LinkedHashMap<>(source.metadata());
+        metadata.put("general.file_type", GgufValue.uint32(fileType(type)));
+        if (type == GgmlType.Q8_0) {
+            metadata.put("general.quantization_version", GgufValue.uint32(2));
+        }
+        return new SinglePass.Output(target, types, metadata);
     }
 
     /** general.file_type: llama.cpp's LLAMA_FTYPE values. */

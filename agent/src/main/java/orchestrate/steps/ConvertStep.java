@@ -51,6 +51,11 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
     }
 
     @Override
+    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+        return orchestrate.plan.Plans.convert(plan, model, to, type, name, pre, arch, deleteSource);
+    }
+
+    @Override
     public void run(StepContext context) throws Exception {
         Path target = context.resolve(to);
         GgufConversion.Result result;

@@ -56,6 +56,26 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint) im
     }
 
     @Override
+    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+        Map<String, String> environment = new HashMap<>(plan.environment());
+        if (endpoint != null) {
+            environment.put("HF_ENDPOINT", endpoint);
+        }
+        long before = plan.disk();
+        orchestrate.hub.HubRepo repo = orchestrate.hub.HubRepo.open(options.repoType(), options.repo(), options.revision(), environment);
+        List<orchestrate.hub.RepoFile> files = RepoDownload.select(repo.files(), options.include(), options.exclude());
+        long bytes = 0;
+        for (orchestrate.hub.RepoFile file : files) {
+            plan.file(to + "/" + file.path(), file.size());
+            bytes += file.size();
+        }
+        plan.checkpoint(to, repo);
+        plan.estimate(bytes / 1e6 / plan.rates().networkMBps(), bytes, before,
+                files.size() + " files of " + options.repo() + " at " + repo.commit().substring(0, Math.min(12, repo.commit().length())));
+        return true;
+    }
+
+    @Override
     public void run(StepContext context) throws Exception {
         Map<String, String> environment = new HashMap<>(context.environment());
         if (endpoint != null) {

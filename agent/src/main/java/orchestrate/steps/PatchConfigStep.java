@@ -55,6 +55,25 @@ record PatchConfigStep(String model, boolean fromTensors, String base, String ba
     }
 
     @Override
+    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+        orchestrate.safetensors.CheckpointFiles files = plan.checkpoint(model);
+        if (files == null || (base != null && base.endsWith(".json"))) {
+            return false; // a local base config is not there before the run
+        }
+        long before = plan.disk();
+        Inspection inspection = Inspection.of(files);
+        ObjectNode baseConfig = null;
+        if (base != null) {
+            JsonNode node = JSON.readTree(new HubFiles(plan.environment()).read(base, baseRevision, "config.json"));
+            baseConfig = node instanceof ObjectNode object ? object : null;
+        }
+        ConfigPatch.Result patched = ConfigPatch.apply(inspection.shape(), inspection.config(), fromTensors, baseConfig, base, set);
+        plan.checkpoint(model, new orchestrate.plan.PatchedFiles(files, JSON.writeValueAsString(patched.config())));
+        plan.estimate(0, 0, before, patched.changes().size() + " fields of config.json set");
+        return true;
+    }
+
+    @Override
     public void run(StepContext context) throws Exception {
         Path dir = context.resolve(model);
         Path configFile = dir.resolve("config.json");

@@ -78,6 +78,11 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
     }
 
     @Override
+    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+        return !dryRun && orchestrate.plan.Plans.quantize(plan, from, types, targets(), name, pre, arch, deleteSource);
+    }
+
+    @Override
     public void run(StepContext context) throws Exception {
         Path source = context.resolve(from);
         List<Path> targets = new ArrayList<>();

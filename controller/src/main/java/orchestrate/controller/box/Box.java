@@ -35,6 +35,9 @@ public interface Box extends Closeable {
     /** Asks the agent to stop (SIGTERM): it ends the running step cleanly and finishes the run as cancelled. */
     void stopAgent(long pid) throws IOException;
 
+    /** Free disk at {@code path} (or the nearest directory above it that exists), cores and memory. */
+    BoxFacts facts(String path) throws IOException;
+
     /** The size of a file, or -1 when there is none. */
     long size(String path) throws IOException;
 

@@ -78,6 +78,16 @@ public final class LocalBox implements Box {
     }
 
     @Override
+    public BoxFacts facts(String path) throws IOException {
+        Path existing = Path.of(path).toAbsolutePath();
+        while (!Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        long memory = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+        return new BoxFacts(Files.getFileStore(existing).getUsableSpace(), Runtime.getRuntime().availableProcessors(), memory);
+    }
+
+    @Override
     public void stopAgent(long pid) {
         if (isAgentRunning(pid)) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);

@@ -4,7 +4,7 @@ import picocli.CommandLine.Command;
 
 @Command(name = "orchestrate", mixinStandardHelpOptions = true, version = "orchestrate 0.1.0",
         description = "Turn a Hugging Face checkpoint into GGUF files on a rented box, and bring them home verified.",
-        subcommands = {RunCommand.class, AttachCommand.class, FetchCommand.class, StatusCommand.class, RunsCommand.class,
+        subcommands = {RunCommand.class, AttachCommand.class, FetchCommand.class, StatusCommand.class, RunsCommand.class, PlanCommand.class,
                 ValidateCommand.class, InspectCommand.class, DemoCommand.class},
         footer = {"", "Exit codes: 0 done (safe to shut down), 1 run failed or not verified, 2 usage or recipe error,",
                 "3 cannot use the box (connection, host key, authentication, Java), 4 internal error."})

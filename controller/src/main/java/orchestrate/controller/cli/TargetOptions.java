@@ -43,6 +43,10 @@ public final class TargetOptions {
 
     /** Connects; a refused key or host key is an {@link ExitException}, an unreachable host too. */
     Box open(Laptop laptop) {
+        return open(where, identity, acceptNewHostKey, hostKey, laptop);
+    }
+
+    static Box open(Where where, Path identity, boolean acceptNewHostKey, String hostKey, Laptop laptop) {
         if (where.local) {
             return new LocalBox(laptop.home());
         }

@@ -7,6 +7,7 @@ import orchestrate.controller.ExitException;
 import orchestrate.controller.box.AgentJar;
 import orchestrate.controller.box.AgentLaunch;
 import orchestrate.controller.box.Box;
+import orchestrate.controller.box.BoxFacts;
 import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.ByteArrayOutputStream;
@@ -181,6 +182,18 @@ public final class SshBox implements Box {
         String command = "kill -0 " + pid + " 2>/dev/null && tr '\\0' ' ' < /proc/" + pid + "/cmdline | grep -q -- "
                 + quote(".orchestrate/" + AgentJar.FILE_PREFIX) + " && echo alive";
         return exec(command, null, null).out.strip().equals("alive");
+    }
+
+    @Override
+    public BoxFacts facts(String path) throws IOException {
+        String command = "p=" + quote(path) + "; while [ ! -e \"$p\" ]; do p=$(dirname \"$p\"); done; df -P -k \"$p\" | tail -1 | awk '{printf \"%.0f\\n\", $4 * 1024}'; "
+                + "nproc; awk '/^MemTotal:/ {printf \"%.0f\\n\", $2 * 1024}' /proc/meminfo";
+        String[] lines = exec(command, null, null).out.strip().split("\\s+");
+        try {
+            return new BoxFacts(Long.parseLong(lines[0]), Integer.parseInt(lines[1]), Long.parseLong(lines[2]));
+        } catch (RuntimeException e) {
+            throw new IOException("cannot read the free disk, cores and memory of " + name() + " (df, nproc, /proc/meminfo): " + String.join(" ", lines));
+        }
     }
 
     @Override

@@ -1,0 +1,103 @@
+package orchestrate.plan;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import orchestrate.conversion.TensorSource;
+import orchestrate.safetensors.CheckpointFiles;
+
+/**
+ * A recipe's workdir as the plan imagines it, step after step, without running anything: the files
+ * each step leaves (path and size), the checkpoints known by their headers (from the Hub), the
+ * GGUFs known by their tensors, and each step's estimate.
+ */
+public final class PlanContext {
+
+    /** Throughputs the time estimates assume. */
+    public record Rates(double networkMBps, double convertMBps, double quantizeMBpsPerCore, int cores) {}
+
+    /**
+     * @param seconds  how long the step should take; 0 when not estimated
+     * @param diskPeak the most the workdir holds while it runs
+     * @param diskAfter what it holds when it is done
+     */
+    public record Estimate(String step, String kind, double seconds, long diskPeak, long diskAfter, String note) {}
+
+    private final Map<String, String> environment;
+    private final Rates rates;
+    private final Map<String, Long> files = new LinkedHashMap<>();
+    private final Map<String, CheckpointFiles> checkpoints = new LinkedHashMap<>();
+    private final Map<String, TensorSource> ggufs = new LinkedHashMap<>();
+    private final List<Estimate> estimates = new ArrayList<>();
+    private String step;
+    private String kind;
+
+    public PlanContext(Map<String, String> environment, Rates rates) {
+        this.environment = Map.copyOf(environment);
+        this.rates = rates;
+    }
+
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public Rates rates() {
+        return rates;
+    }
+
+    void begin(String step, String kind) {
+        this.step = step;
+        this.kind = kind;
+    }
+
+    /** Records the running step's estimate: its time and the most disk it adds on top of what is there when it starts. */
+    public void estimate(double seconds, long extraPeak, long before, String note) {
+        estimates.add(new Estimate(step, kind, seconds, before + extraPeak, disk(), note));
+    }
+
+    public void file(String path, long size) {
+        files.put(path, size);
+    }
+
+    public void remove(String path) {
+        files.remove(path);
+    }
+
+    /** Bytes of every file under {@code dir} (a directory of the workdir). */
+    public long under(String dir) {
+        String prefix = dir.endsWith("/") ? dir : dir + "/";
+        return files.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToLong(Map.Entry::getValue).sum();
+    }
+
+    /** Paths of the files under {@code dir}. */
+    public List<String> filesUnder(String dir) {
+        String prefix = dir.endsWith("/") ? dir : dir + "/";
+        return files.keySet().stream().filter(p -> p.startsWith(prefix)).toList();
+    }
+
+    public long disk() {
+        return files.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    public void checkpoint(String dir, CheckpointFiles view) {
+        checkpoints.put(dir, view);
+    }
+
+    /** The checkpoint an earlier step left in {@code dir}, or null when the plan does not know one. */
+    public CheckpointFiles checkpoint(String dir) {
+        return checkpoints.get(dir);
+    }
+
+    public void gguf(String path, TensorSource tensors) {
+        ggufs.put(path, tensors);
+    }
+
+    public TensorSource gguf(String path) {
+        return ggufs.get(path);
+    }
+
+    public List<Estimate> estimates() {
+        return List.copyOf(estimates);
+    }
+}

@@ -1,0 +1,111 @@
+package orchestrate.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import orchestrate.conversion.QuantizePlan;
+import orchestrate.event.Event;
+import orchestrate.fixtures.CheckpointGenerator;
+import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.fixtures.LocalHub;
+import orchestrate.model.CheckpointSource;
+import orchestrate.quant.FileType;
+import orchestrate.recipe.Recipe;
+import orchestrate.recipe.RecipeLoader;
+import orchestrate.run.InProcess;
+import orchestrate.run.Secrets;
+import orchestrate.safetensors.DirectoryFiles;
+import orchestrate.steps.StepCatalog;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The plan of recipes/mibera.yaml against what a run writes (tiny) and what the sizes are (Phi-4 scale). */
+class RecipePlannerTest {
+
+    static final PlanContext.Rates RATES = new PlanContext.Rates(100, 300, 38, 8);
+
+    @TempDir
+    Path dir;
+
+    static Path serve(LocalHub hub, Path dir, CheckpointSpec spec) throws Exception {
+        Path mibera = dir.resolve("hub/mibera");
+        CheckpointGenerator.write(spec, mibera, 42);
+        Path phi4 = Files.createDirectories(dir.resolve("hub/phi-4"));
+        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
+        hub.add("ivxxdegen/mibera-v1-merged", mibera);
+        hub.add("microsoft/phi-4", phi4);
+        return mibera;
+    }
+
+    static List<PlanContext.Estimate> plan(LocalHub hub) throws Exception {
+        Recipe recipe = RecipeLoader.parse("mibera.yaml", Files.readString(Path.of("..", "recipes", "mibera.yaml")), Map.of());
+        return RecipePlanner.plan(StepCatalog.plan(recipe), Map.of("HF_ENDPOINT", hub.endpoint()), RATES);
+    }
+
+    static long workdirBytes(Path workdir) throws Exception {
+        try (Stream<Path> files = Files.walk(workdir)) {
+            return files.filter(Files::isRegularFile).filter(p -> !workdir.relativize(p).startsWith(".orchestrate"))
+                    .mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    @Test
+    void theTinyMiberaPlanIsWithinOnePercentOfWhatTheRunWrites() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            serve(hub, dir, CheckpointSpec.tinyMibera());
+            List<PlanContext.Estimate> estimates = plan(hub);
+            Path workdir = Files.createDirectories(dir.resolve("work"));
+            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", "mibera.yaml")), Map.of(),
+                    Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
+            assertNull(InProcess.failure(events), () -> String.valueOf(InProcess.logs(events)));
+
+            assertEquals(List.of("download", "diagnose", "patch-config", "check", "quantize", "verify-q4", "verify-q3"),
+                    estimates.stream().map(PlanContext.Estimate::step).toList());
+            PlanContext.Estimate quantize = estimates.get(4);
+            long actual = workdirBytes(workdir);
+            long planned = estimates.get(estimates.size() - 1).diskAfter();
+            assertTrue(Math.abs(planned - actual) <= actual / 100, "planned " + planned + ", the run left " + actual);
+            long outputs = Files.size(workdir.resolve("mibera-Q4_K_M.gguf")) + Files.size(workdir.resolve("mibera-Q3_K_M.gguf"));
+            assertEquals(outputs, quantize.diskAfter() - estimates.get(0).diskAfter(), "the quantized files' sizes are exact");
+            assertEquals(Files.size(workdir.resolve("model/model-00001-of-00002.safetensors")) + Files.size(workdir.resolve("model/model-00002-of-00002.safetensors")),
+                    estimates.get(0).diskAfter() - sidecars(workdir), "the download's size");
+        }
+    }
+
+    /** What the download brings besides the shards (config, index, tokenizer), as the run left it before patch-config. */
+    private static long sidecars(Path workdir) throws Exception {
+        long bytes = 0;
+        for (String name : List.of("model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json", "config.json.orig")) {
+            bytes += Files.size(workdir.resolve("model").resolve(name));
+        }
+        return bytes;
+    }
+
+    @Test
+    void atPhi4ScaleTheQuantizedSizesAreTheExactOnes() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            CheckpointSpec full = CheckpointSpec.fullScaleMibera();
+            Path mibera = serve(hub, dir, full); // 29 GB of holes, read by their headers over HTTP ranges
+            List<PlanContext.Estimate> estimates = plan(hub);
+
+            PatchedFiles truth = new PatchedFiles(new DirectoryFiles(mibera), CheckpointGenerator.trueConfig(full, full.tokens() - 4).toString());
+            long exact;
+            try (CheckpointSource source = CheckpointSource.headers(truth, "mibera-v1-merged", null, null, false)) {
+                exact = new QuantizePlan(source, List.of(FileType.Q4_K_M, FileType.Q3_K_M), List.of(Path.of("a.gguf"), Path.of("b.gguf"))).totalSize();
+            }
+            PlanContext.Estimate download = estimates.get(0);
+            PlanContext.Estimate quantize = estimates.get(4);
+            assertEquals(exact, quantize.diskAfter() - download.diskAfter());
+            assertTrue(quantize.note().contains("Q4_K_M  mibera-Q4_K_M.gguf: 9.06 GB"), quantize.note());
+            assertTrue(download.diskAfter() > 29_000_000_000L && quantize.diskPeak() > 45_000_000_000L, estimates.toString());
+            // 29.3 GB at 100 MB/s; 29.3 GB quantized twice at 38 MB/s on 8 cores.
+            assertEquals(download.diskAfter() / 1e6 / 100, download.seconds(), 1);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package orchestrate.controller.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import orchestrate.controller.TestLaptop;
+import orchestrate.fixtures.CheckpointGenerator;
+import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.fixtures.LocalHub;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** orchestrate plan: the table, the totals, and whether the box can hold it. */
+class PlanCommandTest {
+
+    @TempDir
+    Path dir;
+
+    LocalHub serve(LocalHub hub, CheckpointSpec spec) throws Exception {
+        Path mibera = dir.resolve("hub/mibera");
+        CheckpointGenerator.write(spec, mibera, 42);
+        Path phi4 = Files.createDirectories(dir.resolve("hub/phi-4"));
+        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
+        hub.add("ivxxdegen/mibera-v1-merged", mibera);
+        hub.add("microsoft/phi-4", phi4);
+        return hub;
+    }
+
+    @Test
+    void theMiberaRecipeIsPlannedStepByStepAndFitsThisMachine() throws Exception {
+        try (LocalHub hub = serve(LocalHub.start(), CheckpointSpec.tinyMibera())) {
+            TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")), Map.of("HF_ENDPOINT", hub.endpoint()));
+
+            TestLaptop.Result result = laptop.run("plan", Path.of("..", "recipes", "mibera.yaml").toString(), "--local");
+
+            assertEquals(0, result.exit(), result.toString());
+            String out = result.out();
+            assertTrue(out.contains("$0.4500/h):"), out);
+            assertTrue(out.lines().anyMatch(l -> l.matches("  download +download +[0-9.]+s +0\\.01 GB +0\\.01 GB +6 files of ivxxdegen/mibera-v1-merged at [0-9a-f]{12}")), out);
+            assertTrue(out.lines().anyMatch(l -> l.matches("  quantize +quantize .*Q4_K_M  mibera-Q4_K_M\\.gguf: .*")), out);
+            assertTrue(out.lines().anyMatch(l -> l.matches("  verify-q4 +verify +- .* not estimated")), out);
+            assertTrue(out.lines().anyMatch(l -> l.matches("Total: [0-9.]+s, about \\$0\\.[0-9]+ at \\$0\\.4500/h; peak disk 0\\.0[0-9] GB\\.")), out);
+            assertTrue(out.lines().anyMatch(l -> l.startsWith("fits: needs 0.0")), out);
+        }
+    }
+
+    @Test
+    void overSshTheBoxsFreeDiskCoresAndMemoryAreRead() throws Exception {
+        try (LocalHub hub = serve(LocalHub.start(), CheckpointSpec.tinyMibera());
+             orchestrate.controller.demo.EmbeddedBox box = orchestrate.controller.demo.EmbeddedBox.start(Files.createDirectories(dir.resolve("box")))) {
+            TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")), Map.of("HF_ENDPOINT", hub.endpoint()));
+
+            TestLaptop.Result result = laptop.run("plan", Path.of("..", "recipes", "mibera.yaml").toString(), "--host", box.target(),
+                    "--identity", box.userKey().toString(), "--host-key", box.hostKeyFingerprint());
+
+            assertEquals(0, result.exit(), result.toString());
+            int cores = Runtime.getRuntime().availableProcessors();
+            assertTrue(result.out().contains("per core and type, " + cores + " cores, "), "the box's cores are the plan's: " + result);
+            assertTrue(result.out().lines().anyMatch(l -> l.matches("fits: needs 0\\.0[0-9] GB at the peak \\(" + java.util.regex.Pattern.quote(box.target())
+                    + ": [0-9.]+ GB free, " + cores + " cores, [0-9.]+ GB memory\\)")), result.toString());
+        }
+    }
+
+    @Test
+    void aBoxTooSmallForTheRecipeIsToldTheNumbers() throws Exception {
+        try (LocalHub hub = serve(LocalHub.start(), CheckpointSpec.fullScaleMibera())) {
+            long free = Files.getFileStore(dir).getUsableSpace();
+            assumeTrue(free < 150_000_000_000L, "this disk could hold twelve Phi-4 quantizations beside the checkpoint (" + free + " bytes free)");
+            Path recipe = dir.resolve("all.yaml");
+            Files.writeString(recipe, """
+                    name: all
+                    workdir: %s
+                    steps:
+                      - download: {repo: ivxxdegen/mibera-v1-merged, to: model}
+                      - patch-config: {model: model, from: tensors, base: microsoft/phi-4}
+                      - quantize: {from: model, types: [Q8_0, Q6_K, Q5_K_M, Q5_K_S, Q5_0, Q5_1, Q4_K_M, Q4_K_S, Q4_0, Q3_K_L, Q3_K_M, Q2_K]}
+                    """.formatted(dir.resolve("work")));
+            TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")), Map.of("HF_ENDPOINT", hub.endpoint()));
+
+            TestLaptop.Result result = laptop.run("plan", recipe.toString(), "--local");
+
+            assertEquals(1, result.exit(), result.toString());
+            assertTrue(result.out().lines().anyMatch(l -> l.matches("does not fit: needs 1[0-9][0-9]\\.[0-9]{2} GB, has [0-9.]+ GB \\(this machine: .*")), result.toString());
+        }
+    }
+}
