@@ -21,10 +21,15 @@ public final class SplitOutput {
 
     /** Written when the split is planned, while every source shard is still there to prove the shape. */
     public static void writeConfig(Inspection inspection, SplitPlan.Choice choice, Path target) throws IOException, SplitException {
+        Files.createDirectories(target);
+        AtomicFiles.write(target.resolve("config.json"), config(inspection, choice));
+    }
+
+    /** The output's config.json. */
+    public static byte[] config(Inspection inspection, SplitPlan.Choice choice) throws IOException, SplitException {
         boolean nothingFused = (choice.ffn() || !inspection.shape().fusedGateUp()) && (choice.qkv() || !inspection.shape().fusedQkv());
         ObjectNode config = LlamaConfig.rewrite((ObjectNode) inspection.config(), inspection.shape(), choice, nothingFused);
-        Files.createDirectories(target);
-        AtomicFiles.write(target.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config);
     }
 
     /** The index (for several shards) and every other file of the source (tokenizer, generation config, chat template) copied. */

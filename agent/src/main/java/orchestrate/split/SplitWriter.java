@@ -125,17 +125,21 @@ public final class SplitWriter {
 
     /** model.safetensors.index.json for a plan of several shards: total_size (tensor bytes) and each tensor's shard, by name. */
     public static void writeIndex(SplitPlan plan, Path target) throws IOException {
+        AtomicFiles.write(target.resolve(orchestrate.safetensors.Checkpoint.INDEX), index(plan));
+    }
+
+    static byte[] index(SplitPlan plan) throws IOException {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.node.ObjectNode root = json.createObjectNode();
         root.putObject("metadata").put("total_size", plan.totalBytes());
         java.util.TreeMap<String, String> map = new java.util.TreeMap<>();
         plan.shards().forEach(shard -> shard.pieces().forEach(piece -> map.put(piece.name(), shard.file())));
         map.forEach(root.putObject("weight_map")::put);
-        AtomicFiles.write(target.resolve(orchestrate.safetensors.Checkpoint.INDEX), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+        return json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
     }
 
     /** The safetensors header of a shard: its tensors in order, "format": "pt" as Hugging Face writes it. */
-    static byte[] header(SplitPlan.Shard shard) {
+    public static byte[] header(SplitPlan.Shard shard) {
         List<SafetensorsWriter.Tensor> tensors = shard.pieces().stream()
                 .map(p -> new SafetensorsWriter.Tensor(p.name(), p.dtype(), p.shape(), null)).toList();
         return SafetensorsWriter.header(tensors, Map.of("format", "pt"));

@@ -121,6 +121,43 @@ record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFi
     }
 
     @Override
+    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+        var files = plan.checkpoint(model);
+        if (files == null) {
+            return false;
+        }
+        long before = plan.disk();
+        Inspection inspection = Inspection.of(files);
+        var config = inspection.config();
+        int h = heads != null ? heads : config.path("num_attention_heads").asInt(0);
+        SplitPlan.Choice choice = new SplitPlan.Choice(ffn, qkv, upFirst, h, kvHeads != null ? kvHeads : config.path("num_key_value_heads").asInt(h), maxShardBytes);
+        SplitPlan split = SplitPlan.of(Checkpoint.open(files), inspection.shape(), choice);
+        orchestrate.split.PlannedSplit output = new orchestrate.split.PlannedSplit(split, files, SplitOutput.config(inspection, choice));
+        long written = 0;
+        long peak = 0;
+        java.util.Map<String, Integer> lastShard = split.lastShardOfSource();
+        for (int i = 0; i < split.shards().size(); i++) {
+            String shard = split.shards().get(i).file();
+            long size = output.open(shard).size();
+            plan.file(to + "/" + shard, size);
+            written += size;
+            peak = Math.max(peak, plan.disk() - before);
+            for (var last : lastShard.entrySet()) {
+                if (inPlace && last.getValue() == i) {
+                    plan.remove(model + "/" + last.getKey()); // consumed once every shard taking from it is whole
+                }
+            }
+        }
+        for (var file : output.files().entrySet()) {
+            plan.file(to + "/" + file.getKey(), file.getValue());
+        }
+        plan.checkpoint(to, output);
+        plan.estimate(written / 1e6 / plan.rates().convertMBps(), peak, before, split.shards().size() + " shard(s), " + SplitOutput.describe(split)
+                + (inPlace ? ", in place" : ""));
+        return true;
+    }
+
+    @Override
     public void run(StepContext context) throws Exception {
         Path source = context.resolve(model);
         Path target = context.resolve(to);

@@ -44,7 +44,11 @@ class RecipePlannerTest {
     }
 
     static List<PlanContext.Estimate> plan(LocalHub hub) throws Exception {
-        Recipe recipe = RecipeLoader.parse("mibera.yaml", Files.readString(Path.of("..", "recipes", "mibera.yaml")), Map.of());
+        return plan(hub, "mibera.yaml");
+    }
+
+    static List<PlanContext.Estimate> plan(LocalHub hub, String file) throws Exception {
+        Recipe recipe = RecipeLoader.parse(file, Files.readString(Path.of("..", "recipes", file)), Map.of());
         return RecipePlanner.plan(StepCatalog.plan(recipe), Map.of("HF_ENDPOINT", hub.endpoint()), RATES);
     }
 
@@ -70,11 +74,33 @@ class RecipePlannerTest {
             PlanContext.Estimate quantize = estimates.get(4);
             long actual = workdirBytes(workdir);
             long planned = estimates.get(estimates.size() - 1).diskAfter();
+            System.out.printf("mibera.yaml on the tiny Mibera: planned %d bytes at the end, the run left %d%n", planned, actual);
             assertTrue(Math.abs(planned - actual) <= actual / 100, "planned " + planned + ", the run left " + actual);
             long outputs = Files.size(workdir.resolve("mibera-Q4_K_M.gguf")) + Files.size(workdir.resolve("mibera-Q3_K_M.gguf"));
             assertEquals(outputs, quantize.diskAfter() - estimates.get(0).diskAfter(), "the quantized files' sizes are exact");
             assertEquals(Files.size(workdir.resolve("model/model-00001-of-00002.safetensors")) + Files.size(workdir.resolve("model/model-00002-of-00002.safetensors")),
                     estimates.get(0).diskAfter() - sidecars(workdir), "the download's size");
+        }
+    }
+
+    @Test
+    void theSplitRecipeIsPlannedThroughTheSplitConvertAndQuantize() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            serve(hub, dir, CheckpointSpec.tinyMibera());
+            List<PlanContext.Estimate> estimates = plan(hub, "mibera-llama.yaml");
+            Path workdir = Files.createDirectories(dir.resolve("work"));
+            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", "mibera-llama.yaml")), Map.of(),
+                    Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
+            assertNull(InProcess.failure(events), () -> String.valueOf(InProcess.logs(events)));
+
+            assertTrue(estimates.stream().filter(e -> !e.kind().equals("verify") && !e.kind().equals("inspect")).noneMatch(e -> e.note().equals("not estimated")),
+                    estimates.toString());
+            long actual = workdirBytes(workdir);
+            long planned = estimates.get(estimates.size() - 1).diskAfter();
+            System.out.printf("mibera-llama.yaml on the tiny Mibera: planned %d bytes at the end, the run left %d%n", planned, actual);
+            assertTrue(Math.abs(planned - actual) <= actual / 100, "planned " + planned + ", the run left " + actual + ": " + estimates);
+            PlanContext.Estimate convert = estimates.stream().filter(e -> e.kind().equals("convert")).findFirst().orElseThrow();
+            assertTrue(convert.note().startsWith("F16: "), convert.note());
         }
     }
 
