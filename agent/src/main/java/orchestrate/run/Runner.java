@@ -72,7 +72,8 @@ public final class Runner {
             List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context, fingerprint);
             if (outputs == null) {
                 String status = cancelled.get() ? "cancelled" : "failed";
-                events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status));
+                String finished = cancelled.get() ? checksumFinishedArtifacts(artifactPatterns) : "";
+                events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status + finished));
                 return false;
             }
             journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));
@@ -204,6 +205,36 @@ public final class Runner {
         artifacts.forEach(events::append);
         events.append(new Event.RunFinished("ok", files.size() + " artifacts listed in " + Workdir.CHECKSUMS));
         return true;
+    }
+
+    /**
+     * A cancelled run (a budget, a SIGTERM) lists in SHA256SUMS the artifacts that finished steps
+     * made, so they can be fetched; none of them is half-written.
+     */
+    private String checksumFinishedArtifacts(List<String> patterns) throws IOException {
+        List<String> files = new ArrayList<>();
+        for (String pattern : patterns) {
+            try {
+                files.addAll(Artifacts.resolve(workdir, List.of(pattern)));
+            } catch (StepException e) {
+                // not made yet
+            }
+        }
+        StringBuilder sums = new StringBuilder();
+        int listed = 0;
+        for (String file : new java.util.TreeSet<>(files)) {
+            Journal.Output output = known.get(file);
+            if (output != null && Files.size(workdir.resolve(file)) == output.size()) {
+                sums.append(output.sha256()).append("  ").append(file).append('\n');
+                events.append(new Event.Artifact(file, output.size(), output.sha256()));
+                listed++;
+            }
+        }
+        if (listed == 0) {
+            return "";
+        }
+        AtomicFiles.write(workdir.resolve(Workdir.CHECKSUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
+        return "; " + listed + " finished artifacts listed in " + Workdir.CHECKSUMS;
     }
 
     private static String chain(String fingerprint, List<Journal.Output> outputs) {

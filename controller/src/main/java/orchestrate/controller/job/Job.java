@@ -100,7 +100,8 @@ public final class Job {
      */
     public int conclude(RunSummary summary) throws IOException {
         List<FetchResult> results = new ArrayList<>();
-        if (summary.ok()) {
+        // A run stopped at its budget still brings home what its finished steps made.
+        if (summary.ok() || (record.budgetStopped && !summary.artifacts().isEmpty())) {
             results = box.call(this::fetch);
         }
         judge(summary, results);
@@ -175,8 +176,10 @@ public final class Job {
         String where = box.box().name();
         List<FetchResult> bad = results.stream().filter(r -> !r.verified()).toList();
         if (!summary.ok() && record.budgetStopped) {
+            long verified = results.stream().filter(FetchResult::verified).count();
             record.verdict = "NOT safe to shut down " + where + ": the run was stopped at its budget of " + Format.dollars(record.budget)
-                    + ". Finished steps are kept there; run again (with a larger --budget) to resume, or fetch what you need first.";
+                    + (results.isEmpty() ? "" : " (" + verified + " of its finished artifacts are in " + record.fetchTo + ", verified)")
+                    + ". Finished steps are kept there; run again (with a larger --budget) to resume.";
         } else if (!summary.ok()) {
             record.verdict = "NOT safe to shut down " + where + ": " + summary.failure()
                     + ". Finished steps are kept there; fix the cause and run again to resume.";

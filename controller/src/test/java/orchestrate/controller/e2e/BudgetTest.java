@@ -67,9 +67,10 @@ class BudgetTest {
         assertEquals(1, stopped.exit(), stopped.toString());
         assertTrue(stopped.err().contains("budget: $2."), stopped.toString());
         assertTrue(stopped.err().contains("budget reached ($3."), stopped.toString());
-        assertTrue(stopped.out().strip().endsWith("the run was stopped at its budget of $3.00. Finished steps are kept there; "
-                + "run again (with a larger --budget) to resume, or fetch what you need first."), stopped.toString());
-        assertTrue(Files.exists(box.home().resolve("work/pricey/first.txt")));
+        assertTrue(stopped.out().strip().endsWith("the run was stopped at its budget of $3.00 (1 of its finished artifacts are in "
+                + dir.resolve("fetched") + ", verified). Finished steps are kept there; run again (with a larger --budget) to resume."), stopped.toString());
+        assertEquals("done\n", Files.readString(dir.resolve("fetched/first.txt")), "what the finished step made came home");
+        assertTrue(!Files.exists(dir.resolve("fetched/second.txt")));
 
         Files.writeString(box.home().resolve("work/pricey/go"), "");
         TestLaptop.Result resumed = run("--budget", "1000");
