@@ -64,12 +64,6 @@ public final class PlanContext {
         files.remove(path);
     }
 
-    /** Bytes of every file under {@code dir} (a directory of the workdir). */
-    public long under(String dir) {
-        String prefix = dir.endsWith("/") ? dir : dir + "/";
-        return files.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToLong(Map.Entry::getValue).sum();
-    }
-
     /** Paths of the files under {@code dir}. */
     public List<String> filesUnder(String dir) {
         String prefix = dir.endsWith("/") ? dir : dir + "/";

@@ -34,7 +34,8 @@ public final class CostOptions {
     Double budget;
 
     @Option(names = "--on-budget", paramLabel = "ACTION",
-            description = "When the running step's progress shows the run will pass the budget: continue (default: warn, stop at the budget) or stop now.")
+            description = "When the running step's progress shows the run will pass the budget: stop now, or continue until the budget is reached "
+                    + "(default: ask on a terminal, else continue).")
     String onBudget;
 
     /**
@@ -47,6 +48,8 @@ public final class CostOptions {
                 throw new ExitException(ExitException.USAGE, "--on-budget must be stop or continue, not '" + onBudget + "'");
             }
             record.onBudget = onBudget;
+        } else if (newRun) {
+            record.onBudget = laptop.terminal() ? "ask" : "continue";
         }
         if (budget != null || (newRun && recipeRate.budget() != null)) {
             record.budget = budget != null ? budget : recipeRate.budget();

@@ -111,6 +111,6 @@ public final class PlanCommand implements Callable<Integer> {
     }
 
     private static String gigabytes(long bytes) {
-        return String.format(Locale.ROOT, "%.2f GB", bytes / 1e9);
+        return orchestrate.plan.Plans.gigabytes(bytes);
     }
 }

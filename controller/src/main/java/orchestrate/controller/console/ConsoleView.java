@@ -34,6 +34,7 @@ public final class ConsoleView {
     private String currentStep;
     private Bar bar;
     private boolean statusShown;
+    private OptionalDouble projected = OptionalDouble.empty();
 
     /** A progress bar's state: what it measures, and a smoothed rate. */
     private static final class Bar {
@@ -62,6 +63,11 @@ public final class ConsoleView {
 
     public Mode mode() {
         return mode;
+    }
+
+    /** At least what the run will cost when the running step ends (shown in the status line), when known. */
+    public synchronized void projected(OptionalDouble dollars) {
+        projected = dollars;
     }
 
     /** The controller's own messages: connecting, uploading, reconnecting. */
@@ -166,6 +172,7 @@ public final class ConsoleView {
         }
         perHour.ifPresent(rate -> status.append("  ").append(Format.dollars(rate * Duration.between(started, clock.instant()).toMillis() / 3_600_000.0))
                 .append(" at ").append(Format.dollars(rate)).append("/h"));
+        projected.ifPresent(total -> status.append(", projected >= ").append(Format.dollars(total)));
         err.print("\r\033[K" + status);
         err.flush();
         statusShown = true;

@@ -78,10 +78,15 @@ public final class OnDone {
     }
 
     private boolean confirmed() throws IOException {
+        return ask("Destroy vast.ai instance " + instance + " and everything on its disk?");
+    }
+
+    /** A yes/no question on the terminal; no terminal, or no answer, is no. */
+    public boolean ask(String question) throws IOException {
         if (!laptop.terminal()) {
             return false;
         }
-        laptop.err().print("Destroy vast.ai instance " + instance + " and everything on its disk? [y/N] ");
+        laptop.err().print("\r\033[K" + question + " [y/N] ");
         laptop.err().flush();
         String answer = new BufferedReader(new InputStreamReader(laptop.in(), StandardCharsets.UTF_8)).readLine();
         return answer != null && (answer.strip().equalsIgnoreCase("y") || answer.strip().equalsIgnoreCase("yes"));

@@ -29,13 +29,20 @@ public final class Follower {
     private final ConsoleView view;
     private final Clock clock;
     private final Projection projection = new Projection();
+    private final Ask ask;
 
-    public Follower(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock) {
+    /** A yes/no question to whoever runs the controller. */
+    public interface Ask {
+        boolean yes(String question) throws IOException;
+    }
+
+    public Follower(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock, Ask ask) {
         this.box = box;
         this.record = record;
         this.store = store;
         this.view = view;
         this.clock = clock;
+        this.ask = ask;
     }
 
     private String events() {
@@ -81,6 +88,7 @@ public final class Follower {
                 }
             }
             watchBudget();
+            record.meter().ifPresent(meter -> view.projected(projection.projected(meter, clock.instant())));
             view.tick();
             Reconnecting.sleep(POLL);
         }
@@ -100,9 +108,10 @@ public final class Follower {
         if (projected.isPresent() && projected.getAsDouble() > record.budget && !record.budgetProjected) {
             record.budgetProjected = true;
             store.save(record);
-            boolean stop = "stop".equals(record.onBudget);
-            view.notice("budget: this step alone takes the run to at least " + Format.dollars(projected.getAsDouble()) + ", over the budget of "
-                    + Format.dollars(record.budget) + (stop ? "; stopping now (--on-budget stop)" : "; going on until the budget is reached (--on-budget continue)"));
+            String over = "budget: this step alone takes the run to at least " + Format.dollars(projected.getAsDouble()) + ", over the budget of "
+                    + Format.dollars(record.budget);
+            boolean stop = "stop".equals(record.onBudget) || ("ask".equals(record.onBudget) && ask.yes(over + ". Stop the run now?"));
+            view.notice(over + (stop ? "; stopping now" : "; going on until the budget is reached"));
             if (stop) {
                 stopForBudget();
                 return;

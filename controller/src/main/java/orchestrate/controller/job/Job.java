@@ -84,14 +84,14 @@ public final class Job {
     }
 
     public RunSummary follow() throws IOException {
-        Follower follower = new Follower(box, record, store, view, clock);
+        Follower follower = new Follower(box, record, store, view, clock, onDone::ask);
         RunSummary summary = follower.replay();
         return follower.follow(summary);
     }
 
     /** The summary of what has been read so far, without following. */
     public RunSummary replay() {
-        return new Follower(box, record, store, view, clock).replay();
+        return new Follower(box, record, store, view, clock, question -> false).replay();
     }
 
     /**

@@ -57,7 +57,7 @@ public final class RunRecord {
     public Double budget;
     public boolean budgetWarned;
     public boolean budgetStopped;
-    /** Whether the running step was seen to take the run past its budget, and what then: "continue" or "stop". */
+    /** Whether the running step was seen to take the run past its budget, and what then: "continue", "stop" or "ask". */
     public boolean budgetProjected;
     public String onBudget = "continue";
     public Instant started;
