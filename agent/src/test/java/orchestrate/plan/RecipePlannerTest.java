@@ -34,13 +34,7 @@ class RecipePlannerTest {
     Path dir;
 
     static Path serve(LocalHub hub, Path dir, CheckpointSpec spec) throws Exception {
-        Path mibera = dir.resolve("hub/mibera");
-        CheckpointGenerator.write(spec, mibera, 42);
-        Path phi4 = Files.createDirectories(dir.resolve("hub/phi-4"));
-        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
-        hub.add("ivxxdegen/mibera-v1-merged", mibera);
-        hub.add("microsoft/phi-4", phi4);
-        return mibera;
+        return hub.addMibera(spec, dir.resolve("hub"), 42);
     }
 
     static List<PlanContext.Estimate> plan(LocalHub hub) throws Exception {

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import orchestrate.event.Event;
-import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.fixtures.LocalHub;
 import orchestrate.gguf.GgmlType;
@@ -26,14 +25,8 @@ class ShippedRecipesTest {
     Path dir;
 
     List<Event> run(String recipe) throws Exception {
-        CheckpointSpec spec = CheckpointSpec.tinyMibera();
-        Path mibera = dir.resolve("hub/mibera");
-        CheckpointGenerator.write(spec, mibera, 42);
-        Path phi4 = Files.createDirectories(dir.resolve("hub/phi-4"));
-        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
         try (LocalHub hub = LocalHub.start()) {
-            hub.add("ivxxdegen/mibera-v1-merged", mibera);
-            hub.add("microsoft/phi-4", phi4);
+            hub.addMibera(CheckpointSpec.tinyMibera(), dir.resolve("hub"), 42);
             Path workdir = Files.createDirectories(dir.resolve("work"));
             List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", recipe)), Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()),
                     Secrets.NONE);

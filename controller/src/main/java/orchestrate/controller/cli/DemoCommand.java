@@ -3,7 +3,6 @@ package orchestrate.controller.cli;
 import orchestrate.controller.ExitException;
 import orchestrate.controller.Laptop;
 import orchestrate.controller.demo.EmbeddedBox;
-import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.fixtures.LocalHub;
 import java.io.IOException;
@@ -24,8 +23,6 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
 
     private static final String QUICKSTART = "/orchestrate/examples/quickstart.yaml";
-    private static final String MIBERA = "ivxxdegen/mibera-v1-merged";
-    private static final String PHI4 = "microsoft/phi-4";
 
     private final Laptop laptop;
 
@@ -53,8 +50,8 @@ public final class DemoCommand implements Callable<Integer> {
             serveModels(hub, work.resolve("hub"));
             laptop.err().println("--- demo: an SSH server on 127.0.0.1:" + box.port() + " (host key " + box.hostKeyFingerprint()
                     + ") stands in for a rented box; its home is " + box.home());
-            laptop.err().println("--- demo: a Hub on " + hub.endpoint() + " serves a tiny " + MIBERA + " (its config.json lies as the real one's does) and "
-                    + PHI4 + "'s config");
+            laptop.err().println("--- demo: a Hub on " + hub.endpoint() + " serves a tiny " + LocalHub.MIBERA + " (its config.json lies as the real one's does) and "
+                    + LocalHub.PHI4 + "'s config");
             String[] args = {"run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
                     "--host-key", box.hostKeyFingerprint(), "--fetch-to", fetchTo.toString()};
             if (output.json) {
@@ -72,13 +69,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     /** The tiny Mibera the quickstart downloads, and a base config that tells the truth about it. */
     private static void serveModels(LocalHub hub, Path dir) throws IOException {
-        CheckpointSpec spec = CheckpointSpec.tinyMibera();
-        Path mibera = dir.resolve("mibera");
-        CheckpointGenerator.write(spec, mibera, 42);
-        Path phi4 = Files.createDirectories(dir.resolve("phi-4"));
-        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
-        hub.add(MIBERA, mibera);
-        hub.add(PHI4, phi4);
+        hub.addMibera(CheckpointSpec.tinyMibera(), dir, 42);
     }
 
     private static void deleteTree(Path root) throws IOException {

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import orchestrate.controller.TestLaptop;
-import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.fixtures.LocalHub;
 import org.junit.jupiter.api.Test;
@@ -21,12 +20,7 @@ class PlanCommandTest {
     Path dir;
 
     LocalHub serve(LocalHub hub, CheckpointSpec spec) throws Exception {
-        Path mibera = dir.resolve("hub/mibera");
-        CheckpointGenerator.write(spec, mibera, 42);
-        Path phi4 = Files.createDirectories(dir.resolve("hub/phi-4"));
-        Files.writeString(phi4.resolve("config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
-        hub.add("ivxxdegen/mibera-v1-merged", mibera);
-        hub.add("microsoft/phi-4", phi4);
+        hub.addMibera(spec, dir.resolve("hub"), 42);
         return hub;
     }
 
