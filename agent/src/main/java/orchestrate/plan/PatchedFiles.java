@@ -2,7 +2,6 @@ package orchestrate.plan;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.List;
 import orchestrate.safetensors.ByteSource;
 import orchestrate.safetensors.CheckpointFiles;
@@ -37,21 +36,6 @@ public final class PatchedFiles implements CheckpointFiles {
         if (!file.equals("config.json")) {
             return files.open(file);
         }
-        return new ByteSource() {
-            @Override
-            public String name() {
-                return files.name() + "/config.json (as patched)";
-            }
-
-            @Override
-            public long size() {
-                return config.length;
-            }
-
-            @Override
-            public byte[] read(long offset, int length) {
-                return Arrays.copyOfRange(config, (int) offset, (int) offset + length);
-            }
-        };
+        return ByteSource.inMemory(files.name() + "/config.json (as patched)", config, config.length);
     }
 }

@@ -2,7 +2,6 @@ package orchestrate.split;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,27 +63,6 @@ public final class PlannedSplit implements CheckpointFiles {
         if (prefix == null) {
             return source.open(file);
         }
-        long size = sizes.get(file);
-        return new ByteSource() {
-            @Override
-            public String name() {
-                return file;
-            }
-
-            @Override
-            public long size() {
-                return size;
-            }
-
-            @Override
-            public byte[] read(long offset, int length) {
-                byte[] out = new byte[length];
-                if (offset < prefix.length) {
-                    int n = (int) Math.min(length, prefix.length - offset);
-                    System.arraycopy(prefix, (int) offset, out, 0, n);
-                }
-                return out;
-            }
-        };
+        return ByteSource.inMemory(file, prefix, sizes.get(file));
     }
 }

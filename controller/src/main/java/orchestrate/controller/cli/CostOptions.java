@@ -2,7 +2,6 @@ package orchestrate.controller.cli;
 
 import java.net.URI;
 import java.time.Instant;
-import java.util.List;
 import orchestrate.controller.ExitException;
 import orchestrate.controller.Laptop;
 import orchestrate.controller.console.ConsoleView;
@@ -118,5 +117,4 @@ public final class CostOptions {
         String base = laptop.env().get("VAST_API_URL");
         return new VastApi(base == null || base.isBlank() ? VastApi.DEFAULT_BASE : URI.create(base), key, duration -> Thread.sleep(duration.toMillis()));
     }
-
 }

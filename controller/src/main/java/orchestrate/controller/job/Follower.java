@@ -74,6 +74,10 @@ public final class Follower {
                 return size > offset ? box.box().read(events(), offset, (int) Math.min(CHUNK, size - offset)) : new byte[0];
             });
             int consumed = consume(bytes, summary, true);
+            // Checked on every pass: events may flow without a pause for as long as a step runs.
+            if (!summary.over()) {
+                watchBudget();
+            }
             if (consumed > 0) {
                 record.offset += consumed;
                 lastData = clock.instant();
@@ -87,7 +91,6 @@ public final class Follower {
                     summary.lost("the agent (pid " + record.pid + ") stopped without finishing the run" + agentLogTail());
                 }
             }
-            watchBudget();
             record.meter().ifPresent(meter -> view.projected(projection.projected(meter, clock.instant())));
             view.tick();
             Reconnecting.sleep(POLL);
