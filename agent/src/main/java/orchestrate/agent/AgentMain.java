@@ -149,6 +149,19 @@ public final class AgentMain {
             }
         }, "agent-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        if (params.budgetSeconds() > 0) {
+            // The box enforces the budget itself: a controller that stopped following cannot.
+            Thread budget = new Thread(() -> {
+                try {
+                    Thread.sleep(params.budgetSeconds() * 1000);
+                    runner.cancel(Runner.BUDGET_SPENT);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "agent-budget");
+            budget.setDaemon(true);
+            budget.start();
+        }
         try {
             return runner.run(runId, recipe.name(), planned, recipe.artifacts()) ? 0 : 1;
         } finally {

@@ -29,6 +29,7 @@ public final class Runner {
     private final AtomicBoolean cancelled = new AtomicBoolean();
     /** Outputs hashed or verified in this run, so artifacts need not be hashed twice. */
     private final Map<String, Journal.Output> known = new HashMap<>();
+    private volatile String cancelReason;
 
     public Runner(Path workdir, EventLog events, Journal journal, Map<String, String> environment) {
         this.workdir = workdir;
@@ -39,6 +40,15 @@ public final class Runner {
 
     /** Asks the running step to stop; the run then finishes as cancelled. */
     public void cancel() {
+        cancelled.set(true);
+    }
+
+    /** Why a run stopped when its budget's time ran out on the box (the controller recognises it). */
+    public static final String BUDGET_SPENT = "the budget's time ran out on the box";
+
+    /** Cancels as {@link #cancel()}, saying why in the run's last event. */
+    public void cancel(String why) {
+        cancelReason = why;
         cancelled.set(true);
     }
 
@@ -73,7 +83,8 @@ public final class Runner {
             if (outputs == null) {
                 String status = cancelled.get() ? "cancelled" : "failed";
                 String finished = cancelled.get() ? checksumFinishedArtifacts(artifactPatterns) : "";
-                events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status + finished));
+                String why = cancelled.get() && cancelReason != null ? " (" + cancelReason + ")" : "";
+                events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status + why + finished));
                 return false;
             }
             journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));

@@ -91,6 +91,10 @@ public final class RunCommand implements Callable<Integer> {
             Reconnecting connection = new Reconnecting(box, view, reconnect.patience(),
                     "follow it again with: orchestrate attach " + record.id, clock);
             Job job = new Job(connection, record, store, view, clock, cost.onDone(record, laptop));
+            if (record.budget != null && record.meter().isPresent() && record.perHour > 0) {
+                double left = record.budget - record.meter().get().spent(clock.instant());
+                budgetSeconds = Math.max(1, (long) Math.ceil(left / record.perHour * 3600));
+            }
             try {
                 job.launch(recipeBytes, params().toJson());
             } catch (IOException e) {
@@ -113,6 +117,9 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** Seconds of the budget left at launch, for the agent to stop itself (0: no budget). */
+    private long budgetSeconds;
+
     private AgentParams params() throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         Set<String> secret = new LinkedHashSet<>();
@@ -131,7 +138,7 @@ public final class RunCommand implements Callable<Integer> {
             secret.add("HF_TOKEN");
         }
         overrides.keySet().stream().filter(name -> SECRET_NAME.matcher(name).matches()).forEach(secret::add);
-        return new AgentParams(overrides, env, secret);
+        return new AgentParams(overrides, env, secret, budgetSeconds);
     }
 
     /** The token the Hub client would use: --hf-token-file, else HF_TOKEN, else the file huggingface-cli login writes. */

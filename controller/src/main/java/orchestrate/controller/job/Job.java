@@ -100,6 +100,9 @@ public final class Job {
      */
     public int conclude(RunSummary summary) throws IOException {
         List<FetchResult> results = new ArrayList<>();
+        if (!summary.ok() && summary.endedFor(orchestrate.run.Runner.BUDGET_SPENT)) {
+            record.budgetStopped = true; // the box stopped itself, maybe while no controller followed
+        }
         // A run stopped at its budget still brings home what its finished steps made.
         if (summary.ok() || (record.budgetStopped && !summary.artifacts().isEmpty())) {
             results = box.call(this::fetch);

@@ -67,6 +67,11 @@ public final class RunSummary {
         return finished == null ? "the run has not finished" : finished.message();
     }
 
+    /** Whether the agent's last event says the run ended for {@code reason}. */
+    public boolean endedFor(String reason) {
+        return finished != null && finished.message() != null && finished.message().contains(reason);
+    }
+
     public List<StepOutcome> steps() {
         return List.copyOf(steps.values());
     }

@@ -52,6 +52,40 @@ class BudgetTest {
         box.close();
     }
 
+    private Path events() {
+        return box.home().resolve("work/pricey/.orchestrate/events.jsonl");
+    }
+
+    /**
+     * The controller that started the run is gone (a laptop asleep), so only the box can keep the
+     * budget: the agent stops itself when the time the budget buys is over, and a later attach
+     * finds the run stopped at its budget and fetches what was finished.
+     */
+    @Test
+    void theBoxStopsItselfAtTheBudgetWhenNoControllerFollows() throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.Main"));
+        command.addAll(List.of("run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(), "--host-key",
+                box.hostKeyFingerprint(), "--fetch-to", dir.resolve("fetched").toString(), "--budget", "4"));
+        Process controller = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("controller.out").toFile()).start();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> Files.exists(events()) && Files.readString(events()).contains("\"step\":\"wait\""));
+        controller.destroyForcibly();
+        controller.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Files.readString(events()).contains("run-finished"));
+        assertTrue(Files.readString(events()).contains("the budget's time ran out on the box"), Files.readString(events()));
+        String runId;
+        try (java.util.stream.Stream<Path> runs = Files.list(laptop.home().resolve(".orchestrate/runs"))) {
+            runId = runs.findFirst().orElseThrow().getFileName().toString();
+        }
+        TestLaptop.Result attached = laptop.run("attach", runId);
+
+        assertEquals(1, attached.exit(), attached.toString());
+        assertTrue(attached.out().contains("the run was stopped at its budget of $4.00 (1 of its finished artifacts are in"), attached.toString());
+        assertEquals("done\n", Files.readString(dir.resolve("fetched/first.txt")));
+    }
+
     private TestLaptop.Result run(String... extra) {
         List<String> args = new java.util.ArrayList<>(List.of("run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
                 "--host-key", box.hostKeyFingerprint(), "--fetch-to", dir.resolve("fetched").toString()));
