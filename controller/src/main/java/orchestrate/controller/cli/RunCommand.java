@@ -93,7 +93,7 @@ public final class RunCommand implements Callable<Integer> {
             Job job = new Job(connection, record, store, view, clock, cost.onDone(record, laptop));
             if (record.budget != null && record.meter().isPresent() && record.perHour > 0) {
                 double left = record.budget - record.meter().get().spent(clock.instant());
-                budgetSeconds = Math.max(1, (long) Math.ceil(left / record.perHour * 3600));
+                budgetSeconds = Math.max(1, (long) Math.ceil(left / record.perHour * 3600)) + BACKSTOP_SECONDS;
             }
             try {
                 job.launch(recipeBytes, params().toJson());
@@ -119,6 +119,11 @@ public final class RunCommand implements Callable<Integer> {
 
     /** Seconds of the budget left at launch, for the agent to stop itself (0: no budget). */
     private long budgetSeconds;
+    /**
+     * The box's own stop comes this long after the controller's: while a controller follows, it
+     * stops the run (and says so); the box's timer is the backstop for when none does.
+     */
+    private static final long BACKSTOP_SECONDS = 10;
 
     private AgentParams params() throws IOException {
         Map<String, String> env = new LinkedHashMap<>();

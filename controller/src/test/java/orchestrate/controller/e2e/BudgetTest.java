@@ -73,7 +73,8 @@ class BudgetTest {
         controller.destroyForcibly();
         controller.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
 
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> Files.readString(events()).contains("run-finished"));
+        // $1/s: $4 is 4 s after the start, and the box's own stop comes 10 s after the controller's would.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> Files.readString(events()).contains("run-finished"));
         assertTrue(Files.readString(events()).contains("the budget's time ran out on the box"), Files.readString(events()));
         String runId;
         try (java.util.stream.Stream<Path> runs = Files.list(laptop.home().resolve(".orchestrate/runs"))) {
