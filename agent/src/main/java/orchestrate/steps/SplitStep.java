@@ -128,9 +128,7 @@ record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFi
         }
         long before = plan.disk();
         Inspection inspection = Inspection.of(files);
-        var config = inspection.config();
-        int h = heads != null ? heads : config.path("num_attention_heads").asInt(0);
-        SplitPlan.Choice choice = new SplitPlan.Choice(ffn, qkv, upFirst, h, kvHeads != null ? kvHeads : config.path("num_key_value_heads").asInt(h), maxShardBytes);
+        SplitPlan.Choice choice = choice(inspection.config());
         SplitPlan split = SplitPlan.of(Checkpoint.open(files), inspection.shape(), choice);
         orchestrate.split.PlannedSplit output = new orchestrate.split.PlannedSplit(split, files, SplitOutput.config(inspection, choice));
         long written = 0;
@@ -226,7 +224,10 @@ record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFi
     /** What to do; head counts not given come from config.json (read alone: after an in-place interruption some shards are gone). */
     private SplitPlan.Choice choice(Path source) throws IOException, StepException {
         Path configFile = source.resolve("config.json");
-        var config = Files.exists(configFile) ? new ObjectMapper().readTree(configFile.toFile()) : new ObjectMapper().createObjectNode();
+        return choice(Files.exists(configFile) ? new ObjectMapper().readTree(configFile.toFile()) : new ObjectMapper().createObjectNode());
+    }
+
+    private SplitPlan.Choice choice(com.fasterxml.jackson.databind.JsonNode config) throws StepException {
         int h = heads != null ? heads : config.path("num_attention_heads").asInt(0);
         int kv = kvHeads != null ? kvHeads : config.path("num_key_value_heads").asInt(h);
         if (qkv && h <= 0) {
