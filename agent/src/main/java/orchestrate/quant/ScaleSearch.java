@@ -13,6 +13,11 @@ final class ScaleSearch {
     /** Below this largest magnitude a group is all zeros (GROUP_MAX_EPS). */
     static final float GROUP_MAX_EPS = 1e-15f;
 
+    /** A symmetric level: nearest_int of {@code scaled}, kept within -nmax..nmax-1. */
+    private static int level(float scaled, int nmax) {
+        return Math.max(-nmax, Math.min(nmax - 1, nearestInt(scaled)));
+    }
+
     /** Each group's values minus its minimum: computed once, not once per candidate scale. */
     private final float[] shifted = new float[32];
 
@@ -24,9 +29,7 @@ final class ScaleSearch {
     static float symmetric(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
         float max = SignedMax.of(x, xo, n);
         if (Math.abs(max) < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + i] = 0;
-            }
+            java.util.Arrays.fill(levels, lo, lo + n, (byte) 0); // all zeros
             return 0f;
         }
         float iscale = -nmax / max;
@@ -34,7 +37,7 @@ final class ScaleSearch {
         float suml2 = 0;
         for (int i = 0; i < n; i++) {
             float v = x[xo + i];
-            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+            int l = level(iscale * v, nmax);
             levels[lo + i] = (byte) (l + nmax);
             float w = v * v;
             sumlx += w * v * l;
@@ -51,14 +54,14 @@ final class ScaleSearch {
             suml2 = 0;
             for (int i = 0; i < n; i++) {
                 float v = x[xo + i];
-                int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+                int l = level(iscale * v, nmax);
                 float w = v * v;
                 sumlx += w * v * l;
                 suml2 += w * l * l;
             }
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
                 for (int i = 0; i < n; i++) {
-                    levels[lo + i] = (byte) (nmax + Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i]))));
+                    levels[lo + i] = (byte) (nmax + level(iscale * x[xo + i], nmax));
                 }
                 scale = sumlx / suml2;
                 best = scale * sumlx;
@@ -75,9 +78,7 @@ final class ScaleSearch {
     static float q3(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
         float max = SignedMax.of(x, xo, n);
         if (Math.abs(max) < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + i] = 0;
-            }
+            java.util.Arrays.fill(levels, lo, lo + n, (byte) 0); // all zeros
             return 0f;
         }
         float iscale = -nmax / max;
@@ -85,7 +86,7 @@ final class ScaleSearch {
         float suml2 = 0;
         for (int i = 0; i < n; i++) {
             float v = x[xo + i];
-            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * v)));
+            int l = level(iscale * v, nmax);
             levels[lo + i] = (byte) l;
             float w = v * v;
             sumlx += w * v * l;
@@ -100,7 +101,7 @@ final class ScaleSearch {
                 float slx = sumlx - w * v * current;
                 if (slx > 0) {
                     float sl2 = suml2 - w * current * current;
-                    int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(v * sl2 / slx)));
+                    int l = level(v * sl2 / slx, nmax);
                     if (l != current) {
                         slx += w * v * l;
                         sl2 += w * l * l;

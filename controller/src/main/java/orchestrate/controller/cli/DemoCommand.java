@@ -52,11 +52,8 @@ public final class DemoCommand implements Callable<Integer> {
                     + ") stands in for a rented box; its home is " + box.home());
             laptop.err().println("--- demo: a Hub on " + hub.endpoint() + " serves a tiny " + LocalHub.MIBERA + " (its config.json lies as the real one's does) and "
                     + LocalHub.PHI4 + "'s config");
-            String[] args = {"run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
-                    "--host-key", box.hostKeyFingerprint(), "--fetch-to", fetchTo.toString()};
-            if (output.json) {
-                args = Stream.concat(Stream.of(args), Stream.of("--json")).toArray(String[]::new);
-            }
+            String[] args = Stream.of(Stream.of("run", recipe.toString()), box.connectionArgs().stream(), Stream.of("--fetch-to", fetchTo.toString()),
+                    output.json ? Stream.of("--json") : Stream.<String>empty()).flatMap(part -> part).toArray(String[]::new);
             Map<String, String> env = new HashMap<>(laptop.env());
             env.put("HF_ENDPOINT", hub.endpoint());
             env.remove("HF_TOKEN");

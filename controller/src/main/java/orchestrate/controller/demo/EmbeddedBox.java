@@ -92,6 +92,11 @@ public final class EmbeddedBox implements AutoCloseable {
     }
 
     /** {@code --host} for this box. */
+    /** The options that make the controller connect here: --host, --identity and the pinned --host-key. */
+    public java.util.List<String> connectionArgs() {
+        return java.util.List.of("--host", target(), "--identity", userKey().toString(), "--host-key", hostKeyFingerprint());
+    }
+
     public String target() {
         return user() + "@127.0.0.1:" + port();
     }

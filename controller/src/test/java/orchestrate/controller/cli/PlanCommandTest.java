@@ -48,8 +48,9 @@ class PlanCommandTest {
              orchestrate.controller.demo.EmbeddedBox box = orchestrate.controller.demo.EmbeddedBox.start(Files.createDirectories(dir.resolve("box")))) {
             TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")), Map.of("HF_ENDPOINT", hub.endpoint()));
 
-            TestLaptop.Result result = laptop.run("plan", Path.of("..", "recipes", "mibera.yaml").toString(), "--host", box.target(),
-                    "--identity", box.userKey().toString(), "--host-key", box.hostKeyFingerprint());
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("plan", Path.of("..", "recipes", "mibera.yaml").toString()));
+            args.addAll(box.connectionArgs());
+            TestLaptop.Result result = laptop.run(args.toArray(String[]::new));
 
             assertEquals(0, result.exit(), result.toString());
             int cores = Runtime.getRuntime().availableProcessors();

@@ -65,8 +65,7 @@ class BudgetTest {
     void theBoxStopsItselfAtTheBudgetWhenNoControllerFollows() throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.Main"));
-        command.addAll(List.of("run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(), "--host-key",
-                box.hostKeyFingerprint(), "--fetch-to", dir.resolve("fetched").toString(), "--budget", "4"));
+        command.addAll(runArgs("--budget", "4"));
         Process controller = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("controller.out").toFile()).start();
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
                 .until(() -> Files.exists(events()) && Files.readString(events()).contains("\"step\":\"wait\""));
@@ -87,11 +86,17 @@ class BudgetTest {
         assertEquals("done\n", Files.readString(dir.resolve("fetched/first.txt")));
     }
 
-    private TestLaptop.Result run(String... extra) {
-        List<String> args = new java.util.ArrayList<>(List.of("run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
-                "--host-key", box.hostKeyFingerprint(), "--fetch-to", dir.resolve("fetched").toString()));
+    private List<String> runArgs(String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("run", recipe.toString()));
+        args.addAll(box.connectionArgs());
+        args.add("--fetch-to");
+        args.add(dir.resolve("fetched").toString());
         args.addAll(List.of(extra));
-        return laptop.run(args.toArray(String[]::new));
+        return args;
+    }
+
+    private TestLaptop.Result run(String... extra) {
+        return laptop.run(runArgs(extra).toArray(String[]::new));
     }
 
     @Test

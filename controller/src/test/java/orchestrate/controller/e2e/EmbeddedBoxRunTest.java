@@ -74,9 +74,9 @@ class EmbeddedBoxRunTest {
     }
 
     private String[] run(String... extra) {
-        List<String> args = new java.util.ArrayList<>(List.of("run", recipe.toString(), "--host", box.target(),
-                "--identity", box.userKey().toString(), "--host-key", box.hostKeyFingerprint(),
-                "--fetch-to", dir.resolve("fetched").toString()));
+        List<String> args = new java.util.ArrayList<>(List.of("run", recipe.toString()));
+        args.addAll(box.connectionArgs());
+        args.addAll(List.of("--fetch-to", dir.resolve("fetched").toString()));
         args.addAll(List.of(extra));
         return args.toArray(String[]::new);
     }

@@ -63,8 +63,9 @@ class OnDoneTest {
     }
 
     private TestLaptop.Result run(String... extra) {
-        List<String> args = new ArrayList<>(List.of("run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
-                "--host-key", box.hostKeyFingerprint(), "--fetch-to", dir.resolve("fetched").toString(), "--vast-instance", "4242"));
+        List<String> args = new ArrayList<>(List.of("run", recipe.toString()));
+        args.addAll(box.connectionArgs());
+        args.addAll(List.of("--fetch-to", dir.resolve("fetched").toString(), "--vast-instance", "4242"));
         args.addAll(List.of(extra));
         return laptop.run(args.toArray(String[]::new));
     }
@@ -118,8 +119,10 @@ class OnDoneTest {
     @Test
     void aRefusedKeyStopsTheRunBeforeAnythingStarts() throws Exception {
         TestLaptop wrongKey = new TestLaptop(laptop.home(), Map.of("VAST_API_KEY", "nope", "VAST_API_URL", vast.base().toString()));
-        TestLaptop.Result result = wrongKey.run("run", recipe.toString(), "--host", box.target(), "--identity", box.userKey().toString(),
-                "--host-key", box.hostKeyFingerprint(), "--vast-instance", "4242", "--on-done", "stop");
+        List<String> args = new ArrayList<>(List.of("run", recipe.toString()));
+        args.addAll(box.connectionArgs());
+        args.addAll(List.of("--vast-instance", "4242", "--on-done", "stop"));
+        TestLaptop.Result result = wrongKey.run(args.toArray(String[]::new));
 
         assertEquals(2, result.exit(), result.toString());
         assertTrue(result.err().contains("vast.ai refused VAST_API_KEY (HTTP 401 on GET instance 4242)"), result.toString());
