@@ -4,7 +4,7 @@ import orchestrate.run.AtomicFiles;
 import orchestrate.run.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.http.HttpResponse;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -25,6 +26,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import okhttp3.Call;
+import okhttp3.HttpUrl;
+import okhttp3.Response;
 
 /**
  * One repository file brought to disk: its chunks fetched by several connections at once, each
@@ -42,8 +46,8 @@ public final class FileDownload {
         void retrying(String file, String why, Duration wait);
     }
 
-    /** How hard to try. */
-    public record Policy(long chunkSize, int connections, Duration stallTimeout, int attempts, Duration firstBackoff) {}
+    /** How hard to try; {@code readTimeout} is how long a connection may deliver nothing before it is given up. */
+    public record Policy(long chunkSize, int connections, Duration readTimeout, int attempts, Duration firstBackoff) {}
 
     private static final Pattern RATELIMIT_RESET = Pattern.compile("(?:^|[;,\\s])t=(\\d+)");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
@@ -51,7 +55,7 @@ public final class FileDownload {
     private static final int VERIFY_ATTEMPTS = 2;
 
     private final HubHttp http;
-    private final String url;
+    private final HttpUrl url;
     private final String repo;
     private final RepoFile file;
     private final Path target;
@@ -59,7 +63,7 @@ public final class FileDownload {
     private final Listener listener;
     private final BooleanSupplier cancelled;
 
-    FileDownload(HubHttp http, String url, String repo, RepoFile file, Path target, Policy policy, Listener listener, BooleanSupplier cancelled) {
+    FileDownload(HubHttp http, HttpUrl url, String repo, RepoFile file, Path target, Policy policy, Listener listener, BooleanSupplier cancelled) {
         this.http = http;
         this.url = url;
         this.repo = repo;
@@ -107,161 +111,196 @@ public final class FileDownload {
             return;
         }
         int workers = Math.max(1, Math.min(policy.connections(), sidecar.chunks()));
-        Set<Integer> claimed = new HashSet<>();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicBoolean wholeFile = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread thread = new Thread(r, "download-" + file.path());
             thread.setDaemon(true);
             return thread;
         });
         try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            Chunks chunks = new Chunks(channel, sidecar);
             List<Future<Void>> futures = new ArrayList<>();
             for (int w = 0; w < workers; w++) {
                 futures.add(pool.submit(() -> {
-                    for (int chunk; !stop.get() && !wholeFile.get() && (chunk = claim(sidecar, claimed)) >= 0; ) {
-                        fetchChunk(channel, sidecar, chunk, stop, wholeFile);
+                    for (int chunk; (chunk = chunks.claim()) >= 0; ) {
+                        chunks.fetch(chunk);
                     }
                     return null;
                 }));
             }
-            Parallel.awaitAll(futures, stop);
-            if (cancelled.getAsBoolean()) {
-                throw new IOException("cancelled; the ranges already fetched are kept");
-            }
+            Parallel.awaitAll(futures, chunks.stop);
+            checkCancelled();
             channel.force(true);
         } finally {
             pool.shutdownNow();
         }
     }
 
-    private static int claim(RangeSidecar sidecar, Set<Integer> claimed) {
-        synchronized (claimed) {
-            for (int i = 0; i < sidecar.chunks(); i++) {
-                if (!sidecar.isDone(i) && claimed.add(i)) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-    }
-
-    /** Fetches one chunk, resuming after the last byte written whenever a connection fails. */
-    private void fetchChunk(FileChannel channel, RangeSidecar sidecar, int chunk, AtomicBoolean stop, AtomicBoolean wholeFile)
-            throws IOException, HubException {
-        long[] position = {sidecar.start(chunk)};
-        long end = sidecar.end(chunk);
-        int failures = 0;
-        while (position[0] <= end && !stop.get()) {
-            if (cancelled.getAsBoolean()) {
-                stop.set(true);
-                return;
-            }
-            String problem;
-            Duration wait = null;
-            try {
-                HttpResponse<InputStream> response = http.stream(url, "bytes=" + position[0] + "-" + end, policy.stallTimeout());
-                int status = response.statusCode();
-                if (status == 206) {
-                    checkContentRange(response, position[0]);
-                    copy(response.body(), channel, position, end + 1);
-                    continue;
-                }
-                if (status == 200) {
-                    // The server ignored Range and sends the whole file: one connection takes it all, the others stand down.
-                    if (!wholeFile.compareAndSet(false, true)) {
-                        response.body().close();
-                        return;
-                    }
-                    long[] whole = {0};
-                    try {
-                        copy(response.body(), channel, whole, file.size());
-                    } catch (IOException e) {
-                        wholeFile.set(false); // this connection's retry may take the whole file again
-                        throw e;
-                    }
-                    channel.force(false);
-                    sidecar.markAllDone();
-                    stop.set(true);
-                    return;
-                } else {
-                    response.body().close();
-                    if (status == 416) {
-                        throw new HubException(file.path() + ": the server refused bytes " + position[0] + "-" + end + " of a " + file.size()
-                                + "-byte file (HTTP 416): has the file changed since it was listed?");
-                    }
-                    if (!HubHttp.retryable(status)) {
-                        throw http.refusal(status, response.headers(), url, repo, "the listed commit");
-                    }
-                    problem = "HTTP " + status;
-                    wait = retryAfter(response);
-                }
-            } catch (FileSystemException e) {
-                throw diskProblem(e);
-            } catch (IOException e) {
-                if (isDiskFull(e)) {
-                    throw diskProblem(e);
-                }
-                problem = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            }
-            failures++;
-            if (failures >= policy.attempts()) {
-                throw new HubException(file.path() + ": gave up on bytes " + position[0] + "-" + end + " after " + failures + " attempts (last: " + problem + ")");
-            }
-            Duration backoff = wait != null ? wait : backoff(failures);
-            listener.retrying(file.path(), problem, backoff);
-            sleep(backoff);
-        }
-        if (position[0] > end) {
-            channel.force(false);
-            sidecar.markDone(chunk);
+    private void checkCancelled() {
+        if (cancelled.getAsBoolean()) {
+            throw new CancellationException("cancelled; the ranges already fetched are kept");
         }
     }
 
     /**
-     * Copies the body to the channel from {@code position[0]} until {@code limit}, advancing
-     * {@code position[0]} as bytes are written, so a failure leaves it at the first byte missing.
+     * The chunks still missing, handed out one at a time to the connections. {@code stop} ends the
+     * handing out: a connection failed for good, or one connection took the whole file because
+     * the server ignored Range.
      */
-    private void copy(InputStream body, FileChannel channel, long[] position, long limit) throws IOException {
-        StallWatch watch = StallWatch.start(body, policy.stallTimeout());
-        try (body) {
-            byte[] buffer = new byte[1 << 16];
-            while (position[0] < limit) {
-                int n = body.read(buffer, 0, (int) Math.min(buffer.length, limit - position[0]));
-                if (n < 0) {
-                    throw new IOException("connection closed after byte " + position[0] + " of " + limit);
+    private final class Chunks {
+        final FileChannel channel;
+        final RangeSidecar sidecar;
+        final Set<Integer> claimed = new HashSet<>();
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicBoolean wholeFileTaken = new AtomicBoolean();
+
+        Chunks(FileChannel channel, RangeSidecar sidecar) {
+            this.channel = channel;
+            this.sidecar = sidecar;
+        }
+
+        int claim() {
+            synchronized (claimed) {
+                for (int i = 0; !stop.get() && i < sidecar.chunks(); i++) {
+                    if (!sidecar.isDone(i) && claimed.add(i)) {
+                        return i;
+                    }
                 }
-                watch.progress();
-                ByteBuffer data = ByteBuffer.wrap(buffer, 0, n);
-                while (data.hasRemaining()) {
-                    position[0] += channel.write(data, position[0]);
-                }
-                listener.bytes(n);
+                return -1;
             }
-        } catch (IOException e) {
-            throw watch.stalled() ? new IOException("no data for " + policy.stallTimeout().toSeconds() + " s (stalled)") : e;
-        } finally {
-            watch.stop();
+        }
+
+        /** Fetches one chunk, resuming after the last byte written whenever a connection fails. */
+        void fetch(int chunk) throws IOException, HubException {
+            Span span = new Span(sidecar.start(chunk), sidecar.end(chunk));
+            int failures = 0;
+            while (!span.complete()) {
+                if (stop.get()) {
+                    return;
+                }
+                checkCancelled();
+                String problem;
+                Duration wait = null;
+                Call call = http.call(url, "bytes=" + span.next + "-" + span.last, policy.readTimeout());
+                try (Response response = call.execute()) {
+                    int status = response.code();
+                    if (status == 206) {
+                        checkContentRange(response, span.next);
+                        span.copy(response.body().byteStream());
+                        if (!span.complete()) {
+                            call.cancel(); // stopped early: drop the connection rather than read the rest
+                        }
+                        continue;
+                    }
+                    if (status == 200) {
+                        if (!takeWholeFile(response)) {
+                            call.cancel();
+                        }
+                        return;
+                    }
+                    if (status == 416) {
+                        throw new HubException(file.path() + ": the server refused bytes " + span.next + "-" + span.last + " of a " + file.size()
+                                + "-byte file (HTTP 416): has the file changed since it was listed?");
+                    }
+                    if (!HubHttp.retryable(status)) {
+                        throw http.refusal(status, response.headers(), url.toString(), repo, "the listed commit");
+                    }
+                    problem = "HTTP " + status;
+                    wait = retryAfter(response);
+                } catch (FileSystemException e) {
+                    throw diskProblem(e);
+                } catch (IOException e) {
+                    checkCancelled();
+                    if (isDiskFull(e)) {
+                        throw diskProblem(e);
+                    }
+                    problem = e instanceof InterruptedIOException ? "no data for " + policy.readTimeout().toSeconds() + " s (stalled)"
+                            : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                }
+                failures++;
+                if (failures >= policy.attempts()) {
+                    throw new HubException(file.path() + ": gave up on bytes " + span.next + "-" + span.last + " after " + failures
+                            + " attempts (last: " + problem + ")");
+                }
+                Duration backoff = wait != null ? wait : backoff(failures);
+                listener.retrying(file.path(), problem, backoff);
+                sleep(backoff);
+            }
+            channel.force(false);
+            sidecar.markDone(chunk);
+        }
+
+        /**
+         * The server ignored Range and sends the whole file: one connection takes it all, the others
+         * stand down (false).
+         */
+        private boolean takeWholeFile(Response response) throws IOException {
+            if (!wholeFileTaken.compareAndSet(false, true)) {
+                return false;
+            }
+            try {
+                new Span(0, file.size() - 1).copy(response.body().byteStream());
+            } catch (IOException e) {
+                wholeFileTaken.set(false); // this connection's retry may take the whole file again
+                throw e;
+            }
+            channel.force(false);
+            sidecar.markAllDone();
+            stop.set(true);
+            return true;
+        }
+
+        /** Bytes {@code next..last} of the file, written in order; {@code next} is the first byte still missing. */
+        private final class Span {
+            long next;
+            final long last;
+
+            Span(long first, long last) {
+                this.next = first;
+                this.last = last;
+            }
+
+            boolean complete() {
+                return next > last;
+            }
+
+            /** Copies the body until the span is complete; on a failure {@code next} is where to resume. */
+            void copy(InputStream body) throws IOException {
+                byte[] buffer = new byte[1 << 16];
+                while (next <= last) {
+                    if (stop.get()) {
+                        return;
+                    }
+                    checkCancelled();
+                    int n = body.read(buffer, 0, (int) Math.min(buffer.length, last + 1 - next));
+                    if (n < 0) {
+                        throw new IOException("connection closed after byte " + next + " of " + (last + 1));
+                    }
+                    ByteBuffer data = ByteBuffer.wrap(buffer, 0, n);
+                    while (data.hasRemaining()) {
+                        next += channel.write(data, next);
+                    }
+                    listener.bytes(n);
+                }
+            }
         }
     }
 
-    private void checkContentRange(HttpResponse<InputStream> response, long position) throws IOException {
-        String header = response.headers().firstValue("Content-Range").orElse("");
+    private static void checkContentRange(Response response, long position) throws IOException {
+        String header = String.valueOf(response.header("Content-Range"));
         Matcher m = CONTENT_RANGE.matcher(header);
         if (!m.matches() || Long.parseLong(m.group(1)) != position) {
-            response.body().close();
             throw new IOException("asked for bytes from " + position + " but got Content-Range '" + header + "'");
         }
     }
 
     /** The wait a 429 or 503 asks for: {@code Retry-After} seconds, else the {@code RateLimit} header's {@code t=}. */
-    static Duration retryAfter(HttpResponse<?> response) {
-        String retryAfter = response.headers().firstValue("Retry-After").orElse("").strip();
-        if (retryAfter.matches("\\d+")) {
+    static Duration retryAfter(Response response) {
+        String retryAfter = String.valueOf(response.header("Retry-After", "")).strip();
+        if (retryAfter.matches("\\d{1,6}")) {
             return Duration.ofSeconds(Long.parseLong(retryAfter));
         }
-        Matcher reset = RATELIMIT_RESET.matcher(response.headers().firstValue("RateLimit").orElse(""));
-        return reset.find() ? Duration.ofSeconds(Long.parseLong(reset.group(1))) : null;
+        Matcher reset = RATELIMIT_RESET.matcher(String.valueOf(response.header("RateLimit", "")));
+        return reset.find() && reset.group(1).length() <= 6 ? Duration.ofSeconds(Long.parseLong(reset.group(1))) : null;
     }
 
     private Duration backoff(int failures) {
@@ -270,12 +309,17 @@ public final class FileDownload {
         return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
     }
 
-    private static void sleep(Duration duration) throws IOException {
+    /** Waits, but not past a cancellation: checked every 100 ms. */
+    private void sleep(Duration duration) throws IOException {
+        long until = System.nanoTime() + duration.toNanos();
         try {
-            Thread.sleep(duration.toMillis());
+            for (long left; (left = until - System.nanoTime()) > 0; ) {
+                checkCancelled();
+                Thread.sleep(Math.min(100, Math.max(1, left / 1_000_000)));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
+            throw new InterruptedIOException("interrupted");
         }
     }
 

@@ -1,8 +1,6 @@
 package orchestrate.hub;
 
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -15,16 +13,24 @@ public final class HubFiles {
 
     private final HubHttp http;
 
-    public HubFiles(Map<String, String> environment) {
-        this.http = new HubHttp(environment);
+    public HubFiles(Map<String, String> environment) throws HubException {
+        this.http = HubHttp.of(environment);
+    }
+
+    /** Where the token goes when that is not the Hub itself, to be shown before it is used. */
+    public java.util.Optional<String> tokenNotice() {
+        return http.tokenNotice();
     }
 
     public byte[] read(String repo, String revision, String path) throws IOException, HubException {
-        String url = http.endpoint() + "/" + repo + "/resolve/" + URLEncoder.encode(revision, StandardCharsets.UTF_8) + "/" + path;
-        byte[] body = http.get(url, null, repo, revision).body();
-        if (body.length > MAX_BYTES) {
-            throw new HubException(url + " is " + body.length + " bytes; expected a small file");
+        if (!RepoPaths.isRepoId(repo)) {
+            throw new HubException("'" + TreeListing.printable(repo) + "' is not a Hub repository: expected ORG/NAME");
         }
-        return body;
+        String problem = RepoPaths.problem(path);
+        if (problem != null) {
+            throw new IllegalArgumentException("not a repository path (" + problem + "): " + path);
+        }
+        String[] name = repo.split("/");
+        return http.get(HubHttp.withPath(http.url(name[0], name[1], "resolve", revision), path), null, MAX_BYTES, repo, revision).body();
     }
 }

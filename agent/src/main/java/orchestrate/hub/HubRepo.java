@@ -5,14 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import orchestrate.safetensors.ByteSource;
 import orchestrate.safetensors.CheckpointFiles;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
+import okhttp3.Response;
 
 /**
  * A Hub model repository pinned to one commit: its file list (with sizes) from the tree API, and
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
 public final class HubRepo implements CheckpointFiles {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_PAGES = 10_000;
     private static final Pattern NEXT = Pattern.compile("<([^>]+)>;\\s*rel=\"next\"");
 
     private final HubHttp http;
@@ -44,28 +46,53 @@ public final class HubRepo implements CheckpointFiles {
 
     /** As {@link #open(String, String, Map)} for a repository type, "model" or "dataset". */
     public static HubRepo open(String repoType, String repo, String revision, Map<String, String> environment) throws IOException, HubException {
-        HubHttp http = new HubHttp(environment);
+        if (!RepoPaths.isRepoId(repo)) {
+            throw new HubException("'" + TreeListing.printable(repo) + "' is not a Hub repository: expected ORG/NAME (letters, digits, '.', '_', '-')");
+        }
+        HubHttp http = HubHttp.of(environment);
         String type = repoType.equals("dataset") ? "datasets" : "models";
+        String[] name = repo.split("/");
         String commit = revision.matches("[0-9a-f]{40}") ? revision
-                : JSON.readTree(http.get(http.endpoint() + "/api/" + type + "/" + repo + "/revision/" + encode(revision), null, repo, revision).body())
+                : JSON.readTree(http.get(http.url("api", type, name[0], name[1], "revision", revision), null, 1 << 20, repo, revision).body())
                         .path("sha").asText();
         if (!commit.matches("[0-9a-f]{40}")) {
             throw new HubException(repo + ": the Hub answered revision '" + revision + "' without a commit id");
         }
         Map<String, RepoFile> files = new LinkedHashMap<>();
-        String url = http.endpoint() + "/api/" + type + "/" + repo + "/tree/" + commit + "?recursive=true";
-        while (url != null) {
-            HttpResponse<byte[]> page = http.get(url, null, repo, revision);
-            for (JsonNode entry : JSON.readTree(page.body())) {
-                if ("file".equals(entry.path("type").asText())) {
-                    String path = entry.path("path").asText();
-                    files.put(path, new RepoFile(path, entry.path("size").asLong(), entry.path("lfs").path("oid").asText(null),
-                            entry.path("oid").asText(null)));
+        HttpUrl url = http.url("api", type, name[0], name[1], "tree", commit).newBuilder().addQueryParameter("recursive", "true").build();
+        for (int pages = 0; url != null; pages++) {
+            if (pages == MAX_PAGES) {
+                throw new HubException(repo + ": the Hub's file listing goes on past " + MAX_PAGES + " pages");
+            }
+            HubHttp.Answer page = http.get(url, null, 64 << 20, repo, revision);
+            for (RepoFile file : TreeListing.parse(repo, page.body())) {
+                if (files.putIfAbsent(file.path(), file) != null) {
+                    throw new HubException(repo + " lists the file '" + TreeListing.printable(file.path()) + "' twice");
                 }
             }
-            url = page.headers().firstValue("Link").map(NEXT::matcher).filter(Matcher::find).map(m -> m.group(1)).orElse(null);
+            url = nextPage(page, url);
         }
+        refuseFileInsideFile(repo, files.keySet());
         return new HubRepo(http, type, repo, commit, files);
+    }
+
+    /** The page the {@code Link: <...>; rel="next"} header names, resolved against this one. */
+    private static HttpUrl nextPage(HubHttp.Answer page, HttpUrl current) {
+        String link = page.headers().get("Link");
+        Matcher next = link == null ? null : NEXT.matcher(link);
+        return next != null && next.find() ? current.resolve(next.group(1)) : null;
+    }
+
+    /** A file whose path is another file's folder ({@code a} and {@code a/b}) cannot be written; one line says which. */
+    private static void refuseFileInsideFile(String repo, java.util.Set<String> paths) throws HubException {
+        for (String path : paths) {
+            for (int slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
+                if (paths.contains(path.substring(0, slash))) {
+                    throw new HubException(repo + " lists both the file '" + TreeListing.printable(path.substring(0, slash)) + "' and '"
+                            + TreeListing.printable(path) + "' inside it");
+                }
+            }
+        }
     }
 
     /** Every file, in listing order. */
@@ -73,9 +100,11 @@ public final class HubRepo implements CheckpointFiles {
         return List.copyOf(files.values());
     }
 
-    /** The URL that serves a file at this repository's commit. */
-    public String resolveUrl(String path) {
-        return http.endpoint() + (type.equals("datasets") ? "/datasets/" : "/") + repo + "/resolve/" + commit + "/" + path;
+    /** The URL that serves a file at this repository's commit, each path segment percent-encoded. */
+    HttpUrl resolveUrl(String path) {
+        String[] name = repo.split("/");
+        HttpUrl base = type.equals("datasets") ? http.url("datasets", name[0], name[1], "resolve", commit) : http.url(name[0], name[1], "resolve", commit);
+        return HubHttp.withPath(base, path);
     }
 
     public String repo() {
@@ -84,6 +113,11 @@ public final class HubRepo implements CheckpointFiles {
 
     HubHttp http() {
         return http;
+    }
+
+    /** Where the token goes when that is not the Hub itself, to be shown before it is used. */
+    public java.util.Optional<String> tokenNotice() {
+        return http.tokenNotice();
     }
 
     public String commit() {
@@ -107,7 +141,7 @@ public final class HubRepo implements CheckpointFiles {
             throw new IOException(name() + " has no file " + file);
         }
         long size = entry.size();
-        String url = resolveUrl(file);
+        HttpUrl url = resolveUrl(file);
         return new ByteSource() {
             @Override
             public String name() {
@@ -124,27 +158,26 @@ public final class HubRepo implements CheckpointFiles {
                 if (length == 0) {
                     return new byte[0];
                 }
-                HttpResponse<byte[]> response;
-                try {
-                    response = http.get(url, "bytes=" + offset + "-" + (offset + length - 1), repo, commit);
-                } catch (HubException e) {
-                    throw new IOException(e.getMessage(), e);
+                if (offset < 0 || length < 0 || offset + length > size) {
+                    throw new IOException(name() + ": bytes " + offset + "+" + length + " are outside its " + size + " bytes");
                 }
-                byte[] body = response.body();
-                if (response.statusCode() == 200 && body.length == size) {
-                    // A server that ignores Range: keep the part asked for.
-                    return java.util.Arrays.copyOfRange(body, (int) offset, (int) offset + length);
+                try (Response response = http.open(url, "bytes=" + offset + "-" + (offset + length - 1), Duration.ofSeconds(60))) {
+                    int status = response.code();
+                    if (status != 200 && status != 206) {
+                        throw new IOException(http.refusal(status, response.headers(), url.toString(), repo, commit).getMessage());
+                    }
+                    InputStream in = response.body().byteStream();
+                    if (status == 200) {
+                        in.skipNBytes(offset); // a server that ignores Range: read up to the part asked for, leave the rest
+                    }
+                    byte[] bytes = in.readNBytes(length);
+                    if (bytes.length != length || (status == 206 && in.read() != -1)) {
+                        throw new IOException(url + ": asked for " + length + " bytes at " + offset + ", got HTTP " + status + " with another length");
+                    }
+                    return bytes;
                 }
-                if (response.statusCode() != 206 || body.length != length) {
-                    throw new IOException(url + ": asked for " + length + " bytes at " + offset + ", got HTTP " + response.statusCode()
-                            + " with " + body.length);
-                }
-                return body;
             }
         };
     }
 
-    private static String encode(String revision) {
-        return URLEncoder.encode(revision, StandardCharsets.UTF_8);
-    }
 }

@@ -11,15 +11,21 @@ final class Parallel {
 
     private Parallel() {}
 
-    /** Waits for every task; on the first failure sets {@code stop} and, once all have ended, throws that failure. */
+    /**
+     * Waits for every task; on the first failure sets {@code stop} and, once all have ended, throws
+     * a failure: the first real one, not a cancellation that the stop itself caused in another task.
+     */
     static void awaitAll(List<? extends Future<?>> tasks, AtomicBoolean stop) throws IOException, HubException {
-        Exception first = null;
+        Throwable first = null;
         for (Future<?> task : tasks) {
             try {
                 task.get();
             } catch (ExecutionException e) {
                 stop.set(true);
-                first = first == null ? (Exception) e.getCause() : first;
+                boolean cancellation = e.getCause() instanceof java.util.concurrent.CancellationException;
+                if (first == null || (first instanceof java.util.concurrent.CancellationException && !cancellation)) {
+                    first = e.getCause();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 stop.set(true);
@@ -34,6 +40,9 @@ final class Parallel {
         }
         if (first instanceof RuntimeException runtime) {
             throw runtime; // a cancelled run, reported from a worker's progress
+        }
+        if (first instanceof Error error) {
+            throw error;
         }
         if (first != null) {
             throw new IOException(first);

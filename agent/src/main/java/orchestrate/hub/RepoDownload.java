@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,7 +35,7 @@ public final class RepoDownload {
      *                    otherwise this many for every file of more than one chunk
      */
     public record Options(String repoType, String repo, String revision, List<String> include, List<String> exclude,
-                          int parallelFiles, Integer connections, long chunkSize, Duration stallTimeout, int attempts, Duration firstBackoff) {
+                          int parallelFiles, Integer connections, long chunkSize, Duration readTimeout, int attempts, Duration firstBackoff) {
 
         int connectionsFor(long size) {
             if (connections == null) {
@@ -60,6 +61,7 @@ public final class RepoDownload {
     public static String run(Options options, Map<String, String> environment, Path to, Events events, BooleanSupplier cancelled)
             throws IOException, HubException {
         HubRepo repo = HubRepo.open(options.repoType(), options.repo(), options.revision(), environment);
+        repo.tokenNotice().ifPresent(events::info);
         events.info("resolved " + options.repo() + "@" + options.revision() + " to commit " + repo.commit());
         List<RepoFile> files = select(repo.files(), options.include(), options.exclude());
         if (files.isEmpty()) {
@@ -71,6 +73,11 @@ public final class RepoDownload {
             }
         }
         Files.createDirectories(to);
+        for (RepoFile file : files) {
+            if (!to.resolve(file.path()).normalize().startsWith(to.normalize())) {
+                throw new HubException(options.repo() + " lists the file '" + file.path() + "', which would be written outside " + to + "; refusing it");
+            }
+        }
         long total = files.stream().mapToLong(RepoFile::size).sum();
         AtomicLong done = new AtomicLong();
         AtomicInteger filesDone = new AtomicInteger();
@@ -113,14 +120,17 @@ public final class RepoDownload {
             return thread;
         });
         Thread reporter = new Thread(() -> {
-            while (!Thread.currentThread().isInterrupted()) {
-                events.progress(Math.min(done.get(), total), total, filesDone.get(), fileCount);
-                try {
+            try {
+                while (!cancelled.getAsBoolean()) {
+                    events.progress(Math.min(done.get(), total), total, filesDone.get(), fileCount);
                     Thread.sleep(500);
-                } catch (InterruptedException e) {
-                    return;
                 }
+            } catch (InterruptedException e) {
+                return; // the download is over
+            } catch (CancellationException e) {
+                // the run was cancelled while reporting: stop the transfers below
             }
+            repo.http().cancelAll(); // a read blocked on a slow server ends now, not at its timeout
         }, "download-progress");
         reporter.setDaemon(true);
         reporter.start();
@@ -128,7 +138,7 @@ public final class RepoDownload {
             List<Future<?>> futures = new ArrayList<>();
             for (RepoFile file : missing) {
                 int connections = options.connectionsFor(file.size());
-                FileDownload.Policy policy = new FileDownload.Policy(options.chunkSize(), connections, options.stallTimeout(),
+                FileDownload.Policy policy = new FileDownload.Policy(options.chunkSize(), connections, options.readTimeout(),
                         options.attempts(), options.firstBackoff());
                 FileDownload.Listener listener = new FileDownload.Listener() {
                     @Override

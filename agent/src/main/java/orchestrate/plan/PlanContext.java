@@ -22,7 +22,7 @@ public final class PlanContext {
      * @param diskPeak the most the workdir holds while it runs
      * @param diskAfter what it holds when it is done
      */
-    public record Estimate(String step, String kind, double seconds, long diskPeak, long diskAfter, String note) {}
+    public record Estimate(String step, String kind, double seconds, long diskPeak, long diskAfter, String note, boolean wouldFail) {}
 
     private final Map<String, String> environment;
     private final Rates rates;
@@ -30,6 +30,7 @@ public final class PlanContext {
     private final Map<String, CheckpointFiles> checkpoints = new LinkedHashMap<>();
     private final Map<String, TensorSource> ggufs = new LinkedHashMap<>();
     private final List<Estimate> estimates = new ArrayList<>();
+    private final java.util.Set<String> notices = new java.util.LinkedHashSet<>();
     private String step;
     private String kind;
 
@@ -53,7 +54,21 @@ public final class PlanContext {
 
     /** Records the running step's estimate: its time and the most disk it adds on top of what is there when it starts. */
     public void estimate(double seconds, long extraPeak, long before, String note) {
-        estimates.add(new Estimate(step, kind, seconds, before + extraPeak, disk(), note));
+        estimates.add(new Estimate(step, kind, seconds, before + extraPeak, disk(), note, false));
+    }
+
+    /** Something the person planning must know before the run, such as where the token would be sent; each said once. */
+    public void notice(String line) {
+        notices.add(line);
+    }
+
+    public List<String> notices() {
+        return List.copyOf(notices);
+    }
+
+    /** Records that the running step would fail, and why. */
+    void wouldFail(long before, String why) {
+        estimates.add(new Estimate(step, kind, 0, before, disk(), "would fail: " + why, true));
     }
 
     public void file(String path, long size) {

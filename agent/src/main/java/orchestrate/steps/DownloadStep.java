@@ -63,6 +63,7 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint) im
         }
         long before = plan.disk();
         orchestrate.hub.HubRepo repo = orchestrate.hub.HubRepo.open(options.repoType(), options.repo(), options.revision(), environment);
+        repo.tokenNotice().ifPresent(plan::notice);
         List<orchestrate.hub.RepoFile> files = RepoDownload.select(repo.files(), options.include(), options.exclude());
         long bytes = 0;
         for (orchestrate.hub.RepoFile file : files) {

@@ -64,7 +64,9 @@ record PatchConfigStep(String model, boolean fromTensors, String base, String ba
         Inspection inspection = Inspection.of(files);
         ObjectNode baseConfig = null;
         if (base != null) {
-            JsonNode node = JSON.readTree(new HubFiles(plan.environment()).read(base, baseRevision, "config.json"));
+            HubFiles hub = new HubFiles(plan.environment());
+            hub.tokenNotice().ifPresent(plan::notice);
+            JsonNode node = JSON.readTree(hub.read(base, baseRevision, "config.json"));
             baseConfig = node instanceof ObjectNode object ? object : null;
         }
         ConfigPatch.Result patched = ConfigPatch.apply(inspection.shape(), inspection.config(), fromTensors, baseConfig, base, set);
@@ -114,7 +116,9 @@ record PatchConfigStep(String model, boolean fromTensors, String base, String ba
             bytes = Files.readAllBytes(context.resolve(base));
         } else {
             try {
-                bytes = new HubFiles(context.environment()).read(base, baseRevision, "config.json");
+                HubFiles hub = new HubFiles(context.environment());
+                hub.tokenNotice().ifPresent(context::info);
+                bytes = hub.read(base, baseRevision, "config.json");
             } catch (HubException e) {
                 throw new StepException("base " + base + ": " + e.getMessage());
             }

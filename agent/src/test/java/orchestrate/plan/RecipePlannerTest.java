@@ -43,7 +43,7 @@ class RecipePlannerTest {
 
     static List<PlanContext.Estimate> plan(LocalHub hub, String file) throws Exception {
         Recipe recipe = RecipeLoader.parse(file, Files.readString(Path.of("..", "recipes", file)), Map.of());
-        return RecipePlanner.plan(StepCatalog.plan(recipe), Map.of("HF_ENDPOINT", hub.endpoint()), RATES);
+        return RecipePlanner.plan(StepCatalog.plan(recipe), Map.of("HF_ENDPOINT", hub.endpoint()), RATES).estimates();
     }
 
     static long workdirBytes(Path workdir) throws Exception {

@@ -30,10 +30,22 @@ public final class Cli {
                 laptop.err().println("orchestrate: " + exit.getMessage());
                 return exit.status();
             }
-            laptop.err().println("orchestrate: internal error: " + exception);
-            exception.printStackTrace(laptop.err());
+            laptop.err().println("orchestrate: internal error: " + exception + " (a bug in orchestrate: please report it with the output of "
+                    + "the same command with --verbose)");
+            if (verbose(parsed)) {
+                exception.printStackTrace(laptop.err());
+            }
             return ExitException.INTERNAL;
         });
         return commandLine;
+    }
+
+    private static boolean verbose(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult level = parsed; level != null; level = level.subcommand()) {
+            if (level.hasMatchedOption("--verbose")) {
+                return true;
+            }
+        }
+        return false;
     }
 }

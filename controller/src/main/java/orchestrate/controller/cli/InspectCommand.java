@@ -60,7 +60,9 @@ public final class InspectCommand implements Callable<Integer> {
                 throw new ExitException(ExitException.USAGE, path + ": expected hf://ORG/NAME or hf://ORG/NAME@REVISION");
             }
             try {
-                return HubRepo.open(repo, at < 0 ? "main" : spec.substring(at + 1), laptop.env());
+                HubRepo opened = HubRepo.open(repo, at < 0 ? "main" : spec.substring(at + 1), laptop.env());
+                opened.tokenNotice().ifPresent(notice -> laptop.err().println("orchestrate: " + notice));
+                return opened;
             } catch (HubException e) {
                 throw new ExitException(ExitException.USAGE, e.getMessage());
             } catch (IOException e) {

@@ -1,6 +1,8 @@
 package orchestrate.controller.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 @Command(name = "orchestrate", mixinStandardHelpOptions = true, version = "orchestrate 0.1.0",
         description = "Turn a Hugging Face checkpoint into GGUF files on a rented box, and bring them home verified.",
@@ -9,4 +11,8 @@ import picocli.CommandLine.Command;
         footer = {"", "Exit codes: 0 done (safe to shut down), 1 run failed or not verified, 2 usage or recipe error,",
                 "3 cannot use the box (connection, host key, authentication, Java), 4 internal error."})
 public final class OrchestrateCommand {
+
+    /** Read by the error handler in {@link Cli}; declared here so every verb takes it. */
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "On an internal error, print its stack trace too.")
+    boolean verbose;
 }

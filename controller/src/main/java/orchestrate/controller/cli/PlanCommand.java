@@ -77,9 +77,13 @@ public final class PlanCommand implements Callable<Integer> {
         PlanContext.Rates rates = new PlanContext.Rates(networkMBps, convertMBps, quantizeMBps, cores);
         List<PlanContext.Estimate> estimates;
         try {
-            estimates = RecipePlanner.plan(StepCatalog.plan(loaded), laptop.env(), rates);
+            PlanContext planned = RecipePlanner.plan(StepCatalog.plan(loaded), laptop.env(), rates);
+            planned.notices().forEach(notice -> laptop.err().println("orchestrate: " + notice));
+            estimates = planned.estimates();
         } catch (orchestrate.hub.HubException e) {
             throw new ExitException(ExitException.USAGE, e.getMessage());
+        } catch (java.io.IOException e) {
+            throw new ExitException(ExitException.CONNECTION, "cannot reach the Hub to plan " + recipe + ": " + e.getMessage());
         }
         Double price = pricePerHour != null ? pricePerHour : loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null;
         laptop.out().printf(Locale.ROOT, "Plan for %s (network %.0f MB/s, convert %.0f MB/s, quantize %.0f MB/s per core and type, %d cores%s):%n", recipe,
@@ -97,6 +101,11 @@ public final class PlanCommand implements Callable<Integer> {
         }
         laptop.out().println("Total: " + Format.seconds(seconds) + (price == null ? "" : ", about " + Format.dollars(price * seconds / 3600) + " at "
                 + Format.dollars(price) + "/h") + "; peak disk " + gigabytes(peak) + ".");
+        long failing = estimates.stream().filter(PlanContext.Estimate::wouldFail).count();
+        if (failing > 0) {
+            laptop.out().println(failing + (failing == 1 ? " step would fail" : " steps would fail") + ": fix the recipe before renting a box for it.");
+            return ExitException.RUN_FAILED;
+        }
         if (facts == null) {
             return 0;
         }

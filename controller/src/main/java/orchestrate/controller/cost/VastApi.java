@@ -4,12 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
 
 /**
  * The few calls of vast.ai's REST API the controller needs: read an instance (price, status, start),
@@ -29,19 +32,23 @@ public final class VastApi {
         void sleep(Duration duration) throws InterruptedException;
     }
 
-    private final URI base;
+    private static final MediaType JSON_TYPE = MediaType.get("application/json");
+
+    private final HttpUrl base;
     private final String key;
     private final Pause pause;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20)).build();
+    private final OkHttpClient http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(20)).readTimeout(Duration.ofSeconds(60))
+            .callTimeout(Duration.ofSeconds(90)).build();
 
     public VastApi(URI base, String key, Pause pause) {
-        this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
+        HttpUrl url = HttpUrl.get(base.toString());
+        this.base = url.toString().endsWith("/") ? url : HttpUrl.get(url + "/");
         this.key = key;
         this.pause = pause;
     }
 
     public VastInstance instance(String id) throws VastException {
-        JsonNode body = call("GET", "instances/" + id + "/?owner=me", null, id);
+        JsonNode body = call("GET", instanceUrl(id).newBuilder().addQueryParameter("owner", "me").build(), null, id);
         JsonNode instance = body.path("instances");
         if (instance.isArray()) {
             instance = instance.size() > 0 ? instance.get(0) : null;
@@ -56,27 +63,34 @@ public final class VastApi {
 
     /** Stops the instance: GPU billing ends, storage billing does not. */
     public void stop(String id) throws VastException {
-        call("PUT", "instances/" + id + "/", "{\"state\": \"stopped\"}", id);
+        call("PUT", instanceUrl(id), "{\"state\": \"stopped\"}", id);
     }
 
     /** Destroys the instance and its disk: nothing more is billed, and nothing on it can be had back. */
     public void destroy(String id) throws VastException {
-        call("DELETE", "instances/" + id + "/", null, id);
+        call("DELETE", instanceUrl(id), null, id);
     }
 
-    private JsonNode call(String method, String path, String body, String id) throws VastException {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60))
+    /** {@code instances/ID/}; an id that is not a number would make another URL, so it is refused. */
+    private HttpUrl instanceUrl(String id) throws VastException {
+        if (!id.matches("\\d{1,18}")) {
+            throw new VastException("--vast-instance must be the instance's number, as vast.ai shows it, not '" + id + "'");
+        }
+        return base.newBuilder().addPathSegment("instances").addPathSegment(id).addPathSegment("").build();
+    }
+
+    private JsonNode call(String method, HttpUrl url, String body, String id) throws VastException {
+        Request request = new Request.Builder().url(url)
                 .header("Authorization", "Bearer " + key).header("Accept", "application/json")
-                .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build();
+                .method(method, body == null ? (method.equals("GET") ? null : RequestBody.create(new byte[0], JSON_TYPE)) : RequestBody.create(body, JSON_TYPE))
+                .build();
         String what = method + " instance " + id;
         for (int attempt = 1; ; attempt++) {
             Duration wait = Duration.ofSeconds(Math.min(30, 1L << (attempt - 1)));
-            try {
-                HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-                int status = response.statusCode();
+            try (Response response = http.newCall(request).execute()) {
+                int status = response.code();
                 if (status / 100 == 2) {
-                    return response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+                    return parse(response.body().string(), what);
                 }
                 if (status == 401 || status == 403) {
                     throw new VastException("vast.ai refused VAST_API_KEY (HTTP " + status + " on " + what + "); create a key at https://cloud.vast.ai/manage-keys/");
@@ -87,14 +101,12 @@ public final class VastApi {
                 if (!BUSY.contains(status) || attempt == ATTEMPTS) {
                     throw new VastException("vast.ai answered HTTP " + status + " to " + what + (attempt > 1 ? " after " + attempt + " attempts" : ""));
                 }
-                wait = response.headers().firstValue("Retry-After").map(VastApi::seconds).orElse(wait);
+                String retryAfter = response.header("Retry-After");
+                wait = retryAfter == null ? wait : seconds(retryAfter);
             } catch (IOException e) {
                 if (attempt == ATTEMPTS) {
                     throw new VastException("cannot reach vast.ai for " + what + " after " + attempt + " attempts: " + e.getMessage());
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new VastException("interrupted while calling vast.ai for " + what);
             }
             try {
                 pause.sleep(wait);
@@ -102,6 +114,14 @@ public final class VastApi {
                 Thread.currentThread().interrupt();
                 throw new VastException("interrupted while waiting to retry " + what);
             }
+        }
+    }
+
+    private static JsonNode parse(String text, String what) throws VastException {
+        try {
+            return text.isBlank() ? JSON.createObjectNode() : JSON.readTree(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new VastException("vast.ai answered " + what + " with something that is not JSON (" + e.getOriginalMessage() + ")");
         }
     }
 

@@ -1,6 +1,7 @@
 package orchestrate.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -80,6 +81,32 @@ class PlanCommandTest {
 
             assertEquals(1, result.exit(), result.toString());
             assertTrue(result.out().lines().anyMatch(l -> l.matches("does not fit: needs 1[0-9][0-9]\\.[0-9]{2} GB, has [0-9.]+ GB \\(this machine: .*")), result.toString());
+        }
+    }
+
+    @Test
+    void aStepThatWouldFailIsNamedAndTheRestIsStillEstimated() throws Exception {
+        try (LocalHub hub = serve(LocalHub.start(), CheckpointSpec.tinyMibera())) {
+            Path recipe = dir.resolve("no-patch.yaml");
+            Files.writeString(recipe, """
+                    name: no-patch
+                    steps:
+                      - download: {repo: ivxxdegen/mibera-v1-merged, to: model}
+                      - quantize: {from: model, types: [Q4_K_M]}
+                      - verify: {model: model-Q4_K_M.gguf}
+                    """);
+            TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")), Map.of("HF_ENDPOINT", hub.endpoint()));
+
+            TestLaptop.Result result = laptop.run("plan", recipe.toString());
+
+            assertEquals(1, result.exit(), result.toString());
+            assertTrue(result.out().lines().anyMatch(l -> l.matches("  download +download +[0-9.]+s .*6 files of ivxxdegen/mibera-v1-merged at [0-9a-f]{12}")),
+                    result.out());
+            assertTrue(result.out().lines().anyMatch(l -> l.matches("  quantize +quantize +- +.* would fail: config.json disagrees with the tensors \\(.*\\); add a patch-config step before this one")), result.out());
+            assertTrue(result.out().lines().anyMatch(l -> l.matches("  verify +verify +- +.* not estimated")),
+                    result.out());
+            assertTrue(result.out().contains("1 step would fail: fix the recipe before renting a box for it."), result.out());
+            assertFalse(result.err().contains("internal error") || result.err().contains("\tat "), "no stack trace: " + result.err());
         }
     }
 }

@@ -56,7 +56,7 @@ public final class FakeVast implements AutoCloseable {
             return;
         }
         if (!busy.isEmpty()) {
-            exchange.getResponseHeaders().add("Retry-After", "0");
+            exchange.getResponseHeaders().add("Retry-After", "3"); // not 0: okhttp itself retries a 503 that says 0 once
             send(exchange, busy.poll(), "{\"error\": \"busy\"}");
             return;
         }

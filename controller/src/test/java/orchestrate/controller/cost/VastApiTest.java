@@ -48,7 +48,7 @@ class VastApiTest {
         vast.busyFirst(429, 503, 502);
 
         assertEquals(0.452, api(FakeVast.KEY).instance("4242").perHour());
-        assertEquals(List.of(Duration.ZERO, Duration.ZERO, Duration.ZERO), waits);
+        assertEquals(List.of(Duration.ofSeconds(3), Duration.ofSeconds(3), Duration.ofSeconds(3)), waits);
     }
 
     @Test
