@@ -19,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
+import java.time.Duration;
+import orchestrate.process.ChildProcess;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -33,6 +35,11 @@ import java.util.concurrent.TimeUnit;
  * 3 another agent holds the workdir, 4 internal error.
  */
 public final class AgentMain {
+
+    /** Why a run ends when the agent is told to stop. */
+    static final String STOPPED = "the agent was asked to stop (SIGTERM or Ctrl-C)";
+    /** How long a step has to stop once the agent is told to; then the run is ended without it. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(8);
 
     private AgentMain() {}
 
@@ -140,13 +147,20 @@ public final class AgentMain {
         Runner runner = new Runner(workdir, events, Journal.open(workdir.resolve(Workdir.STATE_DIR).resolve(Workdir.JOURNAL)), params.env());
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
-            // SIGTERM or Ctrl-C: stop the step and let the runner write its last events.
-            runner.cancel();
+            // SIGTERM or Ctrl-C (and every normal exit): stop the step, let the runner write its last
+            // events, or write them for it when the step does not stop in time; then nothing this
+            // agent started may outlive it.
+            runner.cancel(STOPPED);
             try {
-                finished.await(10, TimeUnit.SECONDS);
+                if (!finished.await(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    runner.abandon(STOP_WAIT);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (IOException e) {
+                System.err.println("cannot end the run's record: " + e.getMessage());
             }
+            ChildProcess.stopDescendants(Duration.ofSeconds(1));
         }, "agent-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         if (params.budgetSeconds() > 0) {

@@ -106,9 +106,26 @@ public final class SinglePass {
             return written;
         } finally {
             pool.shutdownNow();
-            for (GgufWriter writer : writers) {
+            closeAll(writers);
+        }
+    }
+
+    /** Closes every writer, so each unfinished one removes its temporary file, even when an earlier close fails. */
+    private static void closeAll(List<GgufWriter> writers) throws IOException {
+        IOException first = null;
+        for (GgufWriter writer : writers) {
+            try {
                 writer.close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
             }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 

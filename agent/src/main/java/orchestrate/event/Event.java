@@ -1,6 +1,7 @@
 package orchestrate.event;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the agent tells the controller, one JSON line each in {@code .orchestrate/events.jsonl}.
@@ -33,11 +34,21 @@ public sealed interface Event {
         public String kind() { return "progress"; }
     }
 
-    record StepSkipped(String step, String reason) implements Event {
+    /** A step done in an earlier run; {@code facts} are what it recorded then (see {@link Facts}). */
+    record StepSkipped(String step, String reason, Map<String, String> facts) implements Event {
+        public StepSkipped {
+            facts = Map.copyOf(facts);
+        }
+
         public String kind() { return "step-skipped"; }
     }
 
-    record StepFinished(String step, double seconds) implements Event {
+    /** {@code facts} are what the step recorded in the journal (see {@link Facts}). */
+    record StepFinished(String step, double seconds, Map<String, String> facts) implements Event {
+        public StepFinished {
+            facts = Map.copyOf(facts);
+        }
+
         public String kind() { return "step-finished"; }
     }
 

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Events to and from their one-line JSON form. */
 public final class EventCodec {
@@ -46,8 +48,10 @@ public final class EventCodec {
             }
         } else if (event instanceof Event.StepSkipped e) {
             o.put("reason", e.reason());
+            putFacts(o, e.facts());
         } else if (event instanceof Event.StepFinished e) {
             o.put("seconds", e.seconds());
+            putFacts(o, e.facts());
         } else if (event instanceof Event.StepFailed e) {
             o.put("message", e.message());
             o.put("seconds", e.seconds());
@@ -82,14 +86,27 @@ public final class EventCodec {
             case "log" -> new Event.Log(step, o.path("stream").asText(), o.path("line").asText());
             case "progress" -> new Event.Progress(step, o.path("done").asLong(), o.path("total").asLong(),
                     o.path("unit").asText(), o.path("label").asText(null));
-            case "step-skipped" -> new Event.StepSkipped(step, o.path("reason").asText());
-            case "step-finished" -> new Event.StepFinished(step, o.path("seconds").asDouble());
+            case "step-skipped" -> new Event.StepSkipped(step, o.path("reason").asText(), facts(o.path("facts")));
+            case "step-finished" -> new Event.StepFinished(step, o.path("seconds").asDouble(), facts(o.path("facts")));
             case "step-failed" -> new Event.StepFailed(step, o.path("message").asText(), o.path("seconds").asDouble());
             case "artifact" -> new Event.Artifact(o.path("path").asText(), o.path("size").asLong(), o.path("sha256").asText());
             case "run-finished" -> new Event.RunFinished(o.path("status").asText(), o.path("message").asText(null));
             default -> throw new IllegalArgumentException("unknown event kind '" + o.get("kind").asText() + "'");
         };
         return new Envelope(o.get("seq").asLong(), Instant.parse(o.path("time").asText()), event);
+    }
+
+    private static void putFacts(ObjectNode o, Map<String, String> facts) {
+        if (!facts.isEmpty()) {
+            ObjectNode node = o.putObject("facts");
+            new TreeMap<>(facts).forEach(node::put);
+        }
+    }
+
+    private static Map<String, String> facts(JsonNode object) {
+        Map<String, String> facts = new TreeMap<>();
+        object.fields().forEachRemaining(field -> facts.put(field.getKey(), field.getValue().asText()));
+        return facts;
     }
 
     private static List<String> strings(JsonNode array) {

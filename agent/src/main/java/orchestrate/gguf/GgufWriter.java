@@ -159,8 +159,11 @@ public final class GgufWriter implements AutoCloseable {
     public void close() throws IOException {
         // Only a file this writer started is removed: one that only planned a size touches nothing.
         if (!finished && out != null) {
-            out.close();
-            Files.deleteIfExists(temporary);
+            try {
+                out.close();
+            } finally {
+                Files.deleteIfExists(temporary);
+            }
         }
     }
 

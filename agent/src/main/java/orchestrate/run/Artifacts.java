@@ -41,6 +41,7 @@ final class Artifacts {
             return walk.filter(Files::isRegularFile)
                     .map(workdir::relativize)
                     .filter(p -> !p.startsWith(Workdir.STATE_DIR) && !p.toString().equals(Workdir.CHECKSUMS))
+                    .filter(p -> !AtomicFiles.isUnfinished(p.getFileName().toString()))
                     .filter(matcher::matches)
                     .map(p -> p.toString().replace('\\', '/'))
                     .sorted()

@@ -28,8 +28,12 @@ public final class Runner {
     private final Map<String, String> environment;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     /** Outputs hashed or verified in this run, so artifacts need not be hashed twice. */
-    private final Map<String, Journal.Output> known = new HashMap<>();
+    private final Map<String, Journal.Output> known = new java.util.concurrent.ConcurrentHashMap<>();
+    private final AtomicBoolean finished = new AtomicBoolean();
     private volatile String cancelReason;
+    private volatile String running;
+    private volatile Instant runningSince;
+    private volatile List<String> artifactPatterns = List.of();
 
     public Runner(Path workdir, EventLog events, Journal journal, Map<String, String> environment) {
         this.workdir = workdir;
@@ -46,14 +50,49 @@ public final class Runner {
     /** Why a run stopped when its budget's time ran out on the box (the controller recognises it). */
     public static final String BUDGET_SPENT = "the budget's time ran out on the box";
 
-    /** Cancels as {@link #cancel()}, saying why in the run's last event. */
-    public void cancel(String why) {
-        cancelReason = why;
+    /** Cancels as {@link #cancel()}, saying why in the run's last event (the first reason given stands). */
+    public synchronized void cancel(String why) {
+        if (cancelReason == null && !cancelled.get()) {
+            cancelReason = why;
+        }
         cancelled.set(true);
+    }
+
+    /**
+     * Ends a cancelled run whose step did not stop in time (the agent is about to exit): the
+     * step's failure and the run's end are written now, so the run never ends without saying why.
+     * Nothing happens when the run has already finished.
+     */
+    public void abandon(Duration waited) throws IOException {
+        synchronized (finished) {
+            String step = running;
+            if (step == null || finished.get()) {
+                return;
+            }
+            String why = (cancelReason != null ? cancelReason + "; " : "") + "it did not stop within " + waited.toSeconds() + " s, so the agent ended it";
+            events.append(new Event.StepFailed(step, "cancelled (" + why + ")", seconds(runningSince)));
+            String done = checksumFinishedArtifacts(artifactPatterns);
+            events.append(new Event.RunFinished("cancelled", "step '" + step + "' cancelled (" + why + ")" + done));
+            finished.set(true);
+        }
+    }
+
+    /** Appends the run's last events, unless another thread already ended the run; returns whether it did. */
+    private boolean finish(Event... last) {
+        synchronized (finished) {
+            if (finished.getAndSet(true)) {
+                return false;
+            }
+            for (Event event : last) {
+                events.append(event);
+            }
+            return true;
+        }
     }
 
     /** @return true when every step and the artifact checksums are done */
     public boolean run(String runId, String recipeName, List<PlannedStep> steps, List<String> artifactPatterns) throws IOException {
+        this.artifactPatterns = List.copyOf(artifactPatterns);
         events.append(new Event.RunStarted(runId, recipeName, steps.stream().map(PlannedStep::id).toList()));
         Files.deleteIfExists(workdir.resolve(Workdir.CHECKSUMS));
         String[] chains = new String[steps.size()];
@@ -67,7 +106,7 @@ public final class Runner {
             if (entry.isPresent()) {
                 damaged = firstDamaged(planned.id(), entry.get().outputs());
                 if (damaged.isEmpty()) {
-                    events.append(new Event.StepSkipped(planned.id(), "done at " + entry.get().finished() + "; outputs intact"));
+                    events.append(new Event.StepSkipped(planned.id(), "done at " + entry.get().finished() + "; outputs intact", entry.get().facts()));
                     chain = chain(fingerprint, entry.get().outputs());
                     continue;
                 }
@@ -82,9 +121,9 @@ public final class Runner {
             List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context, fingerprint);
             if (outputs == null) {
                 String status = cancelled.get() ? "cancelled" : "failed";
-                String finished = cancelled.get() ? checksumFinishedArtifacts(artifactPatterns) : "";
+                String done = cancelled.get() ? checksumFinishedArtifacts(artifactPatterns) : "";
                 String why = cancelled.get() && cancelReason != null ? " (" + cancelReason + ")" : "";
-                events.append(new Event.RunFinished(status, "step '" + planned.id() + "' " + status + why + finished));
+                finish(new Event.RunFinished(status, "step '" + planned.id() + "' " + status + why + done));
                 return false;
             }
             journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));
@@ -95,6 +134,17 @@ public final class Runner {
     }
 
     private List<Journal.Output> runStep(PlannedStep planned, int index, int count, Optional<Journal.Output> damaged, StepContext context,
+                                         String fingerprint) throws IOException {
+        runningSince = Instant.now();
+        running = planned.id();
+        try {
+            return attempt(planned, index, count, damaged, context, fingerprint);
+        } finally {
+            running = null;
+        }
+    }
+
+    private List<Journal.Output> attempt(PlannedStep planned, int index, int count, Optional<Journal.Output> damaged, StepContext context,
                                          String fingerprint) throws IOException {
         events.append(new Event.StepStarted(planned.id(), planned.kind(), index + 1, count));
         damaged.ifPresent(d -> context.info("redoing: recorded output " + d.path() + " is missing or changed"));
@@ -107,17 +157,26 @@ public final class Runner {
                 throw new StepException("cancelled");
             }
             List<Journal.Output> outputs = hashOutputs(planned.step().outputs(), context.knownHashes());
-            events.append(new Event.StepFinished(planned.id(), seconds(start)));
+            events.append(new Event.StepFinished(planned.id(), seconds(start), context.facts()));
             return outputs;
         } catch (StepException e) {
-            events.append(new Event.StepFailed(planned.id(), e.getMessage(), seconds(start)));
+            stepFailed(planned.id(), cancelled.get() ? "cancelled" : e.getMessage(), start);
         } catch (java.util.concurrent.CancellationException e) {
-            events.append(new Event.StepFailed(planned.id(), "cancelled", seconds(start)));
+            stepFailed(planned.id(), "cancelled", start);
         } catch (Exception e) {
             e.printStackTrace();
-            events.append(new Event.StepFailed(planned.id(), "internal error: " + e, seconds(start)));
+            stepFailed(planned.id(), cancelled.get() ? "cancelled" : "internal error: " + e, start);
         }
         return null;
+    }
+
+    /** A step's failure, unless the run was already ended for it (see {@link #abandon}). */
+    private void stepFailed(String step, String message, Instant start) {
+        synchronized (finished) {
+            if (!finished.get()) {
+                events.append(new Event.StepFailed(step, message, seconds(start)));
+            }
+        }
     }
 
     private List<Journal.Output> hashOutputs(List<String> declared, Map<String, Journal.Output> known) throws IOException, StepException {
@@ -199,7 +258,7 @@ public final class Runner {
         try {
             files = Artifacts.resolve(workdir, patterns);
         } catch (StepException e) {
-            events.append(new Event.RunFinished("failed", e.getMessage()));
+            finish(new Event.RunFinished("failed", e.getMessage()));
             return false;
         }
         StringBuilder sums = new StringBuilder();
@@ -213,9 +272,9 @@ public final class Runner {
             artifacts.add(new Event.Artifact(file, size, sha256));
         }
         AtomicFiles.write(workdir.resolve(Workdir.CHECKSUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
-        artifacts.forEach(events::append);
-        events.append(new Event.RunFinished("ok", files.size() + " artifacts listed in " + Workdir.CHECKSUMS));
-        return true;
+        List<Event> last = new ArrayList<>(artifacts);
+        last.add(new Event.RunFinished("ok", files.size() + " artifacts listed in " + Workdir.CHECKSUMS));
+        return finish(last.toArray(Event[]::new));
     }
 
     /**

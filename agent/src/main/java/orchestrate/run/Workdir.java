@@ -31,7 +31,10 @@ public final class Workdir {
         return path;
     }
 
-    /** The files a path names: itself, or every file below it, sorted, as workdir-relative paths. */
+    /**
+     * The files a path names: itself, or every file below it but unfinished writes (temporary and
+     * partial files), sorted, as workdir-relative paths.
+     */
     public static List<String> files(Path workdir, String relative) throws IOException, StepException {
         Path path = resolve(workdir, relative);
         List<String> out = new ArrayList<>();
@@ -39,7 +42,8 @@ public final class Workdir {
             out.add(relativize(workdir, path));
         } else if (Files.isDirectory(path)) {
             try (Stream<Path> walk = Files.walk(path)) {
-                walk.filter(Files::isRegularFile).map(p -> relativize(workdir, p)).sorted().forEach(out::add);
+                walk.filter(Files::isRegularFile).filter(p -> !AtomicFiles.isUnfinished(p.getFileName().toString()))
+                        .map(p -> relativize(workdir, p)).sorted().forEach(out::add);
             }
         }
         return out;

@@ -42,8 +42,15 @@ public final class SafetensorsWriter {
     /** Writes {@code file} under a temporary name and renames it when whole. */
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         byte[] header = header(tensors, metadata);
-        Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.deleteIfExists(temporary);
+        Path temporary = orchestrate.run.AtomicFiles.temporaryFor(file);
+        try {
+            write(file, temporary, header, tensors);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    private static void write(Path file, Path temporary, byte[] header, List<Tensor> tensors) throws IOException {
         long position = header.length;
         try (RandomAccessFile raf = new RandomAccessFile(temporary.toFile(), "rw"); FileChannel channel = raf.getChannel()) {
             channel.write(ByteBuffer.wrap(header), 0);

@@ -41,11 +41,16 @@ public final class SplitOutput {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
                 String name = file.getFileName().toString();
                 boolean ours = name.endsWith(".safetensors") || name.equals(Checkpoint.INDEX) || name.startsWith("config.json") || name.startsWith(".")
-                        || name.endsWith(".part") || name.endsWith(".ranges") || name.endsWith(".tmp");
+                        || AtomicFiles.isUnfinished(name);
                 if (!ours) {
                     Path copy = target.resolve(name);
-                    Files.copy(file, AtomicFiles.temporaryFor(copy), StandardCopyOption.REPLACE_EXISTING);
-                    AtomicFiles.commit(AtomicFiles.temporaryFor(copy), copy);
+                    Path temporary = AtomicFiles.temporaryFor(copy);
+                    try {
+                        Files.copy(file, temporary, StandardCopyOption.REPLACE_EXISTING);
+                        AtomicFiles.commit(temporary, copy);
+                    } finally {
+                        Files.deleteIfExists(temporary);
+                    }
                 }
             }
         }

@@ -87,6 +87,15 @@ public final class SplitWriter {
     private static String writeShard(SplitPlan.Shard shard, byte[] header, Path source, Path file, ByteBuffer buffer, long done, long total,
                                      Progress progress, BooleanSupplier stop) throws IOException {
         Path temporary = AtomicFiles.temporaryFor(file);
+        try {
+            return writeShard(shard, header, source, file, temporary, buffer, done, total, progress, stop);
+        } finally {
+            Files.deleteIfExists(temporary); // gone after the rename; an unfinished shard leaves nothing behind
+        }
+    }
+
+    private static String writeShard(SplitPlan.Shard shard, byte[] header, Path source, Path file, Path temporary, ByteBuffer buffer, long done,
+                                     long total, Progress progress, BooleanSupplier stop) throws IOException {
         MessageDigest digest = Hashing.sha256();
         try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
             digest.update(header);

@@ -126,7 +126,7 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
     /** Refuses before any work when the disk cannot hold the pass at its peak; leftovers of an interrupted pass are cleared first. */
     private static void checkDisk(QuantizePlan plan, List<Path> targets, StepContext context) throws IOException, StepException {
         for (Path target : targets) {
-            Files.deleteIfExists(AtomicFiles.temporaryFor(target));
+            AtomicFiles.deleteLeftovers(target);
         }
         Path directory = targets.get(0).toAbsolutePath().getParent();
         Files.createDirectories(directory);

@@ -12,7 +12,9 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import orchestrate.process.ChildProcess;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -23,6 +25,8 @@ import java.util.concurrent.atomic.AtomicReference;
 record ShellStep(String command, Map<String, String> env, List<String> outputs) implements Step {
 
     private static final String COMMAND_VARIABLE = "ORCHESTRATE_COMMAND";
+    /** How long a cancelled command has to end after SIGTERM before it is killed. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
 
     static Step parse(Options options) throws RecipeException {
         return new ShellStep(options.string("run", "a command for bash -c"),
@@ -44,22 +48,20 @@ record ShellStep(String command, Map<String, String> env, List<String> outputs) 
         AtomicReference<String> lastError = new AtomicReference<>();
         Thread out = pump(process.getInputStream(), "stdout", context, null);
         Thread err = pump(process.getErrorStream(), "stderr", context, lastError);
+        ChildProcess.Outcome outcome;
         try {
-            while (!process.waitFor(200, TimeUnit.MILLISECONDS)) {
-                if (context.cancelled()) {
-                    process.descendants().forEach(ProcessHandle::destroy);
-                    process.destroy();
-                }
-            }
+            outcome = ChildProcess.await(process, null, context::cancelled, STOP_GRACE);
         } finally {
             if (process.isAlive()) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
+                ChildProcess.stopTree(process.toHandle(), Duration.ZERO);
             }
             out.join(5000);
             err.join(5000);
         }
-        int status = process.exitValue();
+        if (!outcome.exited()) {
+            throw new CancellationException("cancelled; the command was stopped");
+        }
+        int status = outcome.status();
         if (status != 0) {
             String last = lastError.get();
             throw new StepException("command exited with status " + status + (last == null ? "" : " (last error line: " + last + ")"));

@@ -1,5 +1,6 @@
 package orchestrate.steps;
 
+import orchestrate.event.Facts;
 import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
@@ -10,6 +11,7 @@ import orchestrate.recipe.RecipeException;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
+import orchestrate.run.Workdir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,14 +55,17 @@ record VerifyStep(String model, String prompt, int tokens, boolean runtime, int 
         }
         String arch = gguf.metadata().containsKey("general.architecture") ? gguf.metadata().get("general.architecture").asString() : "(none)";
         structure(gguf, arch, context);
+        context.fact(Facts.VERIFIED_FILE, Workdir.relativize(context.workdir(), file));
         if (!runtime) {
-            context.fact("runtime", "skipped");
+            context.fact(Facts.RUNTIME, Facts.SKIPPED);
+            context.fact(Facts.RUNTIME_DETAIL, "the recipe says runtime: false");
             return;
         }
-        LlamaRun.Result result = LlamaRun.generate(file, prompt, tokens, timeout);
+        LlamaRun.Result result = LlamaRun.generate(file, List.of(prompt), tokens, timeout, context::cancelled);
         if (result.unavailable()) {
             context.info("runtime check NOT RUN: llama.cpp cannot run on this machine (" + result.error() + "); the file is unproven at run time");
-            context.fact("runtime", "not-run");
+            context.fact(Facts.RUNTIME, Facts.NOT_RUN);
+            context.fact(Facts.RUNTIME_DETAIL, "llama.cpp cannot run on the box: " + result.error());
             return;
         }
         if (!result.ok()) {
@@ -70,7 +75,7 @@ record VerifyStep(String model, String prompt, int tokens, boolean runtime, int 
         context.info(String.format(Locale.ROOT, "llama.cpp loaded %s in %.1f s and generated %d tokens at %.1f tokens/s:", model,
                 result.loadSeconds(), result.tokens(), result.tokensPerSecond()));
         context.info("  " + prompt + result.text());
-        context.fact("runtime", "passed");
+        context.fact(Facts.RUNTIME, Facts.PASSED);
     }
 
     private void structure(GgufFile gguf, String arch, StepContext context) throws StepException {

@@ -184,7 +184,8 @@ class SplitStepTest {
 
             Path workdir = Files.createDirectories(dir.resolve("interrupted"));
             TinyMiberaWorkdir.writeBase(workdir);
-            Path blocker = Files.createDirectories(workdir.resolve("llama/" + shards.get(shards.size() - 2) + ".tmp/x"));
+            // A directory where the next-to-last shard goes: its rename into place fails.
+            Path blocker = Files.createDirectories(workdir.resolve("llama/" + shards.get(shards.size() - 2) + "/x"));
             List<Event> first = InProcess.run(workdir, recipe, Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
             assertTrue(InProcess.failure(first) != null, "the split must have been interrupted");
             List<String> deleted = InProcess.logs(first).stream().filter(l -> l.startsWith("deleted model/")).toList();

@@ -7,6 +7,8 @@ public final class ExitException extends RuntimeException {
     public static final int USAGE = 2;
     public static final int CONNECTION = 3;
     public static final int INTERNAL = 4;
+    /** Done and safe to shut down, but some GGUF artifacts were not proven to load in llama.cpp. */
+    public static final int UNPROVEN = 5;
 
     private final int status;
 

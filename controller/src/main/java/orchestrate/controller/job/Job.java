@@ -107,7 +107,7 @@ public final class Job {
         if (summary.ok() || (record.budgetStopped && !summary.artifacts().isEmpty())) {
             results = box.call(this::fetch);
         }
-        judge(summary, results);
+        List<String> unproven = judge(summary, results);
         store.save(record);
         view.result(report(summary, results));
         if (!record.safe) {
@@ -118,7 +118,7 @@ public final class Job {
             if (done != null) {
                 view.result(List.of(done));
             }
-            return 0;
+            return unproven.isEmpty() ? 0 : ExitException.UNPROVEN;
         } catch (VastException e) {
             view.result(List.of("the box is safe to shut down, but " + e.getMessage() + "; shut it down yourself"));
             return ExitException.RUN_FAILED;
@@ -173,9 +173,13 @@ public final class Job {
         return lines;
     }
 
-    /** Safe to shut down only when the run succeeded and every artifact is here and verified. */
-    private void judge(RunSummary summary, List<FetchResult> results) {
+    /**
+     * Safe to shut down only when the run succeeded and every artifact is here and verified; the
+     * verdict also names each GGUF artifact llama.cpp did not run, which is returned.
+     */
+    private List<String> judge(RunSummary summary, List<FetchResult> results) {
         record.safe = false;
+        List<String> unproven = List.of();
         String where = box.box().name();
         List<FetchResult> bad = results.stream().filter(r -> !r.verified()).toList();
         if (!summary.ok() && record.budgetStopped) {
@@ -191,9 +195,14 @@ public final class Job {
                     + bad.get(0).path() + ": " + bad.get(0).detail() + ")";
         } else {
             record.safe = true;
-            record.verdict = "local".equals(record.mode)
-                    ? "Done: all " + results.size() + " artifacts are in " + record.fetchTo + " and verified."
-                    : "Safe to shut down " + where + ": all " + results.size() + " artifacts are on this machine and verified.";
+            unproven = Proofs.unproven(summary, results);
+            String home = "local".equals(record.mode)
+                    ? "Done: all " + results.size() + " artifacts are in " + record.fetchTo + " and verified"
+                    : "Safe to shut down " + where + ": all " + results.size() + " artifacts are on this machine and verified";
+            record.verdict = unproven.isEmpty() ? home + "."
+                    : home + " (SHA-256), but " + unproven.size() + (unproven.size() == 1 ? " GGUF file was" : " GGUF files were")
+                    + " NOT proven to load in llama.cpp: " + String.join("; ", unproven) + ".";
         }
+        return unproven;
     }
 }

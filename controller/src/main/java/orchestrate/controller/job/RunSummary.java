@@ -9,7 +9,13 @@ import java.util.Map;
 /** What the events of one run add up to: each step's outcome and time, and how the run ended. */
 public final class RunSummary {
 
-    public record StepOutcome(String id, String status, double seconds, String message) {}
+    /** @param facts what a done or skipped step recorded (see {@link orchestrate.event.Facts}) */
+    public record StepOutcome(String id, String status, double seconds, String message, Map<String, String> facts) {
+
+        StepOutcome(String id, String status, double seconds, String message) {
+            this(id, status, seconds, message, Map.of());
+        }
+    }
 
     private final Map<String, StepOutcome> steps = new LinkedHashMap<>();
     private final List<Event.Artifact> artifacts = new ArrayList<>();
@@ -24,9 +30,9 @@ public final class RunSummary {
         } else if (event instanceof Event.StepStarted e) {
             steps.put(e.step(), new StepOutcome(e.step(), "running", 0, null));
         } else if (event instanceof Event.StepSkipped e) {
-            steps.put(e.step(), new StepOutcome(e.step(), "skipped", 0, e.reason()));
+            steps.put(e.step(), new StepOutcome(e.step(), "skipped", 0, e.reason(), e.facts()));
         } else if (event instanceof Event.StepFinished e) {
-            steps.put(e.step(), new StepOutcome(e.step(), "done", e.seconds(), null));
+            steps.put(e.step(), new StepOutcome(e.step(), "done", e.seconds(), null, e.facts()));
         } else if (event instanceof Event.StepFailed e) {
             steps.put(e.step(), new StepOutcome(e.step(), "failed", e.seconds(), e.message()));
         } else if (event instanceof Event.Artifact e) {

@@ -2,6 +2,7 @@ package orchestrate.controller.cost;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Map;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -19,10 +20,10 @@ class CostMeterTest {
         RunSummary summary = new RunSummary();
         summary.accept(new Event.RunStarted("r", "mibera", List.of("download", "quantize", "verify")));
         summary.accept(new Event.StepStarted("download", "download", 1, 3));
-        summary.accept(new Event.StepFinished("download", 1800));
+        summary.accept(new Event.StepFinished("download", 1800, Map.of()));
         summary.accept(new Event.StepStarted("quantize", "quantize", 2, 3));
-        summary.accept(new Event.StepFinished("quantize", 900));
-        summary.accept(new Event.StepSkipped("verify", "done earlier"));
+        summary.accept(new Event.StepFinished("quantize", 900, Map.of()));
+        summary.accept(new Event.StepSkipped("verify", "done earlier", Map.of()));
         CostMeter meter = new CostMeter(0.40, 0.02, 0.01, "vast.ai instance 4242", START);
 
         List<String> lines = meter.breakdown(summary, 360, 16_400_000_000L, START.plus(Duration.ofHours(1)));

@@ -3,6 +3,7 @@ package orchestrate.controller.cost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Map;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,7 @@ class ProjectionTest {
         // $1.20/h: 15 minutes spent ($0.30) and 30 to go ($0.60).
         assertEquals(0.90, projection.projected(meter, T0.plus(Duration.ofMinutes(15))).getAsDouble(), 1e-12);
 
-        projection.observe(new Event.StepFinished("quantize", 2400), T0.plus(Duration.ofMinutes(45)));
+        projection.observe(new Event.StepFinished("quantize", 2400, Map.of()), T0.plus(Duration.ofMinutes(45)));
         assertTrue(projection.secondsLeft().isEmpty());
     }
 }

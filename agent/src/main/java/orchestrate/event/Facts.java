@@ -1,0 +1,21 @@
+package orchestrate.event;
+
+/**
+ * Names of the facts a step records (in the journal, and on its step-finished or step-skipped
+ * event) that the controller reads: what a {@code verify} step proved of a GGUF file.
+ */
+public final class Facts {
+
+    /** The GGUF file a verify step checked, relative to the workdir. */
+    public static final String VERIFIED_FILE = "verified-file";
+    /** Whether llama.cpp ran it: {@link #PASSED}, {@link #NOT_RUN} (it cannot run on the box) or {@link #SKIPPED} ({@code runtime: false}). */
+    public static final String RUNTIME = "runtime";
+    /** Why the runtime check did not pass, in words. */
+    public static final String RUNTIME_DETAIL = "runtime-detail";
+
+    public static final String PASSED = "passed";
+    public static final String NOT_RUN = "not-run";
+    public static final String SKIPPED = "skipped";
+
+    private Facts() {}
+}

@@ -1,0 +1,62 @@
+package orchestrate.agent;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import orchestrate.event.Envelope;
+import orchestrate.event.Event;
+import orchestrate.event.EventCodec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent as its own process, told to stop (SIGTERM) while a step runs a command that ignores SIGTERM. */
+class AgentStopTest {
+
+    @TempDir
+    Path dir;
+
+    static List<Event> events(Path workdir) throws IOException {
+        Path file = workdir.resolve(".orchestrate/events.jsonl");
+        return Files.exists(file) ? Files.readAllLines(file).stream().map(EventCodec::decode).map(Envelope::event).toList() : List.of();
+    }
+
+    @Test
+    void sigtermEndsTheRunWithItsReasonAndLeavesNoProcessBehind() throws Exception {
+        Path workdir = dir.resolve("work");
+        Path recipe = dir.resolve("stubborn.yaml");
+        Files.writeString(recipe, """
+                name: stubborn
+                steps:
+                  - write: {path: done.txt, text: finished}
+                  - id: stubborn
+                    shell:
+                      run: "trap '' TERM; sleep 300 & echo $! > sleep.pid; wait"
+                artifacts: [done.txt]
+                """);
+        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(), "run", "--workdir", workdir.toString(), recipe.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.out").toFile()).start();
+        await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(workdir.resolve("sleep.pid")) && Files.size(workdir.resolve("sleep.pid")) > 0);
+        long sleeper = Long.parseLong(Files.readString(workdir.resolve("sleep.pid")).strip());
+
+        agent.destroy(); // SIGTERM
+
+        assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent ends");
+        List<Event> events = events(workdir);
+        Event last = events.get(events.size() - 1);
+        assertTrue(last instanceof Event.RunFinished finished && finished.status().equals("cancelled")
+                && finished.message().startsWith("step 'stubborn' cancelled (" + AgentMain.STOPPED + ")"), String.valueOf(last));
+        assertTrue(events.stream().anyMatch(e -> e instanceof Event.StepFailed f && f.step().equals("stubborn") && f.message().equals("cancelled")),
+                events.toString());
+        assertEquals(1, events.stream().filter(e -> e instanceof Event.RunFinished).count(), "the run ends once");
+        assertFalse(ProcessHandle.of(sleeper).map(ProcessHandle::isAlive).orElse(false), "the command that ignored SIGTERM was killed");
+    }
+}
