@@ -48,21 +48,41 @@ public final class EventLog implements AutoCloseable {
         return envelope;
     }
 
+    /** Secrets masked, and every text cut to {@link #MAX_LINE} characters, so no event line is ever huge. */
     private Event masked(Event event) {
         if (event instanceof Event.Log log) {
-            String line = secrets.mask(log.line());
-            if (line.length() > MAX_LINE) {
-                line = line.substring(0, MAX_LINE) + " [line cut at " + MAX_LINE + " characters]";
-            }
-            return new Event.Log(log.step(), log.stream(), line);
+            return new Event.Log(log.step(), log.stream(), text(log.line()));
         }
         if (event instanceof Event.StepFailed failed) {
-            return new Event.StepFailed(failed.step(), secrets.mask(failed.message()), failed.seconds());
+            return new Event.StepFailed(failed.step(), text(failed.message()), failed.seconds());
         }
         if (event instanceof Event.RunFinished finished) {
-            return new Event.RunFinished(finished.status(), secrets.mask(finished.message()));
+            return new Event.RunFinished(finished.status(), text(finished.message()));
+        }
+        if (event instanceof Event.StepSkipped skipped) {
+            return new Event.StepSkipped(skipped.step(), text(skipped.reason()), facts(skipped.facts()));
+        }
+        if (event instanceof Event.StepFinished done) {
+            return new Event.StepFinished(done.step(), done.seconds(), facts(done.facts()));
+        }
+        if (event instanceof Event.Progress progress && progress.label() != null) {
+            return new Event.Progress(progress.step(), progress.done(), progress.total(), progress.unit(), text(progress.label()));
         }
         return event;
+    }
+
+    private java.util.Map<String, String> facts(java.util.Map<String, String> facts) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        facts.forEach((key, value) -> out.put(key, text(value)));
+        return out;
+    }
+
+    private String text(String text) {
+        if (text == null) {
+            return null;
+        }
+        String masked = secrets.mask(text);
+        return masked.length() <= MAX_LINE ? masked : masked.substring(0, MAX_LINE) + " [cut at " + MAX_LINE + " characters]";
     }
 
     private static boolean endsWithPartialLine(Path file) throws IOException {

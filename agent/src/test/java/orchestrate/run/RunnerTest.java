@@ -121,4 +121,20 @@ class RunnerTest {
         assertFalse(text.contains("hf_secretvalue"), text);
         assertFalse(Files.exists(workdir.resolve("never.txt")));
     }
+
+    @Test
+    void noEventLineIsHugeWhateverAStepSays() throws Exception {
+        List<Event> events = InProcess.run(workdir, """
+                name: loud
+                steps:
+                  - shell: {run: "head -c 3000000 /dev/zero | tr '\\\\0' x >&2; echo >&2; exit 3"}
+                """, Map.of());
+
+        Event.StepFailed failed = (Event.StepFailed) events.stream().filter(e -> e instanceof Event.StepFailed).findFirst().orElseThrow();
+        assertTrue(failed.message().startsWith("command exited with status 3 (last error line: xxxx"), failed.message());
+        assertTrue(failed.message().endsWith(" [cut at 8192 characters]"), failed.message().substring(failed.message().length() - 60));
+        for (String line : Files.readAllLines(workdir.resolve(".orchestrate/events.jsonl"))) {
+            assertTrue(line.length() < 9000, "an event line of " + line.length() + " characters");
+        }
+    }
 }

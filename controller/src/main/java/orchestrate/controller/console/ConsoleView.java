@@ -36,19 +36,42 @@ public final class ConsoleView {
     private boolean statusShown;
     private OptionalDouble projected = OptionalDouble.empty();
 
-    /** A progress bar's state: what it measures, and a smoothed rate. */
+    /** How far back the rate looks: long enough to smooth bursts, short enough to follow a change of speed. */
+    static final Duration RATE_WINDOW = Duration.ofSeconds(5);
+
+    private record Sample(Instant at, long done) {}
+
+    /** A progress bar's state: what it measures, and the samples its rate is taken over. */
     private static final class Bar {
         final String label;
         long done;
         long total;
         final String unit;
-        double rate;
-        Instant at;
+        final java.util.ArrayDeque<Sample> samples = new java.util.ArrayDeque<>();
         Instant lastPlain = Instant.EPOCH;
 
         Bar(String label, String unit) {
             this.label = label;
             this.unit = unit;
+        }
+
+        /** Records how much is done at {@code now}; the oldest sample kept is the newest one a whole window back. */
+        void sample(Instant now, long amount) {
+            samples.addLast(new Sample(now, amount));
+            while (samples.size() > 2) {
+                java.util.Iterator<Sample> oldest = samples.iterator();
+                oldest.next();
+                if (Duration.between(oldest.next().at(), now).compareTo(RATE_WINDOW) < 0) {
+                    break;
+                }
+                samples.removeFirst();
+            }
+        }
+
+        /** Units per second over the window; 0 until the samples span a second (one update says nothing about speed). */
+        double rate() {
+            double seconds = Duration.between(samples.getFirst().at(), samples.getLast().at()).toMillis() / 1000.0;
+            return seconds < 1 ? 0 : (samples.getLast().done() - samples.getFirst().done()) / seconds;
         }
     }
 
@@ -115,17 +138,9 @@ public final class ConsoleView {
         Instant now = clock.instant();
         if (bar == null || !bar.label.equals(label)) {
             bar = new Bar(label, unit);
-            bar.at = now;
             bar.lastPlain = now;
-            bar.done = done;
         }
-        double seconds = Duration.between(bar.at, now).toMillis() / 1000.0;
-        if (seconds > 0.2) {
-            double instant = (done - bar.done) / seconds;
-            bar.rate = bar.rate == 0 ? instant : 0.7 * bar.rate + 0.3 * instant;
-            bar.at = now;
-            bar.done = done;
-        }
+        bar.sample(now, done);
         bar.total = total;
         bar.done = done;
         if (mode == Mode.TERMINAL) {
@@ -195,10 +210,11 @@ public final class ConsoleView {
                     .append("] ").append(String.format(Locale.ROOT, "%3d%%", 100 * bar.done / bar.total)).append(' ');
         }
         text.append(bytes ? Format.bytes(bar.done) : bar.done).append(bar.total > 0 ? " of " + (bytes ? Format.bytes(bar.total) : bar.total) : "");
-        if (bar.rate > 0) {
-            text.append("  ").append(bytes ? Format.rate(bar.rate) : String.format(Locale.ROOT, "%.1f/s", bar.rate));
+        double rate = bar.rate();
+        if (rate > 0) {
+            text.append("  ").append(bytes ? Format.rate(rate) : String.format(Locale.ROOT, "%.1f/s", rate));
             if (bar.total > bar.done) {
-                text.append("  ETA ").append(Format.duration(Duration.ofSeconds((long) ((bar.total - bar.done) / bar.rate))));
+                text.append("  ETA ").append(Format.duration(Duration.ofSeconds((long) ((bar.total - bar.done) / rate))));
             }
         }
         return text.toString();

@@ -30,6 +30,8 @@ public final class Follower {
     private final Clock clock;
     private final Projection projection = new Projection();
     private final Ask ask;
+    /** Inside a line longer than a whole read: its bytes are dropped up to its newline. */
+    private boolean skippingLongLine;
 
     /** A yes/no question to whoever runs the controller. */
     public interface Ask {
@@ -56,10 +58,11 @@ public final class Follower {
         while (offset < record.offset) {
             long from = offset;
             byte[] bytes = box.call(() -> box.box().read(events(), from, (int) Math.min(CHUNK, record.offset - from)));
-            if (bytes.length == 0) {
+            int used = bytes.length == 0 ? 0 : consume(bytes, summary, false);
+            if (used == 0) {
                 break;
             }
-            offset += consume(bytes, summary, false);
+            offset += used;
         }
         return summary;
     }
@@ -158,10 +161,21 @@ public final class Follower {
         });
     }
 
-    /** Handles the complete lines at the start of {@code bytes}; returns how many bytes they took. */
+    /**
+     * Handles the complete lines at the start of {@code bytes}; returns how many bytes they took. A
+     * line too long for one read (no agent of ours writes one) is skipped whole, so reading goes on.
+     */
     private int consume(byte[] bytes, RunSummary summary, boolean print) {
         int consumed = 0;
-        for (int i = 0; i < bytes.length; i++) {
+        if (skippingLongLine) {
+            int newline = indexOf(bytes, (byte) '\n', 0);
+            if (newline < 0) {
+                return bytes.length;
+            }
+            skippingLongLine = false;
+            consumed = newline + 1;
+        }
+        for (int i = consumed; i < bytes.length; i++) {
             if (bytes[i] == '\n') {
                 String line = new String(bytes, consumed, i - consumed, StandardCharsets.UTF_8);
                 consumed = i + 1;
@@ -173,6 +187,9 @@ public final class Follower {
                     envelope = EventCodec.decode(line);
                 } catch (IllegalArgumentException e) {
                     // A line cut short by a killed agent: the next agent's events follow it.
+                    if (print) {
+                        view.notice("skipped a line of " + events() + " that is not an event (" + e.getMessage() + ")");
+                    }
                     continue;
                 }
                 summary.accept(envelope.event());
@@ -182,6 +199,22 @@ public final class Follower {
                 }
             }
         }
+        if (consumed == 0 && bytes.length == CHUNK) {
+            skippingLongLine = true;
+            if (print) {
+                view.notice("skipped a line of " + events() + " longer than " + CHUNK + " bytes: no event is that long");
+            }
+            return bytes.length;
+        }
         return consumed;
+    }
+
+    private static int indexOf(byte[] bytes, byte value, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == value) {
+                return i;
+            }
+        }
+        return -1;
     }
 }
