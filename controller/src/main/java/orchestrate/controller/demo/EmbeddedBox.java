@@ -44,6 +44,11 @@ public final class EmbeddedBox implements AutoCloseable {
 
     /** As {@link #start(Path)}, with variables set for every command, e.g. a PATH without Java. */
     public static EmbeddedBox start(Path dir, Map<String, String> environment) throws IOException {
+        return start(dir, environment, true);
+    }
+
+    /** As {@link #start(Path, Map)}; without {@code sftp} the server refuses the SFTP subsystem, as some minimal sshd builds do. */
+    public static EmbeddedBox start(Path dir, Map<String, String> environment, boolean sftp) throws IOException {
         Path home = Files.createDirectories(dir.resolve("box-home"));
         KeyPair user = generate();
         Path userKey = dir.resolve("id_rsa");
@@ -61,7 +66,7 @@ public final class EmbeddedBox implements AutoCloseable {
         server.setKeyboardInteractiveAuthenticator(null);
         server.setPublickeyAuthenticator((username, key, session) -> KeyUtils.compareKeys(key, authorized));
         server.setCommandFactory((channel, command) -> new ShellCommand(command, home, environment));
-        server.setSubsystemFactories(List.of(new SftpSubsystemFactory()));
+        server.setSubsystemFactories(sftp ? List.of(new SftpSubsystemFactory()) : List.of());
         server.start();
         String fingerprint = HostKeyCheck.fingerprint(hostKeys.loadKeys(null).iterator().next().getPublic());
         return new EmbeddedBox(server, home, userKey, fingerprint);

@@ -47,6 +47,7 @@ public final class SshBox implements Box {
     /** Unconfirmed SFTP writes; more than the server's channel window holds stalls the upload. */
     private static final int WRITES_IN_FLIGHT = 16;
     private static final int WRITE_CHUNK = 32 * 1024;
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final SshConnector connector;
     private final Path knownHosts;
@@ -68,11 +69,21 @@ public final class SshBox implements Box {
     }
 
     private void connect() throws IOException {
-        client = connector.connect(hostKeys);
+        SSHClient connected = connector.connect(hostKeys);
+        try {
+            sftp = connected.newSFTPClient();
+        } catch (ConnectionException e) {
+            SshConnector.close(connected);
+            throw new ExitException(ExitException.CONNECTION, name() + " refused the SFTP subsystem (" + e.getMessage() + "); orchestrate "
+                    + "uploads the agent and fetches artifacts over SFTP: enable it in the SSH server (OpenSSH: 'Subsystem sftp internal-sftp')");
+        } catch (IOException | RuntimeException e) {
+            SshConnector.close(connected);
+            throw e;
+        }
+        client = connected;
         // Later connections of this run must reach the very same machine.
         fingerprint = hostKeys.seenFingerprint();
         hostKeys = new HostKeyCheck(knownHosts, false, fingerprint);
-        sftp = client.newSFTPClient();
     }
 
     public SshEndpoint endpoint() {
@@ -143,19 +154,45 @@ public final class SshBox implements Box {
     @Override
     public synchronized void upload(byte[] content, String path) throws IOException {
         String parent = path.substring(0, path.lastIndexOf('/'));
-        String temporary = path + ".tmp";
-        sftp.mkdirs(parent);
-        try (RemoteFile file = sftp.open(temporary, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.TRUNC));
-             OutputStream out = file.new RemoteFileOutputStream(0, WRITES_IN_FLIGHT)) {
-            // One write per SFTP packet: sshj sends a write() as a single request, and a request
-            // larger than the channel window never goes out (sshj issue #715).
-            for (int offset = 0; offset < content.length; offset += WRITE_CHUNK) {
-                out.write(content, offset, Math.min(WRITE_CHUNK, content.length - offset));
+        // A name of its own, so two controllers uploading the same file never write into each other's.
+        String temporary = path + "." + Long.toHexString(RANDOM.nextLong() | Long.MIN_VALUE) + ".tmp";
+        makeDirectories(parent);
+        try {
+            try (RemoteFile file = sftp.open(temporary, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.EXCL));
+                 OutputStream out = file.new RemoteFileOutputStream(0, WRITES_IN_FLIGHT)) {
+                // One write per SFTP packet: sshj sends a write() as a single request, and a request
+                // larger than the channel window never goes out (sshj issue #715).
+                for (int offset = 0; offset < content.length; offset += WRITE_CHUNK) {
+                    out.write(content, offset, Math.min(WRITE_CHUNK, content.length - offset));
+                }
             }
+        } catch (IOException e) {
+            exec("rm -f " + quote(temporary), null, null);
+            throw e;
         }
+        // SFTP v3 (OpenSSH) cannot rename over an existing file; mv does, atomically.
         Result moved = exec("mv -f " + quote(temporary) + " " + quote(path), null, null);
         if (moved.status != 0) {
+            exec("rm -f " + quote(temporary), null, null);
             throw new IOException("cannot move " + temporary + " into place on " + name() + ": " + moved.err.strip());
+        }
+    }
+
+    /** mkdir -p over SFTP, where another controller may be making the same directories at the same moment. */
+    private void makeDirectories(String directory) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                sftp.mkdirs(directory);
+                return;
+            } catch (SFTPException e) {
+                FileAttributes made = sftp.statExistence(directory);
+                if (made != null && made.getType() == net.schmizz.sshj.sftp.FileMode.Type.DIRECTORY) {
+                    return;
+                }
+                if (attempt == 3) {
+                    throw e;
+                }
+            }
         }
     }
 
@@ -228,7 +265,14 @@ public final class SshBox implements Box {
     @Override
     public synchronized InputStream open(String path, long offset) throws IOException {
         RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.READ));
-        return new FilterInputStream(file.new ReadAheadRemoteFileInputStream(READ_AHEAD, offset)) {
+        InputStream stream;
+        try {
+            stream = file.new ReadAheadRemoteFileInputStream(READ_AHEAD, offset);
+        } catch (RuntimeException e) {
+            file.close(); // the handle must not outlive a stream that never was
+            throw e;
+        }
+        return new FilterInputStream(stream) {
             @Override
             public void close() throws IOException {
                 try {

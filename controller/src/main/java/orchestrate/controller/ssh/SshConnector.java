@@ -82,6 +82,9 @@ public final class SshConnector {
             throw new ExitException(ExitException.CONNECTION, endpoint.display() + " refused key authentication as '" + endpoint.user()
                     + "' with " + endpoint.identities().stream().map(Path::toString).collect(Collectors.joining(", "))
                     + "; check the user, --identity, and that the public key is in the box's ~/.ssh/authorized_keys");
+        } catch (IOException | RuntimeException e) {
+            close(client); // a key that cannot be used, a connection cut during authentication: nothing stays open
+            throw e;
         }
         return client;
     }
