@@ -48,4 +48,41 @@ class CancelTest {
             assertEquals(List.of(), files.map(p -> p.getFileName().toString()).filter(n -> n.contains(".gguf")).toList(), "no file, not even a temporary one");
         }
     }
+
+    @Test
+    void aDownloadStopsInsideAChunkOnAStalledServerAndKeepsWhatItFetched() throws Exception {
+        Path source = java.nio.file.Files.createDirectories(dir.resolve("hub"));
+        byte[] big = new byte[48 << 20];
+        new java.util.Random(3).nextBytes(big);
+        Files.write(source.resolve("weights.bin"), big);
+        try (orchestrate.fixtures.LocalHub hub = orchestrate.fixtures.LocalHub.start()) {
+            hub.add("org/slow", source);
+            hub.limitPerConnection(2 << 20); // 2 MiB/s: the one 64 MiB chunk would take 24 s
+            Recipe recipe = RecipeLoader.parse("r.yaml", "name: c\nsteps:\n  - download: {repo: org/slow, to: model, read-timeout: 600}\n",
+                    java.util.Map.of());
+            Path work = Files.createDirectories(dir.resolve("work"));
+            Path events = work.resolve(".orchestrate/events.jsonl");
+            try (EventLog log = new EventLog(events, Clock.systemUTC(), Secrets.NONE)) {
+                Runner runner = new Runner(work, log, Journal.open(work.resolve(".orchestrate/journal.json")),
+                        java.util.Map.of("HF_ENDPOINT", hub.endpoint()));
+                Thread cancel = new Thread(() -> {
+                    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> hub.bytesServed("weights.bin") > 0
+                            || Files.exists(work.resolve("model/weights.bin.part")) && Files.size(work.resolve("model/weights.bin.part")) > (1 << 20));
+                    runner.cancel("test");
+                });
+                cancel.start();
+                long started = System.nanoTime();
+                boolean ok = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(15),
+                        () -> runner.run("test", recipe.name(), StepCatalog.plan(recipe), recipe.artifacts()));
+                cancel.join();
+                assertFalse(ok);
+                org.junit.jupiter.api.Assertions.assertTrue((System.nanoTime() - started) / 1e9 < 12, "stopped long before the chunk's end");
+            }
+            List<Event> seen = Files.readAllLines(events).stream().map(EventCodec::decode).map(Envelope::event).toList();
+            Event.StepFailed failed = (Event.StepFailed) seen.stream().filter(e -> e instanceof Event.StepFailed).findFirst().orElseThrow();
+            assertEquals("cancelled", failed.message());
+            org.junit.jupiter.api.Assertions.assertTrue(Files.exists(work.resolve("model/weights.bin.part")), "the bytes fetched are kept");
+            assertFalse(Files.exists(work.resolve("model/weights.bin")), "nothing under the final name");
+        }
+    }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import orchestrate.event.Envelope;
 import orchestrate.event.Event;
@@ -16,6 +15,7 @@ import orchestrate.run.EventLog;
 import orchestrate.run.Journal;
 import orchestrate.run.Runner;
 import orchestrate.run.Secrets;
+import orchestrate.testing.SmallDisk;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,22 +36,19 @@ class DownloadDiskTest {
     @TempDir
     Path dir;
 
+    private SmallDisk small;
     private Path disk;
-    private boolean mounted;
 
     @BeforeEach
     void mountSmallDisk() throws Exception {
-        disk = Files.createDirectories(dir.resolve("disk"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", disk.toString()).redirectErrorStream(true).start();
-        String output = new String(mount.getInputStream().readAllBytes());
-        mounted = mount.waitFor() == 0;
-        assumeTrue(mounted, "skipped: cannot mount a tmpfs here (needs root): " + output.strip());
+        small = SmallDisk.mount(dir.resolve("disk"), "8m");
+        disk = small.path();
     }
 
     @AfterEach
     void unmount() throws Exception {
-        if (mounted) {
-            new ProcessBuilder("umount", "-l", disk.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        if (small != null) {
+            small.close();
         }
     }
 

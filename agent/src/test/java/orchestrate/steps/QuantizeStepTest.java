@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +19,7 @@ import orchestrate.recipe.RecipeException;
 import orchestrate.recipe.RecipeLoader;
 import orchestrate.run.Hashing;
 import orchestrate.run.InProcess;
+import orchestrate.testing.SmallDisk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -159,25 +159,26 @@ class QuantizeStepTest {
 
     @Test
     void aDiskTooSmallForThePassIsRefusedWithTheNumbersBeforeAnyWork() throws Exception {
-        Path workdir = Files.createDirectories(dir.resolve("full"));
-        CheckpointSpec full = CheckpointSpec.fullScaleMibera();
-        CheckpointGenerator.write(full, workdir.resolve("model"), 1); // 29 GB of holes: headers are real, data takes no disk
-        Files.writeString(workdir.resolve("model/config.json"), CheckpointGenerator.trueConfig(full, full.tokens() - 4).toPrettyString());
-        long free = Files.getFileStore(workdir).getUsableSpace();
-        assumeTrue(free < 100_000_000_000L, "this disk could hold all twelve Phi-4 quantizations (" + free + " bytes free)");
+        try (SmallDisk disk = SmallDisk.mount(dir.resolve("small"), "6m")) {
+            Path workdir = disk.path();
+            CheckpointSpec spec = CheckpointSpec.tinyMibera();
+            CheckpointGenerator.write(spec, workdir.resolve("model"), 1); // about 3 MiB of the 6
+            Files.writeString(workdir.resolve("model/config.json"), CheckpointGenerator.trueConfig(spec, spec.tokens() - 4).toPrettyString());
 
-        List<Event> events = InProcess.run(workdir, """
-                name: q
-                steps:
-                  - quantize: {from: model, types: [Q8_0, Q6_K, Q5_K_M, Q5_K_S, Q5_0, Q5_1, Q4_K_M, Q4_K_S, Q4_0, Q3_K_L, Q3_K_M, Q2_K]}
-                """, Map.of());
+            List<Event> events = InProcess.run(workdir, """
+                    name: q
+                    steps:
+                      - quantize: {from: model, types: [Q8_0, Q6_K, Q5_K_M, Q4_K_M, Q3_K_M, Q2_K]}
+                    """, Map.of());
 
-        String failure = InProcess.failure(events);
-        assertTrue(failure != null && failure.matches("not enough disk: the quantize pass needs 1[0-9][0-9]\\.[0-9]+ GB at its peak \\(.*\\), and .* has [0-9.]+ GB free; .*"),
-                String.valueOf(failure));
-        assertEquals(List.of(), ggufs(workdir));
-        try (Stream<Path> files = Files.list(workdir)) {
-            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "nothing half-written");
+            String failure = InProcess.failure(events);
+            assertTrue(failure != null && failure.matches("not enough disk: the quantize pass needs 11\\.4 MB at its peak \\(Q8_0 .*\\), and "
+                    + java.util.regex.Pattern.quote(workdir.toString()) + " has [0-9.]+ MB free; free some space, write fewer types at once, "
+                    + "or set delete-source: true"), String.valueOf(failure));
+            assertEquals(List.of(), ggufs(workdir));
+            try (Stream<Path> files = Files.list(workdir)) {
+                assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "nothing half-written");
+            }
         }
     }
 

@@ -39,7 +39,7 @@ public final class AttachCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord record = store.load(runId);
-        Clock clock = Clock.systemUTC();
+        Clock clock = laptop.clock();
         cost.apply(record, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, record), false);
         ConsoleView view = output.view(laptop, clock, record);
         view.notice("attaching to " + record.id + " on " + record.target());

@@ -85,7 +85,7 @@ public final class CostOptions {
             record.rateSource = "--price-per-hour";
         }
         if (record.costFrom == null) {
-            record.costFrom = record.started != null ? record.started : Instant.now();
+            record.costFrom = record.started != null ? record.started : laptop.clock().instant();
         }
         if (record.budget != null && record.perHour == null) {
             throw new ExitException(ExitException.USAGE, "a budget needs a price: give --price-per-hour, --vast-instance or the recipe's cost.per-hour");

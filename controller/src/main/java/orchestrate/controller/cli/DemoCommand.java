@@ -57,7 +57,7 @@ public final class DemoCommand implements Callable<Integer> {
             Map<String, String> env = new HashMap<>(laptop.env());
             env.put("HF_ENDPOINT", hub.endpoint());
             env.remove("HF_TOKEN");
-            Laptop withHub = new Laptop(laptop.home(), env, laptop.in(), laptop.out(), laptop.err(), laptop.terminal());
+            Laptop withHub = laptop.withEnv(env);
             return Cli.commandLine(withHub).execute(args);
         } finally {
             deleteTree(work);

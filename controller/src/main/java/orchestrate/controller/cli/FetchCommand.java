@@ -49,7 +49,7 @@ public final class FetchCommand implements Callable<Integer> {
         if (fetchTo != null) {
             record.fetchTo = fetchTo.toAbsolutePath().normalize().toString();
         }
-        Clock clock = Clock.systemUTC();
+        Clock clock = laptop.clock();
         cost.apply(record, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, record), false);
         ConsoleView view = output.view(laptop, clock, record);
         try (Box box = TargetOptions.reopen(record, laptop)) {

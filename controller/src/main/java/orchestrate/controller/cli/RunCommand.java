@@ -71,7 +71,7 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Recipe loaded = Recipes.load(recipe, overrides);
         byte[] recipeBytes = Files.readAllBytes(recipe);
-        Clock clock = Clock.systemUTC();
+        Clock clock = laptop.clock();
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord record = new RunRecord();
         record.started = clock.instant();

@@ -23,9 +23,9 @@ public final class RunsCommand implements Callable<Integer> {
     }
 
     /** Up to the end of the run and its fetch; a run still going is priced up to now, with a "~". */
-    private static String cost(RunRecord r) {
+    private String cost(RunRecord r) {
         return r.meter().map(meter -> r.finished != null ? Format.dollars(meter.spent(r.finished) + meter.dollars(r.fetchSeconds))
-                : "~" + Format.dollars(meter.spent(java.time.Instant.now()))).orElse("-");
+                : "~" + Format.dollars(meter.spent(laptop.clock().instant()))).orElse("-");
     }
 
     @Override

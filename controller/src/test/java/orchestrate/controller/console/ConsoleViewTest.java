@@ -6,40 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.OptionalDouble;
+import orchestrate.controller.ManualClock;
 import org.junit.jupiter.api.Test;
 
 /** The progress line's rate and ETA, on a clock the test moves. */
 class ConsoleViewTest {
-
-    /** A clock that stands still until told to move. */
-    static final class ManualClock extends Clock {
-        Instant now = Instant.parse("2026-12-02T10:00:00Z");
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
 
     final ManualClock clock = new ManualClock();
     final ByteArrayOutputStream err = new ByteArrayOutputStream();

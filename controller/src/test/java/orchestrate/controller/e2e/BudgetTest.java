@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import orchestrate.controller.ManualClock;
 import orchestrate.controller.TestLaptop;
 import orchestrate.controller.demo.EmbeddedBox;
 import org.junit.jupiter.api.AfterEach;
@@ -95,25 +96,39 @@ class BudgetTest {
         return args;
     }
 
-    private TestLaptop.Result run(String... extra) {
-        return laptop.run(runArgs(extra).toArray(String[]::new));
+    /** The run record this laptop keeps, as saved so far. */
+    private String runRecord() throws Exception {
+        try (java.util.stream.Stream<Path> records = Files.walk(laptop.home().resolve(".orchestrate/runs"))) {
+            Path record = records.filter(p -> p.getFileName().toString().equals("run.json")).findFirst().orElse(null);
+            return record == null ? "" : Files.readString(record);
+        }
     }
 
     @Test
     void theBudgetWarnsAt80PercentStopsTheAgentAt100AndTheNextRunResumes() throws Exception {
-        // $3600/h is $1/s: the recipe's $3 budget is reached 3 s after the first connection, while 'wait' waits.
-        TestLaptop.Result stopped = run();
+        // The laptop's clock is the test's: $36/h is $0.01 a second, so the recipe's $3 budget is 300 s of that clock,
+        // and the box's own backstop (300 s of real time, plus 10) never comes into it.
+        ManualClock clock = new ManualClock();
+        TestLaptop timed = new TestLaptop(laptop.home(), java.util.Map.of(), clock);
+        java.util.concurrent.CompletableFuture<TestLaptop.Result> running = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> timed.run(runArgs("--price-per-hour", "36").toArray(String[]::new)));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> Files.exists(events()) && Files.readString(events()).contains("\"step\":\"wait\""));
+        clock.advance(java.time.Duration.ofSeconds(250));
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> runRecord().contains("\"budgetWarned\" : true"));
+        clock.advance(java.time.Duration.ofSeconds(50));
+        TestLaptop.Result stopped = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
 
         assertEquals(1, stopped.exit(), stopped.toString());
-        assertTrue(stopped.err().contains("budget: $2."), stopped.toString());
-        assertTrue(stopped.err().contains("budget reached ($3."), stopped.toString());
+        assertTrue(stopped.err().contains("--- budget: $2.50 of $3.00 spent; at $3.00 the run is stopped cleanly"), stopped.toString());
+        assertTrue(stopped.err().contains("--- budget reached ($3.00 of $3.00): asking the agent to stop"), stopped.toString());
         assertTrue(stopped.out().strip().endsWith("the run was stopped at its budget of $3.00 (1 of its finished artifacts are in "
                 + dir.resolve("fetched") + ", verified). Finished steps are kept there; run again (with a larger --budget) to resume."), stopped.toString());
         assertEquals("done\n", Files.readString(dir.resolve("fetched/first.txt")), "what the finished step made came home");
         assertTrue(!Files.exists(dir.resolve("fetched/second.txt")));
 
         Files.writeString(box.home().resolve("work/pricey/go"), "");
-        TestLaptop.Result resumed = run("--budget", "1000");
+        TestLaptop.Result resumed = timed.run(runArgs("--price-per-hour", "36", "--budget", "1000").toArray(String[]::new));
 
         assertEquals(0, resumed.exit(), resumed.toString());
         assertTrue(resumed.err().contains("] write: skipped, done at "), "the finished step is not redone: " + resumed);

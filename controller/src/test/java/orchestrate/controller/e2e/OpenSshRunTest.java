@@ -3,7 +3,6 @@ package orchestrate.controller.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import orchestrate.controller.TestLaptop;
 import java.nio.file.Files;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import orchestrate.testing.RealPart;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +24,7 @@ class OpenSshRunTest {
 
     @BeforeAll
     static void startSshd() throws Exception {
-        assumeTrue(OpenSshServer.available(), "skipped: no " + OpenSshServer.SSHD + " (apt-get install openssh-server; .ci/run does)");
+        RealPart.require(OpenSshServer.available(), "no " + OpenSshServer.SSHD + " (apt-get install openssh-server; .ci/run does)");
         sshd = OpenSshServer.start(dir.resolve("sshd"));
     }
 

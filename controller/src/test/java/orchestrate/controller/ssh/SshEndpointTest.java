@@ -16,7 +16,7 @@ class SshEndpointTest {
     Path home;
 
     private Laptop laptop() {
-        return new Laptop(home, Map.of(), System.in, System.out, System.err, false);
+        return new Laptop(home, Map.of(), System.in, System.out, System.err, false, java.time.Clock.systemUTC());
     }
 
     @Test
