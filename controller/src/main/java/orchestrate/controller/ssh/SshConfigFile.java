@@ -1,6 +1,9 @@
 package orchestrate.controller.ssh;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import orchestrate.controller.ExitException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,6 +20,7 @@ public final class SshConfigFile {
 
     private SshConfigFile() {}
 
+    /** The settings for {@code alias}; a line that cannot be read is one clear refusal naming the file and line. */
     public static HostSettings read(Path file, String alias) throws IOException {
         String hostName = null;
         String user = null;
@@ -26,7 +30,15 @@ public final class SshConfigFile {
             return new HostSettings(null, null, null, identities);
         }
         boolean applies = true;
-        for (String raw : Files.readAllLines(file)) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (CharacterCodingException e) {
+            throw new ExitException(ExitException.USAGE, file + " is not UTF-8 text; OpenSSH's config is");
+        }
+        int number = 0;
+        for (String raw : lines) {
+            number++;
             String line = raw.strip();
             if (line.isEmpty() || line.startsWith("#")) {
                 continue;
@@ -36,10 +48,14 @@ public final class SshConfigFile {
             String value = parts.length > 1 ? unquote(parts[1].strip()) : "";
             switch (keyword) {
                 case "host" -> applies = matches(value, alias);
+                case "port" -> {
+                    if (applies && port == null) {
+                        port = port(value, file, number);
+                    }
+                }
                 case "match" -> applies = false;
                 case "hostname" -> hostName = applies && hostName == null ? value : hostName;
                 case "user" -> user = applies && user == null ? value : user;
-                case "port" -> port = applies && port == null ? Integer.valueOf(value) : port;
                 case "identityfile" -> {
                     if (applies) {
                         identities.add(value);
@@ -51,14 +67,34 @@ public final class SshConfigFile {
         return new HostSettings(hostName, user, port, identities);
     }
 
+    private static int port(String value, Path file, int line) {
+        try {
+            int port = Integer.parseInt(value);
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new ExitException(ExitException.USAGE, file + ":" + line + ": Port must be a number from 1 to 65535, not '" + shortened(value) + "'");
+    }
+
+    private static String shortened(String value) {
+        String cut = value.length() > 40 ? value.substring(0, 40) + "..." : value;
+        return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+
     /** Host patterns: several separated by spaces, '*' and '?' wildcards, '!' negation. */
     static boolean matches(String patterns, String alias) {
         boolean matched = false;
         for (String pattern : patterns.split("\\s+")) {
             boolean negated = pattern.startsWith("!");
             String glob = negated ? pattern.substring(1) : pattern;
-            String regex = "\\Q" + glob.replace("*", "\\E.*\\Q").replace("?", "\\E.\\Q") + "\\E";
-            if (Pattern.compile(regex, Pattern.CASE_INSENSITIVE).matcher(alias).matches()) {
+            StringBuilder regex = new StringBuilder();
+            for (char c : glob.toCharArray()) {
+                regex.append(c == '*' ? ".*" : c == '?' ? "." : Pattern.quote(String.valueOf(c)));
+            }
+            if (Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE | Pattern.DOTALL).matcher(alias).matches()) {
                 if (negated) {
                     return false;
                 }

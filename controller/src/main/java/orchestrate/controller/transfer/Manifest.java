@@ -1,6 +1,8 @@
 package orchestrate.controller.transfer;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import orchestrate.hub.RepoPaths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -13,21 +15,43 @@ public record Manifest(List<Entry> entries) {
 
     private static final Pattern LINE = Pattern.compile("([0-9a-f]{64}) [ *](.+)");
 
-    public static Manifest parse(byte[] content, String source) {
+    /**
+     * Reads a SHA256SUMS the box sent. Its paths become files on this machine, so each must be
+     * relative and stay inside the fetch folder: anything else is refused, naming the line.
+     */
+    public static Manifest parse(byte[] content, String source) throws IOException {
         List<Entry> entries = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
         int number = 0;
-        for (String line : new String(content, StandardCharsets.UTF_8).split("\n")) {
+        for (String line : new String(content, StandardCharsets.UTF_8).split("\n", -1)) {
             number++;
             if (line.isBlank()) {
                 continue;
             }
             Matcher m = LINE.matcher(line);
-            if (!m.matches() || m.group(2).startsWith("/") || List.of(m.group(2).split("/")).contains("..")) {
-                throw new IllegalArgumentException(source + ":" + number + ": not a 'SHA256  relative/path' line: " + line);
+            if (!m.matches()) {
+                throw new IOException(source + ":" + number + ": not a 'SHA256  relative/path' line: " + printable(line));
+            }
+            String problem = RepoPaths.problem(m.group(2));
+            if (problem == null && m.group(2).contains(":")) {
+                problem = "a ':' (a drive or stream on Windows)";
+            }
+            if (problem != null) {
+                throw new IOException(source + ":" + number + ": the path '" + printable(m.group(2)) + "' has " + problem
+                        + "; an artifact must be a relative path inside the fetch folder");
+            }
+            if (!seen.add(m.group(2))) {
+                throw new IOException(source + ":" + number + ": " + printable(m.group(2)) + " is listed twice");
             }
             entries.add(new Entry(m.group(2), m.group(1)));
         }
         return new Manifest(List.copyOf(entries));
+    }
+
+    private static String printable(String text) {
+        StringBuilder out = new StringBuilder();
+        text.codePoints().limit(200).forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : Character.toString(c)));
+        return out.toString();
     }
 
     public String format() {
