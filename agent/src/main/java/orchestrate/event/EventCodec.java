@@ -76,11 +76,19 @@ public final class EventCodec {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not a JSON event: " + abbreviate(line), e);
         }
-        if (o == null || !o.isObject() || !o.has("kind") || !o.has("seq")) {
+        if (o == null || !o.isObject() || !o.path("kind").isTextual() || !o.path("seq").canConvertToExactIntegral() || !o.path("time").isTextual()) {
             throw new IllegalArgumentException("not an event: " + abbreviate(line));
         }
+        try {
+            return new Envelope(o.get("seq").asLong(), Instant.parse(o.get("time").asText()), event(o));
+        } catch (java.time.DateTimeException e) {
+            throw new IllegalArgumentException("an event with a time that is not one: " + abbreviate(line));
+        }
+    }
+
+    private static Event event(JsonNode o) {
         String step = o.path("step").asText(null);
-        Event event = switch (o.get("kind").asText()) {
+        return switch (o.get("kind").asText()) {
             case "run-started" -> new Event.RunStarted(o.path("run").asText(), o.path("recipe").asText(), strings(o.path("steps")));
             case "step-started" -> new Event.StepStarted(step, o.path("step-kind").asText(), o.path("index").asInt(), o.path("count").asInt());
             case "log" -> new Event.Log(step, o.path("stream").asText(), o.path("line").asText());
@@ -91,9 +99,8 @@ public final class EventCodec {
             case "step-failed" -> new Event.StepFailed(step, o.path("message").asText(), o.path("seconds").asDouble());
             case "artifact" -> new Event.Artifact(o.path("path").asText(), o.path("size").asLong(), o.path("sha256").asText());
             case "run-finished" -> new Event.RunFinished(o.path("status").asText(), o.path("message").asText(null));
-            default -> throw new IllegalArgumentException("unknown event kind '" + o.get("kind").asText() + "'");
+            default -> throw new IllegalArgumentException("unknown event kind '" + abbreviate(o.get("kind").asText()) + "'");
         };
-        return new Envelope(o.get("seq").asLong(), Instant.parse(o.path("time").asText()), event);
     }
 
     private static void putFacts(ObjectNode o, Map<String, String> facts) {
@@ -116,6 +123,6 @@ public final class EventCodec {
     }
 
     private static String abbreviate(String line) {
-        return line.length() <= 120 ? line : line.substring(0, 120) + "...";
+        return orchestrate.text.OneLine.of(line.length() <= 120 ? line : line.substring(0, 120) + "...");
     }
 }

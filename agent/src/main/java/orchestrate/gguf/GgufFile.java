@@ -72,8 +72,15 @@ public record GgufFile(Path path, int version, Map<String, GgufValue> metadata, 
                     throw cursor.error("tensor " + name + " has " + dimensions + " dimensions (1 to 4 allowed)");
                 }
                 long[] dims = new long[dimensions];
+                long elements = 1;
                 for (int d = 0; d < dimensions; d++) {
                     dims[d] = cursor.u64();
+                    // No tensor holds more than 8 elements per byte of the file; beyond that the dimensions are nonsense.
+                    if (dims[d] < 0 || (dims[d] > 0 && elements > size * 8 / dims[d])) {
+                        throw cursor.error("tensor " + name + " has dimensions " + java.util.Arrays.toString(java.util.Arrays.copyOf(dims, d + 1))
+                                + ", more than a file of " + size + " bytes can hold");
+                    }
+                    elements *= dims[d];
                 }
                 int typeId = (int) cursor.u32();
                 GgmlType type = GgmlType.fromId(typeId).orElseThrow(() -> new GgufException(path.getFileName() + ": tensor " + name + " has unknown type " + typeId));

@@ -24,7 +24,7 @@ public final class HubFiles {
 
     public byte[] read(String repo, String revision, String path) throws IOException, HubException {
         if (!RepoPaths.isRepoId(repo)) {
-            throw new HubException("'" + TreeListing.printable(repo) + "' is not a Hub repository: expected ORG/NAME");
+            throw new HubException("'" + orchestrate.text.OneLine.of(repo) + "' is not a Hub repository: expected ORG/NAME");
         }
         String problem = RepoPaths.problem(path);
         if (problem != null) {

@@ -47,7 +47,7 @@ public final class HubRepo implements CheckpointFiles {
     /** As {@link #open(String, String, Map)} for a repository type, "model" or "dataset". */
     public static HubRepo open(String repoType, String repo, String revision, Map<String, String> environment) throws IOException, HubException {
         if (!RepoPaths.isRepoId(repo)) {
-            throw new HubException("'" + TreeListing.printable(repo) + "' is not a Hub repository: expected ORG/NAME (letters, digits, '.', '_', '-')");
+            throw new HubException("'" + orchestrate.text.OneLine.of(repo) + "' is not a Hub repository: expected ORG/NAME (letters, digits, '.', '_', '-')");
         }
         HubHttp http = HubHttp.of(environment);
         String type = repoType.equals("dataset") ? "datasets" : "models";
@@ -67,7 +67,7 @@ public final class HubRepo implements CheckpointFiles {
             HubHttp.Answer page = http.get(url, null, 64 << 20, repo, revision);
             for (RepoFile file : TreeListing.parse(repo, page.body())) {
                 if (files.putIfAbsent(file.path(), file) != null) {
-                    throw new HubException(repo + " lists the file '" + TreeListing.printable(file.path()) + "' twice");
+                    throw new HubException(repo + " lists the file '" + orchestrate.text.OneLine.of(file.path()) + "' twice");
                 }
             }
             url = nextPage(page, url);
@@ -88,8 +88,8 @@ public final class HubRepo implements CheckpointFiles {
         for (String path : paths) {
             for (int slash = path.indexOf('/'); slash > 0; slash = path.indexOf('/', slash + 1)) {
                 if (paths.contains(path.substring(0, slash))) {
-                    throw new HubException(repo + " lists both the file '" + TreeListing.printable(path.substring(0, slash)) + "' and '"
-                            + TreeListing.printable(path) + "' inside it");
+                    throw new HubException(repo + " lists both the file '" + orchestrate.text.OneLine.of(path.substring(0, slash)) + "' and '"
+                            + orchestrate.text.OneLine.of(path) + "' inside it");
                 }
             }
         }

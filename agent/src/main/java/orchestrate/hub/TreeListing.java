@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import orchestrate.text.OneLine;
 
 /**
  * One page of the Hub's tree API ({@code /api/models/ORG/NAME/tree/COMMIT?recursive=true}): a JSON
@@ -42,7 +43,7 @@ final class TreeListing {
             }
             String problem = RepoPaths.problem(path.asText());
             if (problem != null) {
-                throw new HubException(repo + " lists the file '" + printable(path.asText()) + "', whose path has " + problem
+                throw new HubException(repo + " lists the file '" + OneLine.of(path.asText()) + "', whose path has " + problem
                         + "; refusing it (a file of a repository must stay inside the download folder)");
             }
             JsonNode size = entry.get("size");
@@ -67,18 +68,8 @@ final class TreeListing {
         return text;
     }
 
-    /** A name as it can be shown on one line: control characters escaped. */
-    static String printable(String text) {
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < text.length() && out.length() < 200; i++) {
-            char c = text.charAt(i);
-            out.append(c < 0x20 || c == 0x7f ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-        }
-        return out.toString();
-    }
-
     private static String shortened(JsonNode node) {
         String text = String.valueOf(node);
-        return printable(text.length() > 80 ? text.substring(0, 80) + "..." : text);
+        return OneLine.of(text.length() > 80 ? text.substring(0, 80) + "..." : text);
     }
 }

@@ -41,9 +41,9 @@ public final class GgufTokenizer {
         if (!present.contains("tokenizer.json")) {
             throw new ShapeException(files.name() + " has no tokenizer.json; the converter needs the fast tokenizer's file");
         }
-        JsonNode tokenizer = JSON.readTree(TokenizerCheck.readAll(files.open("tokenizer.json")));
+        JsonNode tokenizer = JsonFiles.object(TokenizerCheck.readAll(files.open("tokenizer.json")), "tokenizer.json");
         JsonNode tokenizerConfig = present.contains("tokenizer_config.json")
-                ? JSON.readTree(TokenizerCheck.readAll(files.open("tokenizer_config.json"))) : JSON.createObjectNode();
+                ? JsonFiles.object(TokenizerCheck.readAll(files.open("tokenizer_config.json")), "tokenizer_config.json") : JSON.createObjectNode();
         if (!"BPE".equals(tokenizer.path("model").path("type").asText())) {
             throw new ShapeException("tokenizer.json is a " + tokenizer.path("model").path("type").asText() + " tokenizer; only byte-level BPE (GPT-2 family) is converted");
         }
@@ -64,7 +64,14 @@ public final class GgufTokenizer {
         }
         List<String> merges = new ArrayList<>();
         for (JsonNode merge : tokenizer.path("model").path("merges")) {
-            merges.add(merge.isArray() ? merge.get(0).asText() + " " + merge.get(1).asText() : merge.asText());
+            if (merge.isArray() && merge.size() == 2 && merge.get(0).isTextual() && merge.get(1).isTextual()) {
+                merges.add(merge.get(0).asText() + " " + merge.get(1).asText());
+            } else if (merge.isTextual() && merge.asText().indexOf(' ') > 0) {
+                merges.add(merge.asText());
+            } else {
+                throw new ShapeException("tokenizer.json has the merge " + merge + " (merge " + (merges.size() + 1)
+                        + "); a merge is \"a b\" or [\"a\", \"b\"]");
+            }
         }
 
         Map<String, GgufValue> metadata = new LinkedHashMap<>();

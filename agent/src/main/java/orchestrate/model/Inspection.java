@@ -32,15 +32,7 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         ObjectNode config = JSON.createObjectNode();
         List<String> warnings = new ArrayList<>(checkpoint.warnings());
         if (files.list().contains("config.json")) {
-            JsonNode parsed;
-            try {
-                parsed = JSON.readTree(TokenizerCheck.text(files.open("config.json")));
-            } catch (IOException e) {
-                throw new IOException("config.json in " + files.name() + " is not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
-            }
-            if (parsed instanceof ObjectNode object) {
-                config = object;
-            }
+            config = JsonFiles.object(TokenizerCheck.readAll(files.open("config.json")), "config.json in " + files.name());
         } else {
             warnings.add("no config.json: every field below is missing");
         }

@@ -48,7 +48,16 @@ public final class TokenizerCheck {
             findings.add(new Finding("tokenizer.json", "-", "-", Finding.Verdict.MISSING, "converters need tokenizer.json (fast tokenizer)"));
             return new Result(0, findings, hashes);
         }
-        JsonNode tokenizer = JSON.readTree(contents.get("tokenizer.json"));
+        JsonNode tokenizer;
+        JsonNode tokenizerConfig;
+        try {
+            tokenizer = JsonFiles.object(contents.get("tokenizer.json"), "tokenizer.json");
+            tokenizerConfig = contents.containsKey("tokenizer_config.json")
+                    ? JsonFiles.object(contents.get("tokenizer_config.json"), "tokenizer_config.json") : JSON.createObjectNode();
+        } catch (ShapeException broken) {
+            findings.add(new Finding("tokenizer", "-", "-", Finding.Verdict.CONTRADICTED, broken.getMessage()));
+            return new Result(0, findings, hashes);
+        }
         Map<String, Integer> ids = new HashMap<>();
         tokenizer.path("model").path("vocab").fields().forEachRemaining(e -> ids.put(e.getKey(), e.getValue().asInt()));
         tokenizer.path("added_tokens").forEach(t -> ids.put(t.path("content").asText(), t.path("id").asInt()));
@@ -58,8 +67,6 @@ public final class TokenizerCheck {
                 tokens <= embeddingRows ? (tokens < embeddingRows ? (embeddingRows - tokens) + " rows of padding" : null)
                         : "ids " + embeddingRows + " to " + (tokens - 1) + " have no embedding row"));
 
-        JsonNode tokenizerConfig = contents.containsKey("tokenizer_config.json")
-                ? JSON.readTree(contents.get("tokenizer_config.json")) : JSON.createObjectNode();
         for (String special : SPECIALS) {
             String token = tokenText(tokenizerConfig.get(special + "_token"));
             Integer tokenizerId = token == null ? null : ids.get(token);

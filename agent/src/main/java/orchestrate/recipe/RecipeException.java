@@ -1,5 +1,7 @@
 package orchestrate.recipe;
 
+import orchestrate.text.OneLine;
+
 /** A recipe that cannot be used, with the place in the file that says why. */
 public final class RecipeException extends Exception {
 
@@ -7,7 +9,7 @@ public final class RecipeException extends Exception {
     private final String problem;
 
     public RecipeException(Location location, String problem) {
-        super(location + ": " + problem);
+        super(OneLine.of(location + ": " + problem));
         this.location = location;
         this.problem = problem;
     }

@@ -25,6 +25,11 @@ final class Artifacts {
                 if (file.contains("\n") || file.contains("\\")) {
                     throw new StepException("artifact '" + file + "' has a newline or backslash in its name, which SHA256SUMS cannot list");
                 }
+                Path real = workdir.resolve(file).toRealPath();
+                if (!real.startsWith(workdir.toRealPath())) {
+                    throw new StepException("artifact '" + file + "' is a symbolic link to " + real + ", outside the workdir; an artifact is a file "
+                            + "the run made there");
+                }
                 files.add(file);
             }
         }

@@ -14,6 +14,8 @@ public final class AtomicFiles {
     private AtomicFiles() {}
 
     private static final String SUFFIX = ".tmp";
+    /** {@code <name>.<16 hex digits>.tmp}: what {@link #temporaryFor} makes, and nothing a user or a repository would name a file. */
+    private static final java.util.regex.Pattern TEMPORARY = java.util.regex.Pattern.compile(".+\\.[0-9a-f]{16}\\.tmp");
 
     /**
      * A fresh temporary name for a file written before it is renamed into place: {@code
@@ -36,7 +38,7 @@ public final class AtomicFiles {
         try (java.util.stream.Stream<Path> siblings = Files.list(directory)) {
             for (Path sibling : (Iterable<Path>) siblings::iterator) {
                 String other = sibling.getFileName().toString();
-                if (other.startsWith(name + ".") && other.endsWith(SUFFIX) && Files.isRegularFile(sibling)) {
+                if (other.startsWith(name + ".") && isTemporary(other) && Files.isRegularFile(sibling)) {
                     Files.deleteIfExists(sibling);
                 }
             }
@@ -48,7 +50,30 @@ public final class AtomicFiles {
      * {@code .part} or its ranges sidecar): never an output or an artifact.
      */
     public static boolean isUnfinished(String fileName) {
-        return fileName.endsWith(SUFFIX) || fileName.endsWith(".part") || fileName.endsWith(".part.ranges");
+        return isTemporary(fileName) || fileName.endsWith(".part") || fileName.endsWith(".part.ranges");
+    }
+
+    /** Whether a file name is one of our temporary names (see {@link #temporaryFor}). */
+    public static boolean isTemporary(String fileName) {
+        return TEMPORARY.matcher(fileName).matches();
+    }
+
+    /**
+     * Removes the temporary files that killed writes left at {@code path} (a file's siblings) or
+     * anywhere below it (a directory); partial downloads ({@code .part}) are kept, to be resumed.
+     */
+    public static void deleteTemporaries(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            try (java.util.stream.Stream<Path> walk = Files.walk(path)) {
+                for (Path file : (Iterable<Path>) walk::iterator) {
+                    if (isTemporary(file.getFileName().toString()) && Files.isRegularFile(file)) {
+                        Files.deleteIfExists(file);
+                    }
+                }
+            }
+        } else {
+            deleteLeftovers(path);
+        }
     }
 
     public static void write(Path target, byte[] content) throws IOException {

@@ -152,6 +152,9 @@ public final class Runner {
         journal.attempt(planned.id(), fingerprint);
         Instant start = Instant.now();
         try {
+            for (String output : planned.step().outputs()) {
+                AtomicFiles.deleteTemporaries(context.resolve(output)); // what a killed attempt of this step left
+            }
             planned.step().run(context);
             if (cancelled.get()) {
                 throw new StepException("cancelled");
@@ -164,8 +167,30 @@ public final class Runner {
         } catch (java.util.concurrent.CancellationException e) {
             stepFailed(planned.id(), "cancelled", start);
         } catch (Exception e) {
-            e.printStackTrace();
-            stepFailed(planned.id(), cancelled.get() ? "cancelled" : "internal error: " + e, start);
+            String full = diskFull(e);
+            if (full != null) {
+                stepFailed(planned.id(), full, start);
+            } else {
+                e.printStackTrace();
+                stepFailed(planned.id(), cancelled.get() ? "cancelled" : "internal error: " + e, start);
+            }
+        }
+        return null;
+    }
+
+    /** What to say when a step failed because the disk filled up, or null when that was not the cause. */
+    private String diskFull(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IOException && cause.getMessage() != null && cause.getMessage().contains("No space left on device")) {
+                long free;
+                try {
+                    free = Files.getFileStore(workdir).getUsableSpace();
+                } catch (IOException e) {
+                    free = -1;
+                }
+                return "the disk filled up (" + cause.getMessage() + "); " + (free < 0 ? "" : String.format(java.util.Locale.ROOT, "%.2f GB are free in ",
+                        free / 1e9)) + workdir + ": free space and run again (finished steps are kept, and nothing half-written took a final name)";
+            }
         }
         return null;
     }

@@ -8,7 +8,7 @@ import orchestrate.testing.Refusals;
 /** Any line of an event log: an event that encodes back to the same event, or one clear refusal. */
 class EventCodecFuzzTest {
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void decode(byte[] bytes) {
         String line = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
         Envelope envelope;

@@ -8,7 +8,7 @@ import orchestrate.testing.Refusals;
 /** The GGUF reader on any bytes: a file whose every tensor lies inside it, or one clear refusal naming it. */
 class GgufFileFuzzTest {
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void read(byte[] bytes) throws Exception {
         Path file = Files.createTempFile("fuzzed", ".gguf");
         try {

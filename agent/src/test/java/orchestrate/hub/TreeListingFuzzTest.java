@@ -11,7 +11,7 @@ class TreeListingFuzzTest {
 
     private static final Path FOLDER = Path.of("/work/model");
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void parse(byte[] page) {
         try {
             for (RepoFile file : TreeListing.parse("org/fuzzed", page)) {

@@ -38,7 +38,7 @@ class TokenizerFuzzTest {
         };
     }
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void tokenizerJson(byte[] tokenizer) throws Exception {
         ObjectNode config = JsonNodeFactory.instance.objectNode().put("vocab_size", 64);
         TokenizerCheck.of(withTokenizer(tokenizer), config, 64);

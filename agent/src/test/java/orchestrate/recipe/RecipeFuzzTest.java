@@ -8,7 +8,7 @@ import orchestrate.testing.Refusals;
 /** Any recipe text: a recipe whose every step plans, or one clear refusal naming the file. */
 class RecipeFuzzTest {
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void load(byte[] bytes) {
         String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
         try {

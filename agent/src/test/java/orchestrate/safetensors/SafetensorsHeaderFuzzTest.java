@@ -6,7 +6,7 @@ import orchestrate.testing.Refusals;
 /** The safetensors header reader on any bytes: a header, or one clear refusal naming the file. */
 class SafetensorsHeaderFuzzTest {
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void header(byte[] file) throws Exception {
         try {
             SafetensorsHeader header = SafetensorsHeader.read(ByteSource.inMemory("fuzzed.safetensors", file, file.length));

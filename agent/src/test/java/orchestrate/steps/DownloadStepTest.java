@@ -226,4 +226,20 @@ class DownloadStepTest {
     private List<Event> runRepo(String repo, String options) throws Exception {
         return InProcess.run(workdir, "name: d\nsteps:\n  - download: {repo: " + repo + options + "}\n", Map.of("HF_ENDPOINT", hub.endpoint()));
     }
+
+    @Test
+    void aStormOfServerErrorsLongerThanTheRetriesFailsInOneLineAndTheNextRunResumes() throws Exception {
+        hub.fault("consolidated.bin", FaultKind.DROP_AFTER_BYTES, 12 << 20, 1);
+        hub.fault("consolidated.bin", FaultKind.STATUS_500, 0, 3);
+
+        List<Event> stormy = run(", retries: 3");
+
+        assertEquals("consolidated.bin: gave up on bytes 12582912-50331647 after 3 attempts (last: HTTP 500)", failure(stormy));
+        assertFalse(Files.exists(workdir.resolve("model/consolidated.bin")), "nothing half-fetched under the final name");
+
+        List<Event> calm = run(", retries: 3");
+
+        assertNull(failure(calm), logs(calm).toString());
+        assertSameFiles();
+    }
 }

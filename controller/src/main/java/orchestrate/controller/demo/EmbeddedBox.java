@@ -16,6 +16,9 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.apache.sshd.common.session.helpers.AbstractSession;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
+import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.sftp.server.FileHandle;
+import org.apache.sshd.sftp.server.SftpEventListener;
 import org.apache.sshd.sftp.server.SftpSubsystemFactory;
 
 /**
@@ -29,6 +32,31 @@ public final class EmbeddedBox implements AutoCloseable {
     private final Path home;
     private final Path userKey;
     private final String hostKeyFingerprint;
+    private final Cuts cuts = new Cuts();
+
+    /** Cuts every connection, once, when a transfer of a chosen file passes a chosen byte (tests of a flaky line). */
+    private final class Cuts implements SftpEventListener {
+        private volatile String namePart;
+        private volatile long afterBytes;
+        private final java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        private void check(FileHandle file, long offset) {
+            String part = namePart;
+            if (part != null && offset >= afterBytes && file.getFile().getFileName().toString().contains(part) && armed.compareAndSet(true, false)) {
+                new Thread(EmbeddedBox.this::dropConnections, "cut").start();
+            }
+        }
+
+        @Override
+        public void reading(ServerSession session, String remoteHandle, FileHandle localHandle, long offset, byte[] data, int dataOffset, int dataLen) {
+            check(localHandle, offset);
+        }
+
+        @Override
+        public void writing(ServerSession session, String remoteHandle, FileHandle localHandle, long offset, byte[] data, int dataOffset, int dataLen) {
+            check(localHandle, offset);
+        }
+    }
 
     private EmbeddedBox(SshServer server, Path home, Path userKey, String hostKeyFingerprint) {
         this.server = server;
@@ -66,10 +94,13 @@ public final class EmbeddedBox implements AutoCloseable {
         server.setKeyboardInteractiveAuthenticator(null);
         server.setPublickeyAuthenticator((username, key, session) -> KeyUtils.compareKeys(key, authorized));
         server.setCommandFactory((channel, command) -> new ShellCommand(command, home, environment));
-        server.setSubsystemFactories(sftp ? List.of(new SftpSubsystemFactory()) : List.of());
+        SftpSubsystemFactory files = new SftpSubsystemFactory();
+        server.setSubsystemFactories(sftp ? List.of(files) : List.of());
         server.start();
         String fingerprint = HostKeyCheck.fingerprint(hostKeys.loadKeys(null).iterator().next().getPublic());
-        return new EmbeddedBox(server, home, userKey, fingerprint);
+        EmbeddedBox box = new EmbeddedBox(server, home, userKey, fingerprint);
+        files.addSftpEventListener(box.cuts);
+        return box;
     }
 
     private static KeyPair generate() throws IOException {
@@ -120,6 +151,21 @@ public final class EmbeddedBox implements AutoCloseable {
 
     public int activeSessions() {
         return server.getActiveSessions().size();
+    }
+
+    /**
+     * The next transfer (upload or download) of a file whose name contains {@code namePart} cuts
+     * every connection once it reaches byte {@code afterBytes}: a line that drops mid-file.
+     */
+    public void cutOnceWhenTransferring(String namePart, long afterBytes) {
+        cuts.namePart = namePart;
+        cuts.afterBytes = afterBytes;
+        cuts.armed.set(true);
+    }
+
+    /** Whether the cut asked for has happened. */
+    public boolean cutHappened() {
+        return cuts.namePart != null && !cuts.armed.get();
     }
 
     /** Cuts every open connection, as a flaky network would. */

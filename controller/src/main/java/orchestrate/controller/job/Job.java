@@ -42,38 +42,59 @@ public final class Job {
         this.onDone = onDone;
     }
 
-    /** Installs what the box needs and starts the agent detached. */
+    /**
+     * Installs what the box needs and starts the agent detached. Each part survives a dropped
+     * connection: uploads start over under fresh temporary names, and a start that may have
+     * happened before the drop is found again rather than made twice.
+     */
     public void launch(byte[] recipe, byte[] params) throws IOException {
-        refuseIfAnAgentIsRunning();
-        box.box().ensureJava(view::notice);
+        box.call(() -> {
+            refuseIfAnAgentIsRunning();
+            return null;
+        });
+        box.call(() -> {
+            box.box().ensureJava(view::notice);
+            return null;
+        });
         AgentJar agent = AgentJar.load();
-        String jar = box.box().installAgent(agent.bytes(), agent.sha256());
+        String jar = box.call(() -> box.box().installAgent(agent.bytes(), agent.sha256()));
         String recipeOnBox = Workdir.stateFile(record.workdir, Workdir.RECIPE);
-        box.box().upload(recipe, recipeOnBox);
+        box.call(() -> {
+            box.box().upload(recipe, recipeOnBox);
+            return null;
+        });
         String events = Workdir.stateFile(record.workdir, Workdir.EVENTS);
-        record.startOffset = Math.max(0, box.box().size(events));
+        record.startOffset = box.call(() -> Math.max(0, box.box().size(events)));
         record.offset = record.startOffset;
-        record.pid = box.box().startAgent(new AgentLaunch(jar, record.workdir, record.id, recipeOnBox, record.recipeFile, params));
+        AgentLaunch launch = new AgentLaunch(jar, record.workdir, record.id, recipeOnBox, record.recipeFile, params);
+        record.pid = box.call(() -> box.box().startAgent(launch)); // once per run id, however often it is asked
         record.state = "running";
         store.save(record);
         view.notice("agent started on " + box.box().name() + " (pid " + record.pid + ") in " + record.workdir
                 + "; it keeps running if this connection drops (orchestrate attach " + record.id + ")");
     }
 
-    /** A second agent would be refused by the first one's lock; say so before uploading anything. */
-    private void refuseIfAnAgentIsRunning() throws IOException {
+    /** The pid of an agent running in this run's workdir, or null. */
+    private Long runningAgent() throws IOException {
         String pidFile = Workdir.stateFile(record.workdir, Workdir.PID);
         long size = box.box().size(pidFile);
         if (size <= 0 || size > 32) {
-            return;
+            return null;
         }
         long pid;
         try {
             pid = Long.parseLong(new String(box.box().read(pidFile, 0, (int) size), StandardCharsets.US_ASCII).strip());
         } catch (NumberFormatException e) {
-            return;
+            return null;
         }
-        if (box.box().isAgentRunning(pid)) {
+        return box.box().isAgentRunning(pid) ? pid : null;
+    }
+
+    /** A second agent would be refused by the first one's lock; say so before uploading anything. */
+    private void refuseIfAnAgentIsRunning() throws IOException {
+        Long running = runningAgent();
+        if (running != null) {
+            long pid = running;
             String following = store.list().stream()
                     .filter(r -> r.workdir != null && r.workdir.equals(record.workdir) && r.target().equals(record.target()) && r.pid == pid)
                     .map(r -> "; follow it with: orchestrate attach " + r.id).findFirst()

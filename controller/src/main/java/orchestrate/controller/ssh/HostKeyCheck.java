@@ -140,11 +140,70 @@ public final class HostKeyCheck implements HostKeyVerifier {
         return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(digest);
     }
 
+    /**
+     * The file's entries, read line by line: a line sshj cannot parse (an old RSA1 key, a broken
+     * hash) is skipped, as OpenSSH skips it, instead of failing the connection.
+     */
     private List<OpenSSHKnownHosts.KnownHostEntry> entries() throws IOException {
         if (!Files.isRegularFile(knownHosts)) {
             return List.of();
         }
-        return new ArrayList<>(new OpenSSHKnownHosts(knownHosts.toFile()).entries());
+        List<OpenSSHKnownHosts.KnownHostEntry> entries = new ArrayList<>();
+        for (String line : new String(Files.readAllBytes(knownHosts), StandardCharsets.ISO_8859_1).split("\n")) {
+            try {
+                for (OpenSSHKnownHosts.KnownHostEntry entry : new OpenSSHKnownHosts(new java.io.StringReader(line)).entries()) {
+                    entries.add(new Guarded(entry));
+                }
+            } catch (IOException | RuntimeException unreadable) {
+                // skipped
+            }
+        }
+        return entries;
+    }
+
+    /** An entry whose own checks cannot throw: a malformed one applies to no host and verifies no key. */
+    private record Guarded(OpenSSHKnownHosts.KnownHostEntry entry) implements OpenSSHKnownHosts.KnownHostEntry {
+        @Override
+        public KeyType getType() {
+            return entry.getType();
+        }
+
+        @Override
+        public String getFingerprint() {
+            return entry.getFingerprint();
+        }
+
+        @Override
+        public boolean appliesTo(String host) throws IOException {
+            try {
+                return entry.appliesTo(host);
+            } catch (RuntimeException malformed) {
+                return false;
+            }
+        }
+
+        @Override
+        public boolean appliesTo(KeyType type, String host) throws IOException {
+            try {
+                return entry.appliesTo(type, host);
+            } catch (RuntimeException malformed) {
+                return false;
+            }
+        }
+
+        @Override
+        public boolean verify(PublicKey key) throws IOException {
+            try {
+                return entry.verify(key);
+            } catch (RuntimeException malformed) {
+                return false;
+            }
+        }
+
+        @Override
+        public String getLine() {
+            return entry.getLine();
+        }
     }
 
     private void record(PublicKey key) throws IOException {

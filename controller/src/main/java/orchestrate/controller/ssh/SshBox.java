@@ -20,6 +20,7 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -48,6 +49,9 @@ public final class SshBox implements Box {
     private static final int WRITES_IN_FLIGHT = 16;
     private static final int WRITE_CHUNK = 32 * 1024;
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /** Temporary files of failed uploads still to be removed. */
+    private final java.util.Set<String> abandoned = new java.util.LinkedHashSet<>();
 
     private final SshConnector connector;
     private final Path knownHosts;
@@ -156,18 +160,15 @@ public final class SshBox implements Box {
         String parent = path.substring(0, path.lastIndexOf('/'));
         // A name of its own, so two controllers uploading the same file never write into each other's.
         String temporary = path + "." + Long.toHexString(RANDOM.nextLong() | Long.MIN_VALUE) + ".tmp";
+        removeAbandoned();
         makeDirectories(parent);
         try {
-            try (RemoteFile file = sftp.open(temporary, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.EXCL));
-                 OutputStream out = file.new RemoteFileOutputStream(0, WRITES_IN_FLIGHT)) {
-                // One write per SFTP packet: sshj sends a write() as a single request, and a request
-                // larger than the channel window never goes out (sshj issue #715).
-                for (int offset = 0; offset < content.length; offset += WRITE_CHUNK) {
-                    out.write(content, offset, Math.min(WRITE_CHUNK, content.length - offset));
-                }
-            }
+            write(content, temporary);
         } catch (IOException e) {
-            exec("rm -f " + quote(temporary), null, null);
+            abandoned.add(temporary); // removed now if the line is up, else once it is back
+            if (client.isConnected()) {
+                removeAbandoned();
+            }
             throw e;
         }
         // SFTP v3 (OpenSSH) cannot rename over an existing file; mv does, atomically.
@@ -175,6 +176,52 @@ public final class SshBox implements Box {
         if (moved.status != 0) {
             exec("rm -f " + quote(temporary), null, null);
             throw new IOException("cannot move " + temporary + " into place on " + name() + ": " + moved.err.strip());
+        }
+    }
+
+    /** Removes the temporary files of uploads that failed (a dropped line leaves them behind). */
+    private void removeAbandoned() throws IOException {
+        for (String temporary : List.copyOf(abandoned)) {
+            exec("rm -f " + quote(temporary), null, null);
+            abandoned.remove(temporary);
+        }
+    }
+
+    /**
+     * Writes a new remote file. Closed by hand: on a dropped connection sshj throws the same
+     * exception from write and close, which try-with-resources cannot suppress into itself.
+     */
+    private void write(byte[] content, String path) throws IOException {
+        RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.EXCL));
+        OutputStream out = null;
+        boolean written = false;
+        try {
+            out = file.new RemoteFileOutputStream(0, WRITES_IN_FLIGHT);
+            // One write per SFTP packet: sshj sends a write() as a single request, and a request
+            // larger than the channel window never goes out (sshj issue #715).
+            for (int offset = 0; offset < content.length; offset += WRITE_CHUNK) {
+                out.write(content, offset, Math.min(WRITE_CHUNK, content.length - offset));
+            }
+            out.close();
+            file.close(); // the server may refuse the close (a full disk): that is a failed upload
+            written = true;
+        } finally {
+            if (!written) {
+                closeQuietly(out);
+                closeQuietly(file);
+            }
+        }
+    }
+
+    /** Closes what a failure left open; the failure itself is what is reported. */
+    private static void closeQuietly(java.io.Closeable closeable) {
+        if (closeable == null) {
+            return;
+        }
+        try {
+            closeable.close();
+        } catch (IOException | RuntimeException alreadyFailing) {
+            // the first failure is the one that matters
         }
     }
 
@@ -200,12 +247,17 @@ public final class SshBox implements Box {
     public long startAgent(AgentLaunch launch) throws IOException {
         // The parameters arrive on standard input and are piped on by printf, a shell builtin,
         // so they never appear in any process's arguments. setsid and nohup keep the agent
-        // alive when this connection drops.
+        // alive when this connection drops. mkdir of a directory named for the run is atomic:
+        // asked again after a drop, the command answers the pid of the agent it started before.
+        String launched = launch.stateDir() + "/launch-" + launch.runId();
         String command = "params=$(cat); mkdir -p " + quote(launch.stateDir()) + " && cd " + quote(launch.workdir()) + " && {"
+                + " if mkdir " + quote(launched) + " 2>/dev/null; then"
                 + " if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi;"
                 + " printf '%s' \"$params\" | $detach nohup java -jar " + quote(launch.jar()) + " run --workdir " + quote(launch.workdir())
                 + " --run-id " + quote(launch.runId()) + " --source-name " + quote(launch.sourceName()) + " --params-stdin "
-                + quote(launch.recipe()) + " >>" + quote(launch.stateFile(Workdir.LOG)) + " 2>&1 & echo $!; }";
+                + quote(launch.recipe()) + " >>" + quote(launch.stateFile(Workdir.LOG)) + " 2>&1 & echo $! > " + quote(launched + "/pid") + ";"
+                + " else for i in 1 2 3 4 5 6 7 8 9 10; do [ -s " + quote(launched + "/pid") + " ] && break; sleep 0.5; done; fi;"
+                + " cat " + quote(launched + "/pid") + "; }";
         Result result = exec(command, launch.params(), null);
         try {
             return Long.parseLong(result.out.strip());

@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import orchestrate.controller.ExitException;
+import orchestrate.text.OneLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The parts of {@code ~/.ssh/config} that say how to reach a host: HostName, User, Port and
@@ -76,25 +76,16 @@ public final class SshConfigFile {
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new ExitException(ExitException.USAGE, file + ":" + line + ": Port must be a number from 1 to 65535, not '" + shortened(value) + "'");
+        throw new ExitException(ExitException.USAGE, file + ":" + line + ": Port must be a number from 1 to 65535, not '" + OneLine.of(value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
     }
 
-    private static String shortened(String value) {
-        String cut = value.length() > 40 ? value.substring(0, 40) + "..." : value;
-        return cut.replaceAll("\\p{Cntrl}", "?");
-    }
 
     /** Host patterns: several separated by spaces, '*' and '?' wildcards, '!' negation. */
     static boolean matches(String patterns, String alias) {
         boolean matched = false;
         for (String pattern : patterns.split("\\s+")) {
             boolean negated = pattern.startsWith("!");
-            String glob = negated ? pattern.substring(1) : pattern;
-            StringBuilder regex = new StringBuilder();
-            for (char c : glob.toCharArray()) {
-                regex.append(c == '*' ? ".*" : c == '?' ? "." : Pattern.quote(String.valueOf(c)));
-            }
-            if (Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE | Pattern.DOTALL).matcher(alias).matches()) {
+            if (glob(negated ? pattern.substring(1) : pattern, alias)) {
                 if (negated) {
                     return false;
                 }
@@ -102,6 +93,37 @@ public final class SshConfigFile {
             }
         }
         return matched;
+    }
+
+    /**
+     * Whether {@code text} matches a glob of '*' and '?', ignoring case: the greedy match with one
+     * remembered star, linear in practice and never exponential (a regex of many '.*' can take for ever).
+     */
+    static boolean glob(String glob, String text) {
+        String p = glob.toLowerCase(java.util.Locale.ROOT);
+        String t = text.toLowerCase(java.util.Locale.ROOT);
+        int pi = 0;
+        int ti = 0;
+        int star = -1;
+        int resume = 0;
+        while (ti < t.length()) {
+            if (pi < p.length() && (p.charAt(pi) == '?' || p.charAt(pi) == t.charAt(ti))) {
+                pi++;
+                ti++;
+            } else if (pi < p.length() && p.charAt(pi) == '*') {
+                star = pi++;
+                resume = ti;
+            } else if (star >= 0) {
+                pi = star + 1;
+                ti = ++resume;
+            } else {
+                return false;
+            }
+        }
+        while (pi < p.length() && p.charAt(pi) == '*') {
+            pi++;
+        }
+        return pi == p.length();
     }
 
     private static String unquote(String value) {

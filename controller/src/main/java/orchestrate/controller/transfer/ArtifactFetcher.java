@@ -7,6 +7,8 @@ import orchestrate.run.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,8 @@ public final class ArtifactFetcher {
     }
 
     private static final int ATTEMPTS = 2;
+    /** Held while a controller fetches into the folder. */
+    static final String LOCK = ".fetch.lock";
 
     private final Box box;
     private final Path destination;
@@ -39,17 +43,44 @@ public final class ArtifactFetcher {
         this.progress = progress;
     }
 
-    /** Fetches every entry of the manifest from {@code workdir} and writes the verified ones' SHA256SUMS. */
+    /**
+     * Fetches every entry of the manifest from {@code workdir} and writes the verified ones'
+     * SHA256SUMS. Two controllers fetching into one folder (two attaches of a run) take turns:
+     * the second waits for the first, then finds its files already here.
+     */
     public List<FetchResult> fetch(String workdir, Manifest manifest) throws IOException {
         Files.createDirectories(destination);
-        List<FetchResult> results = new ArrayList<>();
-        for (Manifest.Entry entry : manifest.entries()) {
-            results.add(fetch(workdir + "/" + entry.path(), entry));
+        try (FileChannel lockFile = FileChannel.open(destination.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = waitForLock(lockFile)) {
+            List<FetchResult> results = new ArrayList<>();
+            for (Manifest.Entry entry : manifest.entries()) {
+                results.add(fetch(workdir + "/" + entry.path(), entry));
+            }
+            List<Manifest.Entry> verified = results.stream().filter(FetchResult::verified)
+                    .map(r -> new Manifest.Entry(r.path(), r.sha256())).toList();
+            AtomicFiles.write(destination.resolve(Workdir.CHECKSUMS), new Manifest(verified).format().getBytes(StandardCharsets.UTF_8));
+            return results;
         }
-        List<Manifest.Entry> verified = results.stream().filter(FetchResult::verified)
-                .map(r -> new Manifest.Entry(r.path(), r.sha256())).toList();
-        AtomicFiles.write(destination.resolve(Workdir.CHECKSUMS), new Manifest(verified).format().getBytes(StandardCharsets.UTF_8));
-        return results;
+    }
+
+    /** The folder's lock, once no other fetch holds it (another process, or another fetch in this one). */
+    private static FileLock waitForLock(FileChannel file) throws IOException {
+        while (true) {
+            try {
+                FileLock lock = file.tryLock();
+                if (lock != null) {
+                    return lock;
+                }
+            } catch (java.nio.channels.OverlappingFileLockException heldHere) {
+                // another fetch of this process holds it: wait as for another process
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for another fetch into the same folder");
+            }
+        }
     }
 
     private FetchResult fetch(String remote, Manifest.Entry entry) throws IOException {
@@ -101,7 +132,8 @@ public final class ArtifactFetcher {
                 try {
                     out.write(buffer, 0, n);
                 } catch (IOException e) {
-                    throw new IOException("cannot write " + part + " (" + e.getMessage() + "); the " + done
+                    long free = Files.getFileStore(part.toAbsolutePath().getParent()).getUsableSpace();
+                    throw new IOException("cannot write " + part + " (" + e.getMessage() + "; " + free + " bytes free on this machine); the " + done
                             + " bytes already there are kept, and the next fetch resumes from them", e);
                 }
                 digest.update(buffer, 0, n);

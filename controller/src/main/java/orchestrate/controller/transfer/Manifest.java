@@ -3,6 +3,7 @@ package orchestrate.controller.transfer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import orchestrate.hub.RepoPaths;
+import orchestrate.text.OneLine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -30,29 +31,24 @@ public record Manifest(List<Entry> entries) {
             }
             Matcher m = LINE.matcher(line);
             if (!m.matches()) {
-                throw new IOException(source + ":" + number + ": not a 'SHA256  relative/path' line: " + printable(line));
+                throw new IOException(source + ":" + number + ": not a 'SHA256  relative/path' line: " + OneLine.of(line));
             }
             String problem = RepoPaths.problem(m.group(2));
             if (problem == null && m.group(2).contains(":")) {
                 problem = "a ':' (a drive or stream on Windows)";
             }
             if (problem != null) {
-                throw new IOException(source + ":" + number + ": the path '" + printable(m.group(2)) + "' has " + problem
+                throw new IOException(source + ":" + number + ": the path '" + OneLine.of(m.group(2)) + "' has " + problem
                         + "; an artifact must be a relative path inside the fetch folder");
             }
             if (!seen.add(m.group(2))) {
-                throw new IOException(source + ":" + number + ": " + printable(m.group(2)) + " is listed twice");
+                throw new IOException(source + ":" + number + ": " + OneLine.of(m.group(2)) + " is listed twice");
             }
             entries.add(new Entry(m.group(2), m.group(1)));
         }
         return new Manifest(List.copyOf(entries));
     }
 
-    private static String printable(String text) {
-        StringBuilder out = new StringBuilder();
-        text.codePoints().limit(200).forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : Character.toString(c)));
-        return out.toString();
-    }
 
     public String format() {
         StringBuilder out = new StringBuilder();

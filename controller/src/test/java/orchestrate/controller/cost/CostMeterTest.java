@@ -40,4 +40,25 @@ class CostMeterTest {
         assertEquals(0.40 * 2.5, meter.spent(START.plus(Duration.ofMinutes(150))), 1e-12);
         assertEquals(0, meter.spent(START.minusSeconds(5)), "nothing is spent before the box started");
     }
+
+    /**
+     * The meter reads the wall clock, as the provider bills: a laptop that slept an hour sees that
+     * hour's cost, and a clock set back (NTP) before the box's start never makes a cost negative
+     * or a budget look unspent twice.
+     */
+    @Test
+    void aClockThatJumpsForwardCountsTheTimeAndOneThatJumpsBackNeverGoesBelowZero() {
+        CostMeter meter = new CostMeter(1.20, 0, 0, "--price-per-hour", START);
+        orchestrate.controller.ManualClock clock = new orchestrate.controller.ManualClock(START.plus(Duration.ofMinutes(10)));
+        assertEquals(0.20, meter.spent(clock.instant()), 1e-12);
+
+        clock.advance(Duration.ofHours(1)); // the laptop slept; the box did not
+        assertEquals(1.40, meter.spent(clock.instant()), 1e-12);
+
+        clock.set(START.minus(Duration.ofDays(1))); // a clock corrected far back
+        assertEquals(0, meter.spent(clock.instant()));
+        RunSummary summary = new RunSummary();
+        summary.accept(new Event.RunStarted("r", "mibera", List.of("quantize")));
+        assertEquals("  total        0.0s     $0.0000", meter.breakdown(summary, 0, 0, clock.instant()).get(2));
+    }
 }

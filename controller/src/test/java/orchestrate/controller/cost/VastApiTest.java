@@ -12,9 +12,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class VastApiTest {
+public class VastApiTest {
 
-    static final String INSTANCE = """
+    public static final String INSTANCE = """
             {"id": 4242, "actual_status": "running", "dph_total": 0.452, "storage_total_cost": 0.0231, "inet_up_cost": 0.01,
              "inet_down_cost": 0.005, "start_date": 1795000000.5, "ssh_host": "ssh4.vast.ai", "ssh_port": 34538}
             """;

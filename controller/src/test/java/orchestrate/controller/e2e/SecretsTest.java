@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import orchestrate.controller.TestLaptop;
+import orchestrate.controller.cost.FakeVast;
+import orchestrate.controller.cost.VastApiTest;
 import orchestrate.controller.demo.EmbeddedBox;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +33,8 @@ class SecretsTest {
     Path dir;
 
     @Test
-    void tokensNeverAppearInProcessArgumentsEventsOrFilesLeftBehind() throws Exception {
-        try (EmbeddedBox box = EmbeddedBox.start(Files.createDirectories(dir.resolve("box")))) {
+    void secretsNeverAppearInProcessArgumentsTheAgentsEnvironmentEventsOrFilesLeftBehind() throws Exception {
+        try (EmbeddedBox box = EmbeddedBox.start(Files.createDirectories(dir.resolve("box"))); FakeVast vast = new FakeVast("4242", VastApiTest.INSTANCE)) {
             Path recipe = dir.resolve("secrets.yaml");
             Files.writeString(recipe, """
                     name: secrets
@@ -52,20 +54,24 @@ class SecretsTest {
                           outputs: [proof.txt]
                     artifacts: [proof.txt]
                     """.formatted(sha256(SET_TOKEN), sha256(ENV_TOKEN)));
-            TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("laptop")), Map.of("HF_TOKEN", ENV_TOKEN));
+            TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("laptop")), Map.of("HF_TOKEN", ENV_TOKEN,
+                    "VAST_API_KEY", FakeVast.KEY, "VAST_API_URL", vast.base().toString()));
             Path workdir = box.home().resolve("orchestrate/secrets");
 
             CompletableFuture<TestLaptop.Result> running = CompletableFuture.supplyAsync(() -> laptop.run("run", recipe.toString(),
                     "--host", box.target(), "--identity", box.userKey().toString(), "--host-key", box.hostKeyFingerprint(),
-                    "--set", "hf_token=" + SET_TOKEN, "--fetch-to", dir.resolve("fetched").toString()));
+                    "--set", "hf_token=" + SET_TOKEN, "--fetch-to", dir.resolve("fetched").toString(), "--vast-instance", "4242"));
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(workdir.resolve("proof.txt")));
 
-            // While the step runs: no process on this machine shows either token in its arguments.
-            List<String> commandLines = ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse("")).toList();
-            assertTrue(commandLines.stream().anyMatch(c -> c.contains("--params-stdin")), "the agent is running");
-            for (String commandLine : commandLines) {
-                assertFalse(commandLine.contains(SET_TOKEN) || commandLine.contains(ENV_TOKEN), commandLine);
+            // While the step runs: no process on this machine shows a secret in its arguments, and the agent,
+            // which receives the tokens on its standard input, has none in its environment either.
+            List<ProcessHandle> processes = ProcessHandle.allProcesses().toList();
+            List<ProcessHandle> agents = processes.stream().filter(p -> p.info().commandLine().orElse("").contains("--params-stdin")).toList();
+            assertEquals(1, agents.size(), "the agent is running");
+            for (ProcessHandle process : processes) {
+                assertNoSecret("the arguments of " + process.pid(), process.info().commandLine().orElse(""));
             }
+            assertNoSecret("/proc/" + agents.get(0).pid() + "/environ", read(Path.of("/proc/" + agents.get(0).pid() + "/environ")));
 
             Files.writeString(workdir.resolve("go"), "");
             TestLaptop.Result result = running.get(120, TimeUnit.SECONDS);
@@ -74,11 +80,12 @@ class SecretsTest {
 
             String events = Files.readString(workdir.resolve(".orchestrate/events.jsonl"));
             assertTrue(events.contains("set token: ***") && events.contains("env token: ***"), events);
-            assertNoToken("what the controller printed", result.out() + result.err());
+            assertTrue(result.out().contains("(vast.ai instance 4242)"), "the key was used: " + result);
+            assertNoSecret("what the controller printed", result.out() + result.err());
             for (Path root : List.of(box.home(), laptop.home(), dir.resolve("fetched"))) {
                 try (Stream<Path> files = Files.walk(root)) {
                     for (Path file : files.filter(Files::isRegularFile).toList()) {
-                        assertNoToken(file.toString(), read(file));
+                        assertNoSecret(file.toString(), read(file));
                     }
                 }
             }
@@ -121,9 +128,9 @@ class SecretsTest {
         return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
     }
 
-    private static void assertNoToken(String where, String text) {
+    private static void assertNoSecret(String where, String text) {
         List<String> found = new ArrayList<>();
-        for (String token : List.of(SET_TOKEN, ENV_TOKEN)) {
+        for (String token : List.of(SET_TOKEN, ENV_TOKEN, FakeVast.KEY)) {
             if (text.contains(token)) {
                 found.add(token);
             }

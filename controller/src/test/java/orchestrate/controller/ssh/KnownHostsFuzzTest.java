@@ -30,7 +30,7 @@ class KnownHostsFuzzTest {
         }
     }
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void verify(byte[] knownHosts) throws Exception {
         Path file = Files.createTempFile("known", "_hosts");
         try {

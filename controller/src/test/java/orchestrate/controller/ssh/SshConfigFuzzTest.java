@@ -9,7 +9,7 @@ import orchestrate.testing.Refusals;
 /** Any ~/.ssh/config: the settings for a host, or one clear refusal naming the file. */
 class SshConfigFuzzTest {
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void read(byte[] config) throws Exception {
         Path file = Files.createTempFile("ssh", ".config");
         try {

@@ -15,7 +15,7 @@ class ManifestFuzzTest {
 
     private static final Path FOLDER = Path.of("/home/me/artifacts").toAbsolutePath();
 
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "2m")
     void parse(byte[] sums) {
         try {
             for (Manifest.Entry entry : Manifest.parse(sums, "box:SHA256SUMS").entries()) {
