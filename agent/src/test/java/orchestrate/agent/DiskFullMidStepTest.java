@@ -51,7 +51,8 @@ class DiskFullMidStepTest {
 
     @Test
     void quantize() throws Exception {
-        fillTheDiskMidStep("llama", "  - quantize: {from: model, types: [Q8_0], threads: 1, to: \"m-{type}.gguf\"}\n", "quantize", "m-Q8_0.gguf");
+        // Two outputs: when the first fails to close on the full disk, the second must still be removed.
+        fillTheDiskMidStep("llama", "  - quantize: {from: model, types: [Q8_0, Q4_K_M], threads: 1, to: \"m-{type}.gguf\"}\n", "quantize", "m-Q8_0.gguf");
     }
 
     @Test
@@ -70,6 +71,14 @@ class DiskFullMidStepTest {
                 }
             }
             Map<String, String> input = AgentKilledMidStepTest.hashes(workdir.resolve("model"));
+            // Leave the step about what it needs (it checks), so that the rest is taken from under it at once.
+            long modelBytes = 0;
+            try (Stream<Path> files = Files.list(workdir.resolve("model"))) {
+                for (Path file : files.toList()) {
+                    modelBytes += Files.size(file);
+                }
+            }
+            fill(disk.path().resolve("taken"), Files.getFileStore(workdir).getUsableSpace() - modelBytes - (20 << 20));
             CompletableFuture<List<Event>> running = CompletableFuture.supplyAsync(() -> {
                 try {
                     return InProcess.run(workdir, recipe, Map.of());
@@ -80,14 +89,7 @@ class DiskFullMidStepTest {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() -> AgentKilledMidStepTest.events(workdir).stream()
                     .anyMatch(e -> e instanceof Event.Progress p && p.step().equals(stepId) && p.done() > 0));
             Path filler = disk.path().resolve("filler");
-            try (OutputStream out = Files.newOutputStream(filler)) {
-                byte[] block = new byte[1 << 20];
-                while (true) {
-                    out.write(block);
-                }
-            } catch (IOException full) {
-                // the disk is full now
-            }
+            fill(filler, Long.MAX_VALUE);
             List<Event> events = running.get(120, TimeUnit.SECONDS);
 
             String failure = InProcess.failure(events);
@@ -100,8 +102,21 @@ class DiskFullMidStepTest {
             }
 
             Files.delete(filler);
+            Files.delete(disk.path().resolve("taken"));
             assertNull(InProcess.failure(InProcess.run(workdir, recipe, Map.of())), "the next run, with space, finishes");
             assertTrue(Files.exists(workdir.resolve(output)));
+        }
+    }
+
+    /** Writes up to {@code bytes} into {@code file}, or until the disk is full. */
+    static void fill(Path file, long bytes) {
+        byte[] block = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(file)) {
+            for (long written = 0; written < bytes; written += block.length) {
+                out.write(block, 0, (int) Math.min(block.length, bytes - written));
+            }
+        } catch (IOException full) {
+            // the disk is full now
         }
     }
 }

@@ -47,7 +47,7 @@ public final class FetchCommand implements Callable<Integer> {
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord record = store.load(runId);
         if (fetchTo != null) {
-            record.fetchTo = fetchTo.toAbsolutePath().normalize().toString();
+            record.fetchTo = FetchFolder.of(fetchTo);
         }
         Clock clock = laptop.clock();
         cost.apply(record, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, record), false);

@@ -78,7 +78,7 @@ public final class RunCommand implements Callable<Integer> {
         record.id = store.newId(loaded.name(), record.started);
         record.recipe = loaded.name();
         record.recipeFile = recipe.toString();
-        record.fetchTo = (fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name())).toAbsolutePath().normalize().toString();
+        record.fetchTo = FetchFolder.of(fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name()));
         ConsoleView plain = output.view(laptop, clock, record);
         cost.apply(record, laptop, new CostOptions.OptionalRate(loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null,
                 loaded.cost().budget().isPresent() ? loaded.cost().budget().getAsDouble() : null), plain, true);

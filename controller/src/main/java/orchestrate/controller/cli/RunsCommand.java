@@ -30,7 +30,11 @@ public final class RunsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<RunRecord> runs = new RunStore(laptop.stateDir()).list();
+        RunStore store = new RunStore(laptop.stateDir());
+        for (java.nio.file.Path damaged : store.damaged()) {
+            laptop.err().println("orchestrate: skipped " + damaged + ": damaged (remove its folder)");
+        }
+        List<RunRecord> runs = store.list();
         if (runs.isEmpty()) {
             laptop.err().println("no runs yet in " + laptop.stateDir().resolve("runs"));
             return 0;

@@ -42,21 +42,48 @@ public final class RunStore {
         if (id.contains("/") || id.contains("\\") || !Files.isRegularFile(file)) {
             throw new ExitException(ExitException.USAGE, "no run '" + id + "' in " + runs + "; 'orchestrate runs' lists them");
         }
-        return RunRecord.fromJson(file);
+        return read(file);
     }
 
-    /** Every run, oldest first. */
-    public List<RunRecord> list() throws IOException {
-        List<RunRecord> records = new ArrayList<>();
+    private static RunRecord read(Path file) throws IOException {
+        try {
+            return RunRecord.fromJson(file);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | RuntimeException e) {
+            throw new ExitException(ExitException.USAGE, "the run record " + file + " is damaged (" + orchestrate.text.OneLine.of(e.getMessage())
+                    + "); remove its folder, and run the recipe again to resume on the box");
+        }
+    }
+
+    /** The run records that cannot be read, which {@link #list} leaves out. */
+    public List<Path> damaged() throws IOException {
+        List<Path> damaged = new ArrayList<>();
+        for (Path file : files()) {
+            try {
+                read(file);
+            } catch (ExitException e) {
+                damaged.add(file);
+            }
+        }
+        return damaged;
+    }
+
+    private List<Path> files() throws IOException {
         if (!Files.isDirectory(runs)) {
-            return records;
+            return List.of();
         }
         try (Stream<Path> dirs = Files.list(runs)) {
-            for (Path dir : dirs.sorted().toList()) {
-                Path file = dir.resolve("run.json");
-                if (Files.isRegularFile(file)) {
-                    records.add(RunRecord.fromJson(file));
-                }
+            return dirs.sorted().map(dir -> dir.resolve("run.json")).filter(Files::isRegularFile).toList();
+        }
+    }
+
+    /** Every run that can be read, oldest first (see {@link #damaged}). */
+    public List<RunRecord> list() throws IOException {
+        List<RunRecord> records = new ArrayList<>();
+        for (Path file : files()) {
+            try {
+                records.add(read(file));
+            } catch (ExitException damaged) {
+                // left out; damaged() names it
             }
         }
         records.sort(Comparator.comparing((RunRecord r) -> r.started == null ? Instant.EPOCH : r.started));
