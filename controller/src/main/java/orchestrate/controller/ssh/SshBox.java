@@ -338,7 +338,9 @@ public final class SshBox implements Box {
 
     /**
      * A drop shows as a transport or channel error, a socket error, or a client that is no longer
-     * connected; an SFTP status (no such file, permission denied) or a local disk error is real.
+     * connected, anywhere in the chain of causes (sshj may report it inside an SFTP status); only
+     * when none is there is an SFTP status (no such file, permission denied) or a local disk
+     * error real.
      */
     @Override
     public synchronized boolean lostConnection(IOException failure) {
@@ -346,11 +348,8 @@ public final class SshBox implements Box {
             return true;
         }
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof SFTPException) {
-                return false;
-            }
-            if (cause instanceof TransportException || cause instanceof ConnectionException
-                    || cause instanceof SocketException || cause instanceof EOFException) {
+            if (cause instanceof TransportException || cause instanceof ConnectionException || cause instanceof SocketException
+                    || cause instanceof EOFException || String.valueOf(cause.getMessage()).startsWith("Broken transport")) {
                 return true;
             }
         }
