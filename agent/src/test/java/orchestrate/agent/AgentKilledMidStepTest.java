@@ -15,9 +15,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import orchestrate.event.Envelope;
 import orchestrate.event.Event;
-import orchestrate.event.EventCodec;
 import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.model.Family;
@@ -48,8 +46,23 @@ class AgentKilledMidStepTest {
 
     @BeforeAll
     static void generate() throws IOException {
-        CheckpointGenerator.write(LLAMA, fixtures.resolve("llama"), 7);
-        CheckpointGenerator.write(PHI3, fixtures.resolve("phi3"), 7);
+        generate(fixtures);
+    }
+
+    /** The two checkpoints the mid-step tests work on, under {@code dir}/llama and {@code dir}/phi3. */
+    static void generate(Path dir) throws IOException {
+        CheckpointGenerator.write(LLAMA, dir.resolve("llama"), 7);
+        CheckpointGenerator.write(PHI3, dir.resolve("phi3"), 7);
+    }
+
+    /** A copy of a generated checkpoint as {@code workdir}/model. */
+    static void copyModel(Path from, Path workdir) throws IOException {
+        Path model = Files.createDirectories(workdir.resolve("model"));
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, model.resolve(file.getFileName()));
+            }
+        }
     }
 
     @Test
@@ -101,12 +114,7 @@ class AgentKilledMidStepTest {
 
     Path copy(String fixture, String name) throws IOException {
         Path workdir = Files.createDirectories(dir.resolve(name));
-        Path model = Files.createDirectories(workdir.resolve("model"));
-        try (Stream<Path> files = Files.list(fixtures.resolve(fixture))) {
-            for (Path file : files.toList()) {
-                Files.copy(file, model.resolve(file.getFileName()));
-            }
-        }
+        copyModel(fixtures.resolve(fixture), workdir);
         return workdir;
     }
 
@@ -126,18 +134,6 @@ class AgentKilledMidStepTest {
     }
 
     static List<Event> events(Path workdir) throws IOException {
-        Path file = workdir.resolve(".orchestrate/events.jsonl");
-        if (!Files.exists(file)) {
-            return List.of();
-        }
-        List<Event> events = new ArrayList<>();
-        for (String line : Files.readAllLines(file)) {
-            try {
-                events.add(EventCodec.decode(line).event());
-            } catch (IllegalArgumentException cut) {
-                // the line the killed agent was writing
-            }
-        }
-        return events;
+        return AgentProcesses.events(workdir);
     }
 }

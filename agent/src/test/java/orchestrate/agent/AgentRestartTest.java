@@ -4,9 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import orchestrate.event.Envelope;
 import orchestrate.event.Event;
-import orchestrate.event.EventCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,20 +21,11 @@ class AgentRestartTest {
     Path dir;
 
     private Process startAgent(Path workdir, Path recipe) throws IOException {
-        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(),
-                "run", "--workdir", workdir.toString(), recipe.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("agent.out").toFile())
-                .start();
+        return AgentProcesses.start(workdir, recipe, dir.resolve("agent.out"));
     }
 
     private static List<Event> events(Path workdir) throws IOException {
-        Path file = workdir.resolve(".orchestrate/events.jsonl");
-        if (!Files.exists(file)) {
-            return List.of();
-        }
-        return Files.readAllLines(file).stream().map(EventCodec::decode).map(Envelope::event).toList();
+        return AgentProcesses.events(workdir);
     }
 
     @Test

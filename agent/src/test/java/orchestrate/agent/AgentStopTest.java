@@ -4,9 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import orchestrate.event.Envelope;
 import orchestrate.event.Event;
-import orchestrate.event.EventCodec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +20,6 @@ class AgentStopTest {
     @TempDir
     Path dir;
 
-    static List<Event> events(Path workdir) throws IOException {
-        Path file = workdir.resolve(".orchestrate/events.jsonl");
-        return Files.exists(file) ? Files.readAllLines(file).stream().map(EventCodec::decode).map(Envelope::event).toList() : List.of();
-    }
 
     /** Alive and not a zombie: a killed process waits as a zombie until its new parent reaps it. */
     static boolean running(long pid) throws IOException {
@@ -50,16 +44,14 @@ class AgentStopTest {
                       run: "trap '' TERM; sleep 300 & echo $! > sleep.pid; wait"
                 artifacts: [done.txt]
                 """);
-        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(), "run", "--workdir", workdir.toString(), recipe.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.out").toFile()).start();
+        Process agent = AgentProcesses.start(workdir, recipe, dir.resolve("agent.out"));
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(workdir.resolve("sleep.pid")) && Files.size(workdir.resolve("sleep.pid")) > 0);
         long sleeper = Long.parseLong(Files.readString(workdir.resolve("sleep.pid")).strip());
 
         agent.destroy(); // SIGTERM
 
         assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent ends");
-        List<Event> events = events(workdir);
+        List<Event> events = AgentProcesses.events(workdir);
         Event last = events.get(events.size() - 1);
         assertTrue(last instanceof Event.RunFinished finished && finished.status().equals("cancelled")
                 && finished.message().startsWith("step 'stubborn' cancelled (" + AgentMain.STOPPED + ")"), String.valueOf(last));

@@ -17,7 +17,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import orchestrate.event.Event;
-import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.run.AtomicFiles;
 import orchestrate.run.InProcess;
 import orchestrate.testing.SmallDisk;
@@ -40,8 +39,7 @@ class DiskFullMidStepTest {
 
     @BeforeAll
     static void generate() throws IOException {
-        CheckpointGenerator.write(AgentKilledMidStepTest.LLAMA, fixtures.resolve("llama"), 7);
-        CheckpointGenerator.write(AgentKilledMidStepTest.PHI3, fixtures.resolve("phi3"), 7);
+        AgentKilledMidStepTest.generate(fixtures);
     }
 
     @Test
@@ -64,12 +62,7 @@ class DiskFullMidStepTest {
         String recipe = "name: full\nsteps:\n" + step;
         try (SmallDisk disk = SmallDisk.mount(dir.resolve("disk"), "600m")) {
             Path workdir = Files.createDirectories(disk.path().resolve("work"));
-            Files.createDirectories(workdir.resolve("model"));
-            try (Stream<Path> files = Files.list(fixtures.resolve(fixture))) {
-                for (Path file : files.toList()) {
-                    Files.copy(file, workdir.resolve("model").resolve(file.getFileName()));
-                }
-            }
+            AgentKilledMidStepTest.copyModel(fixtures.resolve(fixture), workdir);
             Map<String, String> input = AgentKilledMidStepTest.hashes(workdir.resolve("model"));
             // Leave the step about what it needs (it checks), so that the rest is taken from under it at once.
             long modelBytes = 0;

@@ -165,10 +165,7 @@ public final class SshBox implements Box {
         try {
             write(content, temporary);
         } catch (IOException e) {
-            abandoned.add(temporary); // removed now if the line is up, else once it is back
-            if (client.isConnected()) {
-                removeAbandoned();
-            }
+            abandoned.add(temporary); // removed once the line is back, by the next upload
             throw e;
         }
         // SFTP v3 (OpenSSH) cannot rename over an existing file; mv does, atomically.
@@ -375,7 +372,14 @@ public final class SshBox implements Box {
         synchronized (this) {
             current = client;
         }
-        try (Session session = current.startSession()) {
+        Session started;
+        try {
+            started = current.startSession();
+        } catch (IllegalStateException notConnected) {
+            // sshj says a dropped client is "Not connected" with an unchecked exception: it is a drop like any other
+            throw new SocketException("the connection to " + name() + " is gone (" + notConnected.getMessage() + ")");
+        }
+        try (Session session = started) {
             Session.Command cmd = session.exec(command);
             try (OutputStream in = cmd.getOutputStream()) {
                 if (stdin != null) {

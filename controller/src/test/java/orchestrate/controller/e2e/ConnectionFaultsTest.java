@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import orchestrate.controller.TestLaptop;
@@ -24,26 +23,22 @@ class ConnectionFaultsTest {
     @TempDir
     Path dir;
 
+    BoxAndLaptop both;
     EmbeddedBox box;
-    TestLaptop laptop;
 
     @BeforeEach
     void start() throws Exception {
-        box = EmbeddedBox.start(Files.createDirectories(dir.resolve("box")));
-        laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")));
+        both = BoxAndLaptop.start(dir);
+        box = both.box;
     }
 
     @AfterEach
     void stop() throws Exception {
-        box.close();
+        both.close();
     }
 
     TestLaptop.Result run(String recipeText) throws Exception {
-        Path recipe = Files.writeString(dir.resolve("r.yaml"), recipeText);
-        List<String> args = new ArrayList<>(List.of("run", recipe.toString()));
-        args.addAll(box.connectionArgs());
-        args.addAll(List.of("--fetch-to", dir.resolve("fetched").toString()));
-        return laptop.run(args.toArray(String[]::new));
+        return both.run(recipeText, dir.resolve("fetched"));
     }
 
     @Test

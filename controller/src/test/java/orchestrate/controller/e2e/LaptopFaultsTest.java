@@ -14,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import orchestrate.controller.TestLaptop;
 import orchestrate.controller.demo.EmbeddedBox;
 import orchestrate.testing.SmallDisk;
@@ -41,32 +40,28 @@ class LaptopFaultsTest {
     @TempDir
     Path dir;
 
+    BoxAndLaptop both;
     EmbeddedBox box;
     TestLaptop laptop;
 
     @BeforeEach
     void start() throws Exception {
-        box = EmbeddedBox.start(Files.createDirectories(dir.resolve("box")));
-        laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")));
+        both = BoxAndLaptop.start(dir);
+        box = both.box;
+        laptop = both.laptop;
     }
 
     @AfterEach
     void stop() throws Exception {
-        box.close();
+        both.close();
     }
 
     List<String> runArgs(String recipeText, Path fetchTo) throws Exception {
-        Path recipe = Files.writeString(dir.resolve("r-" + System.nanoTime() + ".yaml"), recipeText);
-        List<String> args = new ArrayList<>(List.of("run", recipe.toString()));
-        args.addAll(box.connectionArgs());
-        args.addAll(List.of("--fetch-to", fetchTo.toString()));
-        return args;
+        return both.runArgs(recipeText, fetchTo);
     }
 
-    String onlyRunId() throws Exception {
-        try (Stream<Path> runs = Files.list(laptop.home().resolve(".orchestrate/runs"))) {
-            return runs.findFirst().orElseThrow().getFileName().toString();
-        }
+    String onlyRunId() {
+        return both.onlyRunId();
     }
 
     static long fetchedBytes(TestLaptop.Result result) {
@@ -136,22 +131,14 @@ class LaptopFaultsTest {
         assertEquals(0, first.exit(), first.toString());
         Files.delete(fetchTo.resolve("big.bin"));
 
-        CompletableFuture<TestLaptop.Result> one = CompletableFuture.supplyAsync(() -> laptop.run("fetch", onlyRunIdUnchecked()));
-        CompletableFuture<TestLaptop.Result> two = CompletableFuture.supplyAsync(() -> laptop.run("fetch", onlyRunIdUnchecked()));
+        CompletableFuture<TestLaptop.Result> one = CompletableFuture.supplyAsync(() -> laptop.run("fetch", onlyRunId()));
+        CompletableFuture<TestLaptop.Result> two = CompletableFuture.supplyAsync(() -> laptop.run("fetch", onlyRunId()));
 
         for (TestLaptop.Result result : List.of(one.get(120, TimeUnit.SECONDS), two.get(120, TimeUnit.SECONDS))) {
             assertEquals(0, result.exit(), result.toString());
         }
         assertArrayEquals(Files.readAllBytes(box.home().resolve("work/big/big.bin")), Files.readAllBytes(fetchTo.resolve("big.bin")));
         assertEquals(64L << 20, fetchedBytes(one.get()) + fetchedBytes(two.get()), "the file came over once");
-    }
-
-    String onlyRunIdUnchecked() {
-        try {
-            return onlyRunId();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Test
