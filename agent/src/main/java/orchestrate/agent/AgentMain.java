@@ -9,7 +9,7 @@ import orchestrate.run.Journal;
 import orchestrate.run.PlannedStep;
 import orchestrate.run.Runner;
 import orchestrate.run.Secrets;
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import orchestrate.steps.StepCatalog;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -1,7 +1,7 @@
 package orchestrate.gguf;
 
-import orchestrate.run.AtomicFiles;
-import orchestrate.run.Hashing;
+import orchestrate.files.AtomicFiles;
+import orchestrate.files.Hashing;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,6 +1,6 @@
 package orchestrate.hub;
 
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

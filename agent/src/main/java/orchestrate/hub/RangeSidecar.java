@@ -1,6 +1,6 @@
 package orchestrate.hub;
 
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

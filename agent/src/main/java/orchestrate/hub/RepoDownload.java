@@ -187,7 +187,7 @@ public final class RepoDownload {
         if (!Files.isRegularFile(target) || Files.size(target) != file.size()) {
             return null;
         }
-        String sha256 = orchestrate.run.Hashing.sha256(target);
+        String sha256 = orchestrate.files.Hashing.sha256(target);
         if (file.sha256() != null) {
             return file.sha256().equals(sha256) ? sha256 : null;
         }

@@ -3,7 +3,7 @@ package orchestrate.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import orchestrate.safetensors.ByteSource;
 import orchestrate.safetensors.CheckpointFiles;
 import java.io.IOException;

@@ -28,7 +28,7 @@ public final class RecipePlanner {
             context.begin(step.id(), step.kind());
             long before = context.disk();
             try {
-                if (!step.step().plan(context)) {
+                if (!(step.step() instanceof Plannable plannable) || !plannable.plan(context)) {
                     context.estimate(0, 0, before, "not estimated");
                 }
             } catch (HubException | IOException | RuntimeException e) {

@@ -1,5 +1,9 @@
 package orchestrate.run;
 
+import orchestrate.files.Workdir;
+
+import orchestrate.files.AtomicFiles;
+
 import java.io.IOException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -17,7 +21,7 @@ final class Artifacts {
     static List<String> resolve(Path workdir, List<String> patterns) throws IOException, StepException {
         TreeSet<String> files = new TreeSet<>();
         for (String pattern : patterns) {
-            List<String> matched = isGlob(pattern) ? glob(workdir, pattern) : Workdir.files(workdir, pattern);
+            List<String> matched = isGlob(pattern) ? glob(workdir, pattern) : Outputs.files(workdir, pattern);
             if (matched.isEmpty()) {
                 throw new StepException("artifact '" + pattern + "' matches no file in " + workdir);
             }

@@ -1,5 +1,7 @@
 package orchestrate.run;
 
+import orchestrate.files.AtomicFiles;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,5 +1,11 @@
 package orchestrate.run;
 
+import orchestrate.files.Workdir;
+
+import orchestrate.files.Hashing;
+
+import orchestrate.files.AtomicFiles;
+
 import orchestrate.event.Event;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -207,7 +213,7 @@ public final class Runner {
     private List<Journal.Output> hashOutputs(List<String> declared, Map<String, Journal.Output> known) throws IOException, StepException {
         List<Journal.Output> outputs = new ArrayList<>();
         for (String path : declared) {
-            List<String> files = Workdir.files(workdir, path);
+            List<String> files = Outputs.files(workdir, path);
             if (files.isEmpty()) {
                 throw new StepException("the step finished but its output '" + path + "' is not there");
             }

@@ -18,12 +18,4 @@ public interface Step {
     default boolean resumesAfterConsuming() {
         return false;
     }
-
-    /**
-     * Adds this step's effect to a plan (files, sizes, time) without running it, and records its
-     * estimate; returns false for a step that has nothing to estimate (the planner notes it).
-     */
-    default boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
-        return false;
-    }
 }

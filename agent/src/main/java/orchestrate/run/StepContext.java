@@ -1,5 +1,7 @@
 package orchestrate.run;
 
+import orchestrate.files.Workdir;
+
 import orchestrate.event.Event;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +36,7 @@ public final class StepContext {
 
     /** A path under the workdir; a path that escapes it is a step error. */
     public Path resolve(String relative) throws StepException {
-        return Workdir.resolve(workdir, relative);
+        return Outputs.resolve(workdir, relative);
     }
 
     /** Variables a process started by a step receives on top of the agent's (forwarded secrets). */

@@ -42,7 +42,7 @@ public final class SafetensorsWriter {
     /** Writes {@code file} under a temporary name and renames it when whole. */
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         byte[] header = header(tensors, metadata);
-        Path temporary = orchestrate.run.AtomicFiles.temporaryFor(file);
+        Path temporary = orchestrate.files.AtomicFiles.temporaryFor(file);
         try {
             write(file, temporary, header, tensors);
         } finally {

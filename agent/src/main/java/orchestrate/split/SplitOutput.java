@@ -9,7 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.stream.Stream;
 import orchestrate.model.Inspection;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import orchestrate.safetensors.Checkpoint;
 
 /** The rest of a split checkpoint besides its shards: config.json, the index, the tokenizer and other files; and its disk needs. */

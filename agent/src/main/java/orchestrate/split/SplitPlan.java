@@ -16,7 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import orchestrate.model.ModelShape;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import orchestrate.safetensors.Checkpoint;
 import orchestrate.safetensors.DType;
 import orchestrate.safetensors.StoredTensor;

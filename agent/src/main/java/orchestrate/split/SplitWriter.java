@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
-import orchestrate.run.AtomicFiles;
-import orchestrate.run.Hashing;
+import orchestrate.files.AtomicFiles;
+import orchestrate.files.Hashing;
 import orchestrate.safetensors.SafetensorsWriter;
 
 /**

@@ -1,5 +1,7 @@
 package orchestrate.steps;
 
+import orchestrate.plan.PlanContext;
+import orchestrate.plan.Plannable;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufException;
 import orchestrate.model.GgufConversion;
@@ -21,7 +23,7 @@ import java.util.Locale;
  * {@code delete-source}, each safetensors file is deleted (consumed) once all its tensors are written,
  * for boxes without the disk for both.
  */
-record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, boolean deleteSource) implements Step {
+record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, boolean deleteSource) implements Step, Plannable {
 
     static Step parse(Options options) throws RecipeException {
         String model = options.string("model", "a checkpoint directory under the workdir");
@@ -51,7 +53,7 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
     }
 
     @Override
-    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+    public boolean plan(PlanContext plan) throws Exception {
         return orchestrate.plan.Plans.convert(plan, model, to, type, name, pre, arch, deleteSource);
     }
 

@@ -1,5 +1,7 @@
 package orchestrate.steps;
 
+import orchestrate.plan.PlanContext;
+import orchestrate.plan.Plannable;
 import orchestrate.hub.HubException;
 import orchestrate.hub.RepoDownload;
 import orchestrate.recipe.Options;
@@ -7,7 +9,7 @@ import orchestrate.recipe.RecipeException;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -22,7 +24,7 @@ import java.util.regex.Pattern;
  * the workdir: several files at once, large files over several connections, resumable across
  * restarts, every file verified before it takes its name.
  */
-record DownloadStep(RepoDownload.Options options, String to, String endpoint) implements Step {
+record DownloadStep(RepoDownload.Options options, String to, String endpoint) implements Step, Plannable {
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
 
@@ -56,7 +58,7 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint) im
     }
 
     @Override
-    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+    public boolean plan(PlanContext plan) throws Exception {
         Map<String, String> environment = new HashMap<>(plan.environment());
         if (endpoint != null) {
             environment.put("HF_ENDPOINT", endpoint);

@@ -5,7 +5,7 @@ import orchestrate.model.Inspection;
 import orchestrate.model.ShapeException;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;

@@ -1,5 +1,7 @@
 package orchestrate.steps;
 
+import orchestrate.plan.PlanContext;
+import orchestrate.plan.Plannable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -11,7 +13,7 @@ import orchestrate.model.PatchException;
 import orchestrate.model.ShapeException;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
@@ -30,7 +32,7 @@ import java.util.Map;
  * ORG/NAME} (or a .json file under the workdir) supplies what tensors cannot prove; {@code set:}
  * gives explicit values, refused when the tensors say otherwise.
  */
-record PatchConfigStep(String model, boolean fromTensors, String base, String baseRevision, Map<String, String> set) implements Step {
+record PatchConfigStep(String model, boolean fromTensors, String base, String baseRevision, Map<String, String> set) implements Step, Plannable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -55,7 +57,7 @@ record PatchConfigStep(String model, boolean fromTensors, String base, String ba
     }
 
     @Override
-    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+    public boolean plan(PlanContext plan) throws Exception {
         orchestrate.safetensors.CheckpointFiles files = plan.checkpoint(model);
         if (files == null || (base != null && base.endsWith(".json"))) {
             return false; // a local base config is not there before the run

@@ -1,5 +1,7 @@
 package orchestrate.steps;
 
+import orchestrate.plan.PlanContext;
+import orchestrate.plan.Plannable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +19,7 @@ import orchestrate.model.ShapeException;
 import orchestrate.quant.FileType;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
@@ -31,7 +33,7 @@ import orchestrate.safetensors.SafetensorsException;
  * disk cannot hold it. {@code dry-run: true} stops after the plan, with the per-tensor table.
  */
 record QuantizeStep(String from, List<FileType> types, String to, int threads, String name, String pre, String arch, boolean deleteSource,
-                    boolean dryRun) implements Step {
+                    boolean dryRun) implements Step, Plannable {
 
     static Step parse(Options options) throws RecipeException {
         String from = options.string("from", "a checkpoint directory or a .gguf file under the workdir");
@@ -78,7 +80,7 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
     }
 
     @Override
-    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+    public boolean plan(PlanContext plan) throws Exception {
         return !dryRun && orchestrate.plan.Plans.quantize(plan, from, types, targets(), name, pre, arch, deleteSource);
     }
 

@@ -1,5 +1,7 @@
 package orchestrate.steps;
 
+import orchestrate.plan.PlanContext;
+import orchestrate.plan.Plannable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -33,7 +35,7 @@ import orchestrate.split.SplitWriter;
  * continues from its saved plan.
  */
 record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFirst, Integer heads, Integer kvHeads, long maxShardBytes,
-                 boolean inPlace) implements Step {
+                 boolean inPlace) implements Step, Plannable {
 
     static Step parseBoth(Options options) throws RecipeException {
         List<String> parts = options.strings("parts", "a list of ffn and qkv");
@@ -121,7 +123,7 @@ record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFi
     }
 
     @Override
-    public boolean plan(orchestrate.plan.PlanContext plan) throws Exception {
+    public boolean plan(PlanContext plan) throws Exception {
         var files = plan.checkpoint(model);
         if (files == null) {
             return false;

@@ -11,7 +11,7 @@ import orchestrate.recipe.RecipeException;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -2,7 +2,7 @@ package orchestrate.steps;
 
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import java.nio.charset.StandardCharsets;

@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import orchestrate.event.Event;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import orchestrate.run.InProcess;
 import orchestrate.testing.SmallDisk;
 import org.junit.jupiter.api.BeforeAll;

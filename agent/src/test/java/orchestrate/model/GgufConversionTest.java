@@ -55,7 +55,7 @@ public class GgufConversionTest {
             assertArrayEquals(reference.data(tensor), ours.data(mine), tensor.name());
         }
         assertEquals(Files.size(out), result.size());
-        assertEquals(orchestrate.run.Hashing.sha256(out), result.sha256(), "hashed while written, equal to a re-read");
+        assertEquals(orchestrate.files.Hashing.sha256(out), result.sha256(), "hashed while written, equal to a re-read");
         assertArrayEquals(Files.readAllBytes(GOLDEN.resolve("reference-phi3-F16.gguf")), Files.readAllBytes(out), "the very bytes llama.cpp wrote");
     }
 

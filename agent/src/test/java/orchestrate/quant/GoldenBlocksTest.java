@@ -14,7 +14,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import orchestrate.gguf.GgmlType;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 

@@ -11,7 +11,7 @@ import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
 import orchestrate.model.Family;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import orchestrate.run.InProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;

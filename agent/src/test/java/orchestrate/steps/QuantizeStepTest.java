@@ -17,7 +17,7 @@ import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
 import orchestrate.recipe.RecipeException;
 import orchestrate.recipe.RecipeLoader;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import orchestrate.run.InProcess;
 import orchestrate.testing.SmallDisk;
 import org.junit.jupiter.api.Test;

@@ -21,7 +21,7 @@ import orchestrate.event.Event;
 import orchestrate.fixtures.CheckpointGenerator;
 import orchestrate.fixtures.CheckpointSpec;
 import orchestrate.fixtures.LocalHub;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import orchestrate.run.InProcess;
 import orchestrate.run.Secrets;
 import orchestrate.safetensors.Checkpoint;

@@ -2,7 +2,7 @@ package orchestrate.bench;
 
 import orchestrate.fixtures.LocalHub;
 import orchestrate.hub.RepoDownload;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;

@@ -9,7 +9,7 @@ import orchestrate.controller.ssh.SshEndpoint;
 import orchestrate.controller.transfer.ArtifactFetcher;
 import orchestrate.controller.transfer.FetchResult;
 import orchestrate.controller.transfer.Manifest;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

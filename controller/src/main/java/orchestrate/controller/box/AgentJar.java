@@ -1,7 +1,7 @@
 package orchestrate.controller.box;
 
 import orchestrate.controller.ExitException;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
 

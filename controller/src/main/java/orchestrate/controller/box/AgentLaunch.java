@@ -1,6 +1,6 @@
 package orchestrate.controller.box;
 
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 
 /**
  * How to start one agent run.

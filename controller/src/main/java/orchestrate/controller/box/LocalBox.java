@@ -1,6 +1,6 @@
 package orchestrate.controller.box;
 
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

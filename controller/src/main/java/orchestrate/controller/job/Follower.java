@@ -1,6 +1,6 @@
 package orchestrate.controller.job;
 
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.controller.console.Format;
 import orchestrate.event.Envelope;

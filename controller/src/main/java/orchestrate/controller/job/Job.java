@@ -1,6 +1,6 @@
 package orchestrate.controller.job;
 
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import orchestrate.controller.ExitException;
 import orchestrate.controller.box.AgentJar;
 import orchestrate.controller.box.AgentLaunch;

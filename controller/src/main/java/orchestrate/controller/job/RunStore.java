@@ -1,7 +1,7 @@
 package orchestrate.controller.job;
 
 import orchestrate.controller.ExitException;
-import orchestrate.run.AtomicFiles;
+import orchestrate.files.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -13,7 +13,7 @@ import net.schmizz.sshj.common.Buffer;
 import net.schmizz.sshj.common.KeyType;
 import net.schmizz.sshj.transport.verification.HostKeyVerifier;
 import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 
 /**
  * Host keys checked against {@code known_hosts}, trusting a new key only when told to

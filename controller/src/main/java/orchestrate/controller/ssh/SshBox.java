@@ -1,6 +1,6 @@
 package orchestrate.controller.ssh;
 
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import static orchestrate.controller.ssh.Shell.quote;
 
 import orchestrate.controller.ExitException;

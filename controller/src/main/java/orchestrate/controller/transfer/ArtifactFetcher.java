@@ -1,9 +1,9 @@
 package orchestrate.controller.transfer;
 
-import orchestrate.run.Workdir;
+import orchestrate.files.Workdir;
 import orchestrate.controller.box.Box;
-import orchestrate.run.AtomicFiles;
-import orchestrate.run.Hashing;
+import orchestrate.files.AtomicFiles;
+import orchestrate.files.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

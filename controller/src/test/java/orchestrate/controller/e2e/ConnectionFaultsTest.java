@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 import orchestrate.controller.TestLaptop;
 import orchestrate.controller.box.AgentJar;
 import orchestrate.controller.demo.EmbeddedBox;
-import orchestrate.run.Hashing;
+import orchestrate.files.Hashing;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

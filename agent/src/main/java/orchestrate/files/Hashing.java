@@ -1,4 +1,4 @@
-package orchestrate.run;
+package orchestrate.files;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,0 +1,40 @@
+package orchestrate.run;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import orchestrate.files.AtomicFiles;
+import orchestrate.files.Workdir;
+
+/** What a step's declared outputs, or an artifact path, name on disk. */
+final class Outputs {
+
+    private Outputs() {}
+
+    /** {@code relative} under the workdir; a path that leads outside it is a step error. */
+    static Path resolve(Path workdir, String relative) throws StepException {
+        return Workdir.inside(workdir, relative)
+                .orElseThrow(() -> new StepException("'" + relative + "' is outside the workdir " + workdir));
+    }
+
+    /**
+     * The files a path names: itself, or every file below it but unfinished writes (temporary and
+     * partial files), sorted, as workdir-relative paths.
+     */
+    static List<String> files(Path workdir, String relative) throws IOException, StepException {
+        Path path = resolve(workdir, relative);
+        List<String> out = new ArrayList<>();
+        if (Files.isRegularFile(path)) {
+            out.add(Workdir.relativize(workdir, path));
+        } else if (Files.isDirectory(path)) {
+            try (Stream<Path> walk = Files.walk(path)) {
+                walk.filter(Files::isRegularFile).filter(p -> !AtomicFiles.isUnfinished(p.getFileName().toString()))
+                        .map(p -> Workdir.relativize(workdir, p)).sorted().forEach(out::add);
+            }
+        }
+        return out;
+    }
+}
