@@ -39,39 +39,6 @@ public final class SafetensorsWriter {
 
     private SafetensorsWriter() {}
 
-    /** Writes {@code file} under a temporary name and renames it when whole. */
-    public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
-        byte[] header = header(tensors, metadata);
-        Path temporary = orchestrate.files.AtomicFiles.temporaryFor(file);
-        try {
-            write(file, temporary, header, tensors);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
-    }
-
-    private static void write(Path file, Path temporary, byte[] header, List<Tensor> tensors) throws IOException {
-        long position = header.length;
-        try (RandomAccessFile raf = new RandomAccessFile(temporary.toFile(), "rw"); FileChannel channel = raf.getChannel()) {
-            channel.write(ByteBuffer.wrap(header), 0);
-            for (Tensor tensor : tensors) {
-                if (tensor.data() != null) {
-                    byte[] bytes = tensor.data().get();
-                    if (bytes.length != tensor.bytes()) {
-                        throw new IllegalArgumentException(tensor.name() + ": " + bytes.length + " bytes for " + tensor.bytes());
-                    }
-                    ByteBuffer data = ByteBuffer.wrap(bytes);
-                    while (data.hasRemaining()) {
-                        channel.write(data, position + data.position());
-                    }
-                }
-                position += tensor.bytes();
-            }
-            raf.setLength(position);
-        }
-        Files.move(temporary, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
     /** The length prefix and the padded JSON header for these tensors, in this order. */
     public static byte[] header(List<Tensor> tensors, Map<String, String> metadata) {
         ObjectNode root = JSON.createObjectNode();

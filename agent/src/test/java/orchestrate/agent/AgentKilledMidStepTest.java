@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 import orchestrate.event.Event;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
-import orchestrate.model.Family;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.Architecture;
+import orchestrate.testkit.CheckpointSpec;
 import orchestrate.files.AtomicFiles;
 import orchestrate.files.Hashing;
 import orchestrate.run.InProcess;
@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 class AgentKilledMidStepTest {
 
     /** Big enough that each step runs for a good while after its first progress report (about 170 MB of bf16). */
-    static final CheckpointSpec LLAMA = new CheckpointSpec(Family.LLAMA, 1024, 6, 16, 4, 64, 2816, 16384, 560, false, 2, false, false);
-    static final CheckpointSpec PHI3 = new CheckpointSpec(Family.PHI3, 1024, 6, 16, 4, 64, 2816, 16384, 560, false, 2, false, false);
+    static final CheckpointSpec LLAMA = new CheckpointSpec(Architecture.LLAMA, 1024, 6, 16, 4, 64, 2816, 16384, 560, false, 2, false, false);
+    static final CheckpointSpec PHI3 = new CheckpointSpec(Architecture.PHI3, 1024, 6, 16, 4, 64, 2816, 16384, 560, false, 2, false, false);
 
     @TempDir
     static Path fixtures;

@@ -37,4 +37,8 @@ class AgentArchitectureTest {
             .should().dependOnClassesThat().resideInAnyPackage("orchestrate.steps..", "orchestrate.plan..", "orchestrate.model..",
                     "orchestrate.safetensors..", "orchestrate.gguf..", "orchestrate.quant..", "orchestrate.conversion..", "orchestrate.hub..",
                     "orchestrate.split..", "orchestrate.llama..");
+
+    @ArchTest
+    static final ArchRule nothingOfTheAgentUsesTheTestKitOrAnHttpServer = noClasses().that().resideOutsideOfPackage("orchestrate.testkit..")
+            .should().dependOnClassesThat().resideInAnyPackage("orchestrate.testkit..", "com.sun.net.httpserver..", "org.apache.sshd..");
 }

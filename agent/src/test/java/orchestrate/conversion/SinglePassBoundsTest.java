@@ -11,12 +11,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.Architecture;
+import orchestrate.testkit.CheckpointSpec;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
 import orchestrate.model.CheckpointSource;
-import orchestrate.model.Family;
 import orchestrate.quant.FileType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SinglePassBoundsTest {
 
     private static final long HEAP = 512L << 20;
-    private static final CheckpointSpec PHI4_WIDTHS = new CheckpointSpec(Family.PHI3, 5120, 2, 40, 10, 128, 17920, 100352, 560, false, 3, true, false);
+    private static final CheckpointSpec PHI4_WIDTHS = new CheckpointSpec(Architecture.PHI3, 5120, 2, 40, 10, 128, 17920, 100352, 560, false, 3, true, false);
 
     @TempDir
     Path dir;

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import orchestrate.event.Event;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.LocalHub;
 import orchestrate.model.Inspection;
 import orchestrate.run.InProcess;
 import orchestrate.run.Secrets;

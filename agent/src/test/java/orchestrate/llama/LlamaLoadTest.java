@@ -174,9 +174,9 @@ class LlamaLoadTest {
 
     @Test
     void aQwen2CheckpointWithBiasesAndATiedHeadConvertsToAFileLlamaCppRuns() throws Exception {
-        orchestrate.fixtures.CheckpointSpec spec = orchestrate.fixtures.CheckpointSpec.tinyQwen2();
+        orchestrate.testkit.CheckpointSpec spec = orchestrate.testkit.CheckpointSpec.tinyQwen2();
         Path qwen = dir.resolve("qwen2");
-        orchestrate.fixtures.CheckpointGenerator.write(spec, qwen, 5);
+        orchestrate.testkit.CheckpointGenerator.write(spec, qwen, 5);
         Path gguf = dir.resolve("qwen2-F16.gguf");
         GgufConversion.run(qwen, gguf, GgmlType.F16, "tiny-qwen2", null, (done, total) -> { });
 

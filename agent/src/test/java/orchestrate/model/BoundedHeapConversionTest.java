@@ -3,8 +3,9 @@ package orchestrate.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.Architecture;
+import orchestrate.testkit.CheckpointSpec;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
 import java.lang.management.ManagementFactory;
@@ -34,7 +35,7 @@ class BoundedHeapConversionTest {
      * (a dense 29 GB output).
      */
     private static final int LAYERS = Integer.getInteger("orchestrate.phi4.layers", 2);
-    private static final CheckpointSpec PHI4_WIDTHS = new CheckpointSpec(Family.PHI3, 5120, LAYERS, 40, 10, 128, 17920, 100352, 560, false, 3, true, false);
+    private static final CheckpointSpec PHI4_WIDTHS = new CheckpointSpec(Architecture.PHI3, 5120, LAYERS, 40, 10, 128, 17920, 100352, 560, false, 3, true, false);
 
     @Test
     void aCheckpointWhoseEmbeddingIsLargerThanTheWholeHeapConvertsInIt() throws Exception {

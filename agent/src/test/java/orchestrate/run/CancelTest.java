@@ -11,8 +11,8 @@ import java.util.stream.Stream;
 import orchestrate.event.Envelope;
 import orchestrate.event.Event;
 import orchestrate.event.EventCodec;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.CheckpointSpec;
 import orchestrate.recipe.Recipe;
 import orchestrate.recipe.RecipeLoader;
 import orchestrate.steps.StepCatalog;
@@ -55,7 +55,7 @@ class CancelTest {
         byte[] big = new byte[48 << 20];
         new java.util.Random(3).nextBytes(big);
         Files.write(source.resolve("weights.bin"), big);
-        try (orchestrate.fixtures.LocalHub hub = orchestrate.fixtures.LocalHub.start()) {
+        try (orchestrate.testkit.LocalHub hub = orchestrate.testkit.LocalHub.start()) {
             hub.add("org/slow", source);
             hub.limitPerConnection(2 << 20); // 2 MiB/s: the one 64 MiB chunk would take 24 s
             Recipe recipe = RecipeLoader.parse("r.yaml", "name: c\nsteps:\n  - download: {repo: org/slow, to: model, read-timeout: 600}\n",

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import orchestrate.event.Event;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.LocalHub;
 import orchestrate.files.Hashing;
 import orchestrate.run.InProcess;
 import orchestrate.run.Secrets;

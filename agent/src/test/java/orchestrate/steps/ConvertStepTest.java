@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import orchestrate.event.Event;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.Architecture;
+import orchestrate.testkit.CheckpointSpec;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
-import orchestrate.model.Family;
 import orchestrate.files.Hashing;
 import orchestrate.run.InProcess;
 import java.nio.file.Files;
@@ -56,7 +56,7 @@ class ConvertStepTest {
     @Test
     void anArchOverrideTheTensorsDoNotFitFailsNamingTheTensor() throws Exception {
         // A phi3 checkpoint (fused qkv_proj) with a true config, told to be written as llama
-        CheckpointGenerator.write(new CheckpointSpec(Family.PHI3, 256, 2, 4, 2, 64, 512, 640, 560, false, 1, false, false), workdir.resolve("model"), 4);
+        CheckpointGenerator.write(new CheckpointSpec(Architecture.PHI3, 256, 2, 4, 2, 64, 512, 640, 560, false, 1, false, false), workdir.resolve("model"), 4);
 
         String failure = InProcess.failure(InProcess.run(workdir, """
                 name: c

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import orchestrate.event.Envelope;
 import orchestrate.event.Event;
 import orchestrate.event.EventCodec;
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.LocalHub;
 import orchestrate.recipe.RecipeLoader;
 import orchestrate.run.EventLog;
 import orchestrate.run.Journal;

@@ -2,8 +2,8 @@ package orchestrate.steps;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.CheckpointSpec;
 
 /** A workdir holding the tiny Mibera as downloaded (its config.json lies) and phi-4.json, the base config patch-config needs. */
 final class TinyMiberaWorkdir {

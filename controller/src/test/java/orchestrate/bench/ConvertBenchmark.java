@@ -1,9 +1,9 @@
 package orchestrate.bench;
 
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.Architecture;
+import orchestrate.testkit.CheckpointSpec;
 import orchestrate.gguf.GgmlType;
-import orchestrate.model.Family;
 import orchestrate.model.GgufConversion;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -25,7 +25,7 @@ public final class ConvertBenchmark {
 
     public static void main(String[] args) throws Exception {
         int layers = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-        CheckpointSpec spec = new CheckpointSpec(Family.PHI3, 2048, layers, 16, 8, 128, 5632, 32000, 560, false, 4, false, false);
+        CheckpointSpec spec = new CheckpointSpec(Architecture.PHI3, 2048, layers, 16, 8, 128, 5632, 32000, 560, false, 4, false, false);
         Path dir = Files.createTempDirectory("convert-bench");
         try {
             Path model = dir.resolve("model");

@@ -1,6 +1,6 @@
 package orchestrate.bench;
 
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.LocalHub;
 import orchestrate.hub.RepoDownload;
 import orchestrate.files.Hashing;
 import java.io.OutputStream;

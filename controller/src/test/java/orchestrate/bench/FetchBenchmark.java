@@ -1,7 +1,7 @@
 package orchestrate.bench;
 
 import orchestrate.controller.box.Box;
-import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.testkit.EmbeddedBox;
 import orchestrate.controller.e2e.OpenSshServer;
 import orchestrate.controller.ssh.SshBox;
 import orchestrate.controller.ssh.SshConnector;

@@ -13,11 +13,11 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.conversion.SinglePass;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.Architecture;
+import orchestrate.testkit.CheckpointSpec;
 import orchestrate.gguf.GgmlType;
 import orchestrate.model.CheckpointSource;
-import orchestrate.model.Family;
 import orchestrate.quant.BlockCodec;
 import orchestrate.quant.FileType;
 
@@ -78,7 +78,7 @@ public final class QuantizeBenchmark {
     }
 
     private static void endToEnd(int layers) throws Exception {
-        CheckpointSpec spec = new CheckpointSpec(Family.PHI3, 2048, layers, 16, 8, 128, 5632, 32000, 560, false, 4, false, false);
+        CheckpointSpec spec = new CheckpointSpec(Architecture.PHI3, 2048, layers, 16, 8, 128, 5632, 32000, 560, false, 4, false, false);
         Path dir = Files.createTempDirectory("quantize-bench");
         try {
             Path model = dir.resolve("model");

@@ -2,9 +2,9 @@ package orchestrate.controller.cli;
 
 import orchestrate.controller.ExitException;
 import orchestrate.controller.Laptop;
-import orchestrate.controller.demo.EmbeddedBox;
-import orchestrate.fixtures.CheckpointSpec;
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.EmbeddedBox;
+import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.LocalHub;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -8,8 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import orchestrate.controller.TestLaptop;
-import orchestrate.fixtures.CheckpointSpec;
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.LocalHub;
 import orchestrate.testing.SmallDisk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +46,7 @@ class PlanCommandTest {
     @Test
     void overSshTheBoxsFreeDiskCoresAndMemoryAreRead() throws Exception {
         try (LocalHub hub = serve(LocalHub.start(), CheckpointSpec.tinyMibera());
-             orchestrate.controller.demo.EmbeddedBox box = orchestrate.controller.demo.EmbeddedBox.start(Files.createDirectories(dir.resolve("box")))) {
+             orchestrate.testkit.EmbeddedBox box = orchestrate.testkit.EmbeddedBox.start(Files.createDirectories(dir.resolve("box")))) {
             TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")), Map.of("HF_ENDPOINT", hub.endpoint()));
 
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("plan", Path.of("..", "recipes", "mibera.yaml").toString()));

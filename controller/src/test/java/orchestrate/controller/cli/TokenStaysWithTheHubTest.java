@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import orchestrate.controller.TestLaptop;
-import orchestrate.fixtures.CheckpointSpec;
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.LocalHub;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

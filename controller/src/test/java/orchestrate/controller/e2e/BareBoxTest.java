@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import orchestrate.controller.TestLaptop;
-import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.testkit.EmbeddedBox;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import orchestrate.controller.TestLaptop;
-import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.testkit.EmbeddedBox;
 
 /** A box (MINA SSH on loopback) and a laptop of their own under a test's folder, and the `run` command that joins them. */
 final class BoxAndLaptop implements AutoCloseable {

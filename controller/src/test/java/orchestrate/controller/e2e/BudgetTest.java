@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import orchestrate.controller.ManualClock;
 import orchestrate.controller.TestLaptop;
-import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.testkit.EmbeddedBox;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import orchestrate.controller.TestLaptop;
 import orchestrate.controller.box.AgentJar;
-import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.testkit.EmbeddedBox;
 import orchestrate.files.Hashing;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import orchestrate.controller.TestLaptop;
-import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.testkit.EmbeddedBox;
 import orchestrate.event.Envelope;
 import orchestrate.event.Event;
 import orchestrate.event.EventCodec;

@@ -44,12 +44,12 @@ class LocalRunTest {
     @Test
     void aDownloadRecipeRunsLocallyFromAModelAndADatasetRepository() throws Exception {
         Path model = dir.resolve("hub-model");
-        orchestrate.fixtures.CheckpointGenerator.write(orchestrate.fixtures.CheckpointSpec.tinyLlama(), model, 4);
+        orchestrate.testkit.CheckpointGenerator.write(orchestrate.testkit.CheckpointSpec.tinyLlama(), model, 4);
         Path data = Files.createDirectories(dir.resolve("hub-data"));
         Files.writeString(data.resolve("train.jsonl"), "{\"text\": \"hello\"}\n");
-        try (orchestrate.fixtures.LocalHub hub = orchestrate.fixtures.LocalHub.start()) {
+        try (orchestrate.testkit.LocalHub hub = orchestrate.testkit.LocalHub.start()) {
             hub.add("org/llama", model);
-            hub.add("datasets", "org/corpus", data, orchestrate.fixtures.LocalHub.Access.PUBLIC, null);
+            hub.add("datasets", "org/corpus", data, orchestrate.testkit.LocalHub.Access.PUBLIC, null);
             Path recipe = dir.resolve("download.yaml");
             Files.writeString(recipe, """
                     name: dl

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import orchestrate.controller.TestLaptop;
 import orchestrate.controller.cost.FakeVast;
 import orchestrate.controller.cost.VastApiTest;
-import orchestrate.controller.demo.EmbeddedBox;
+import orchestrate.testkit.EmbeddedBox;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

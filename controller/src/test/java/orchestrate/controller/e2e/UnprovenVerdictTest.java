@@ -8,9 +8,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import orchestrate.controller.ExitException;
 import orchestrate.controller.TestLaptop;
-import orchestrate.fixtures.CheckpointGenerator;
-import orchestrate.fixtures.CheckpointSpec;
-import orchestrate.fixtures.LocalHub;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.LocalHub;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

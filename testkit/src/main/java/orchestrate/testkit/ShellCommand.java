@@ -1,4 +1,4 @@
-package orchestrate.controller.demo;
+package orchestrate.testkit;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,5 @@
-package orchestrate.controller.demo;
+package orchestrate.testkit;
 
-import orchestrate.controller.ssh.HostKeyCheck;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -97,7 +96,7 @@ public final class EmbeddedBox implements AutoCloseable {
         SftpSubsystemFactory files = new SftpSubsystemFactory();
         server.setSubsystemFactories(sftp ? List.of(files) : List.of());
         server.start();
-        String fingerprint = HostKeyCheck.fingerprint(hostKeys.loadKeys(null).iterator().next().getPublic());
+        String fingerprint = KeyUtils.getFingerPrint(org.apache.sshd.common.digest.BuiltinDigests.sha256, hostKeys.loadKeys(null).iterator().next().getPublic());
         EmbeddedBox box = new EmbeddedBox(server, home, userKey, fingerprint);
         files.addSftpEventListener(box.cuts);
         return box;
