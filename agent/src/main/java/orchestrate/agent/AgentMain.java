@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 public final class AgentMain {
 
     /** Why a run ends when the agent is told to stop. */
-    static final String STOPPED = "the agent was asked to stop (SIGTERM or Ctrl-C)";
+    static final Runner.Stop STOPPED = new Runner.Stop(Event.Reason.STOPPED, "the agent was asked to stop (SIGTERM or Ctrl-C)");
     /** How long a step has to stop once the agent is told to; then the run is ended without it. */
     private static final Duration STOP_WAIT = Duration.ofSeconds(8);
 
@@ -134,7 +134,7 @@ public final class AgentMain {
                     }
                     planned = StepCatalog.plan(recipe);
                 } catch (RecipeException e) {
-                    events.append(new Event.RunFinished("failed", e.getMessage()));
+                    events.append(new Event.RunFinished(Event.Status.FAILED, Event.Reason.RECIPE, e.getMessage()));
                     System.err.println(e.getMessage());
                     return 2;
                 }

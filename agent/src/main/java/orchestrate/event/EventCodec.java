@@ -3,7 +3,6 @@ package orchestrate.event;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,45 +26,74 @@ public final class EventCodec {
         if (event.step() != null) {
             o.put("step", event.step());
         }
-        if (event instanceof Event.RunStarted e) {
-            o.put("run", e.runId());
-            o.put("recipe", e.recipe());
-            ArrayNode steps = o.putArray("steps");
-            e.steps().forEach(steps::add);
-        } else if (event instanceof Event.StepStarted e) {
-            o.put("step-kind", e.stepKind());
-            o.put("index", e.index());
-            o.put("count", e.count());
-        } else if (event instanceof Event.Log e) {
-            o.put("stream", e.stream());
-            o.put("line", e.line());
-        } else if (event instanceof Event.Progress e) {
-            o.put("done", e.done());
-            o.put("total", e.total());
-            o.put("unit", e.unit());
+        event.accept(new Fields(o));
+        return o.toString();
+    }
+
+    /** Each kind's own fields. */
+    private record Fields(ObjectNode o) implements Event.Visitor<Void> {
+        @Override
+        public Void runStarted(Event.RunStarted e) {
+            o.put("run", e.runId()).put("recipe", e.recipe()).put("protocol", e.protocol());
+            e.steps().forEach(o.putArray("steps")::add);
+            return null;
+        }
+
+        @Override
+        public Void stepStarted(Event.StepStarted e) {
+            o.put("step-kind", e.stepKind()).put("index", e.index()).put("count", e.count());
+            return null;
+        }
+
+        @Override
+        public Void log(Event.Log e) {
+            o.put("stream", e.stream().wire()).put("line", e.line());
+            return null;
+        }
+
+        @Override
+        public Void progress(Event.Progress e) {
+            o.put("done", e.done()).put("total", e.total()).put("unit", e.unit().wire());
             if (e.label() != null) {
                 o.put("label", e.label());
             }
-        } else if (event instanceof Event.StepSkipped e) {
+            return null;
+        }
+
+        @Override
+        public Void stepSkipped(Event.StepSkipped e) {
             o.put("reason", e.reason());
             putFacts(o, e.facts());
-        } else if (event instanceof Event.StepFinished e) {
+            return null;
+        }
+
+        @Override
+        public Void stepFinished(Event.StepFinished e) {
             o.put("seconds", e.seconds());
             putFacts(o, e.facts());
-        } else if (event instanceof Event.StepFailed e) {
-            o.put("message", e.message());
-            o.put("seconds", e.seconds());
-        } else if (event instanceof Event.Artifact e) {
-            o.put("path", e.path());
-            o.put("size", e.size());
-            o.put("sha256", e.sha256());
-        } else if (event instanceof Event.RunFinished e) {
-            o.put("status", e.status());
+            return null;
+        }
+
+        @Override
+        public Void stepFailed(Event.StepFailed e) {
+            o.put("message", e.message()).put("seconds", e.seconds());
+            return null;
+        }
+
+        @Override
+        public Void artifact(Event.Artifact e) {
+            o.put("path", e.path()).put("size", e.size()).put("sha256", e.sha256());
+            return null;
+        }
+
+        @Override
+        public Void runFinished(Event.RunFinished e) {
+            o.put("status", e.status().wire()).put("reason", e.reason().wire());
             if (e.message() != null) {
                 o.put("message", e.message());
             }
+            return null;
         }
-        return o.toString();
     }
 
     /** Parses one line; a line that is not an event is an {@link IllegalArgumentException}. */
@@ -89,18 +117,31 @@ public final class EventCodec {
     private static Event event(JsonNode o) {
         String step = o.path("step").asText(null);
         return switch (o.get("kind").asText()) {
-            case "run-started" -> new Event.RunStarted(o.path("run").asText(), o.path("recipe").asText(), strings(o.path("steps")));
+            case "run-started" -> new Event.RunStarted(o.path("run").asText(), o.path("recipe").asText(), strings(o.path("steps")),
+                    o.path("protocol").asInt(1));
             case "step-started" -> new Event.StepStarted(step, o.path("step-kind").asText(), o.path("index").asInt(), o.path("count").asInt());
-            case "log" -> new Event.Log(step, o.path("stream").asText(), o.path("line").asText());
+            case "log" -> new Event.Log(step, named(Event.Stream.values(), o.path("stream"), Event.Stream::wire), o.path("line").asText());
             case "progress" -> new Event.Progress(step, o.path("done").asLong(), o.path("total").asLong(),
-                    o.path("unit").asText(), o.path("label").asText(null));
+                    named(Event.Unit.values(), o.path("unit"), Event.Unit::wire), o.path("label").asText(null));
             case "step-skipped" -> new Event.StepSkipped(step, o.path("reason").asText(), facts(o.path("facts")));
             case "step-finished" -> new Event.StepFinished(step, o.path("seconds").asDouble(), facts(o.path("facts")));
             case "step-failed" -> new Event.StepFailed(step, o.path("message").asText(), o.path("seconds").asDouble());
             case "artifact" -> new Event.Artifact(o.path("path").asText(), o.path("size").asLong(), o.path("sha256").asText());
-            case "run-finished" -> new Event.RunFinished(o.path("status").asText(), o.path("message").asText(null));
+            case "run-finished" -> new Event.RunFinished(named(Event.Status.values(), o.path("status"), Event.Status::wire),
+                    named(Event.Reason.values(), o.path("reason"), Event.Reason::wire), o.path("message").asText(null));
             default -> throw new IllegalArgumentException("unknown event kind '" + abbreviate(o.get("kind").asText()) + "'");
         };
+    }
+
+    /** The constant whose wire name a field holds; anything else is not an event of this protocol. */
+    private static <E extends Enum<E>> E named(E[] values, JsonNode field, java.util.function.Function<E, String> wire) {
+        for (E value : values) {
+            if (wire.apply(value).equals(field.asText())) {
+                return value;
+            }
+        }
+        throw new IllegalArgumentException("an event with " + abbreviate(field.toString()) + " where one of "
+                + java.util.Arrays.stream(values).map(wire).toList() + " belongs");
     }
 
     private static void putFacts(ObjectNode o, Map<String, String> facts) {

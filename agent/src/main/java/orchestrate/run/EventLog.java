@@ -50,25 +50,52 @@ public final class EventLog implements AutoCloseable {
 
     /** Secrets masked, and every text cut to {@link #MAX_LINE} characters, so no event line is ever huge. */
     private Event masked(Event event) {
-        if (event instanceof Event.Log log) {
-            return new Event.Log(log.step(), log.stream(), text(log.line()));
-        }
-        if (event instanceof Event.StepFailed failed) {
-            return new Event.StepFailed(failed.step(), text(failed.message()), failed.seconds());
-        }
-        if (event instanceof Event.RunFinished finished) {
-            return new Event.RunFinished(finished.status(), text(finished.message()));
-        }
-        if (event instanceof Event.StepSkipped skipped) {
-            return new Event.StepSkipped(skipped.step(), text(skipped.reason()), facts(skipped.facts()));
-        }
-        if (event instanceof Event.StepFinished done) {
-            return new Event.StepFinished(done.step(), done.seconds(), facts(done.facts()));
-        }
-        if (event instanceof Event.Progress progress && progress.label() != null) {
-            return new Event.Progress(progress.step(), progress.done(), progress.total(), progress.unit(), text(progress.label()));
-        }
-        return event;
+        return event.accept(new Event.Visitor<Event>() {
+            @Override
+            public Event runStarted(Event.RunStarted e) {
+                return e;
+            }
+
+            @Override
+            public Event stepStarted(Event.StepStarted e) {
+                return e;
+            }
+
+            @Override
+            public Event log(Event.Log e) {
+                return new Event.Log(e.step(), e.stream(), text(e.line()));
+            }
+
+            @Override
+            public Event progress(Event.Progress e) {
+                return new Event.Progress(e.step(), e.done(), e.total(), e.unit(), text(e.label()));
+            }
+
+            @Override
+            public Event stepSkipped(Event.StepSkipped e) {
+                return new Event.StepSkipped(e.step(), text(e.reason()), facts(e.facts()));
+            }
+
+            @Override
+            public Event stepFinished(Event.StepFinished e) {
+                return new Event.StepFinished(e.step(), e.seconds(), facts(e.facts()));
+            }
+
+            @Override
+            public Event stepFailed(Event.StepFailed e) {
+                return new Event.StepFailed(e.step(), text(e.message()), e.seconds());
+            }
+
+            @Override
+            public Event artifact(Event.Artifact e) {
+                return e;
+            }
+
+            @Override
+            public Event runFinished(Event.RunFinished e) {
+                return new Event.RunFinished(e.status(), e.reason(), text(e.message()));
+            }
+        });
     }
 
     private java.util.Map<String, String> facts(java.util.Map<String, String> facts) {

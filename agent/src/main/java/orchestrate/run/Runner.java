@@ -36,7 +36,7 @@ public final class Runner {
     /** Outputs hashed or verified in this run, so artifacts need not be hashed twice. */
     private final Map<String, Journal.Output> known = new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicBoolean finished = new AtomicBoolean();
-    private volatile String cancelReason;
+    private volatile Stop stop;
     private volatile String running;
     private volatile Instant runningSince;
     private volatile List<String> artifactPatterns = List.of();
@@ -48,20 +48,28 @@ public final class Runner {
         this.environment = environment;
     }
 
-    /** Asks the running step to stop; the run then finishes as cancelled. */
+    /** Why a cancelled run stopped: as data for the controller, and in words for the person. */
+    public record Stop(Event.Reason reason, String words) {}
+
+    /** The box's own budget timer ran out. */
+    public static final Stop BUDGET_SPENT = new Stop(Event.Reason.BUDGET_SPENT, "the budget's time ran out on the box");
+
+    /** Asks the running step to stop; the run then finishes as cancelled, stopped. */
     public void cancel() {
+        cancel(new Stop(Event.Reason.STOPPED, null));
+    }
+
+    /** Cancels as {@link #cancel()}, saying why in the run's last event (the first reason given stands). */
+    public synchronized void cancel(Stop why) {
+        if (stop == null) {
+            stop = why;
+        }
         cancelled.set(true);
     }
 
-    /** Why a run stopped when its budget's time ran out on the box (the controller recognises it). */
-    public static final String BUDGET_SPENT = "the budget's time ran out on the box";
-
-    /** Cancels as {@link #cancel()}, saying why in the run's last event (the first reason given stands). */
-    public synchronized void cancel(String why) {
-        if (cancelReason == null && !cancelled.get()) {
-            cancelReason = why;
-        }
-        cancelled.set(true);
+    /** The stop in words, or null. */
+    private String stopWords() {
+        return stop != null && stop.words() != null ? stop.words() : null;
     }
 
     /**
@@ -75,10 +83,10 @@ public final class Runner {
             if (step == null || finished.get()) {
                 return;
             }
-            String why = (cancelReason != null ? cancelReason + "; " : "") + "it did not stop within " + waited.toSeconds() + " s, so the agent ended it";
+            String why = (stopWords() != null ? stopWords() + "; " : "") + "it did not stop within " + waited.toSeconds() + " s, so the agent ended it";
             events.append(new Event.StepFailed(step, "cancelled (" + why + ")", seconds(runningSince)));
             String done = checksumFinishedArtifacts(artifactPatterns);
-            events.append(new Event.RunFinished("cancelled", "step '" + step + "' cancelled (" + why + ")" + done));
+            events.append(new Event.RunFinished(Event.Status.CANCELLED, stop.reason(), "step '" + step + "' cancelled (" + why + ")" + done));
             finished.set(true);
         }
     }
@@ -126,10 +134,11 @@ public final class Runner {
             StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get, journal);
             List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context, fingerprint);
             if (outputs == null) {
-                String status = cancelled.get() ? "cancelled" : "failed";
-                String done = cancelled.get() ? checksumFinishedArtifacts(artifactPatterns) : "";
-                String why = cancelled.get() && cancelReason != null ? " (" + cancelReason + ")" : "";
-                finish(new Event.RunFinished(status, "step '" + planned.id() + "' " + status + why + done));
+                boolean stopped = cancelled.get();
+                String done = stopped ? checksumFinishedArtifacts(artifactPatterns) : "";
+                String why = stopped && stopWords() != null ? " (" + stopWords() + ")" : "";
+                finish(new Event.RunFinished(stopped ? Event.Status.CANCELLED : Event.Status.FAILED, stopped ? stop.reason() : Event.Reason.STEP_FAILED,
+                        "step '" + planned.id() + "' " + (stopped ? "cancelled" : "failed") + why + done));
                 return false;
             }
             journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));
@@ -248,7 +257,7 @@ public final class Runner {
                 String producer = steps.get(j).id();
                 boolean produced = journal.get(producer).map(e -> e.outputs().stream().anyMatch(o -> o.path().equals(consumed.getKey()))).orElse(false);
                 if (produced) {
-                    events.append(new Event.Log(producer, "info", "running again: " + consumed.getKey() + ", deleted by '" + consumed.getValue()
+                    events.append(new Event.Log(producer, Event.Stream.INFO, "running again: " + consumed.getKey() + ", deleted by '" + consumed.getValue()
                             + "' in an earlier run, is needed before '" + steps.get(index).id() + "' can run"));
                     journal.remove(producer);
                     earliest = Math.min(earliest, j);
@@ -289,7 +298,7 @@ public final class Runner {
         try {
             files = Artifacts.resolve(workdir, patterns);
         } catch (StepException e) {
-            finish(new Event.RunFinished("failed", e.getMessage()));
+            finish(new Event.RunFinished(Event.Status.FAILED, Event.Reason.ARTIFACTS, e.getMessage()));
             return false;
         }
         StringBuilder sums = new StringBuilder();
@@ -304,7 +313,7 @@ public final class Runner {
         }
         AtomicFiles.write(workdir.resolve(Workdir.CHECKSUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
         List<Event> last = new ArrayList<>(artifacts);
-        last.add(new Event.RunFinished("ok", files.size() + " artifacts listed in " + Workdir.CHECKSUMS));
+        last.add(new Event.RunFinished(Event.Status.OK, Event.Reason.COMPLETED, files.size() + " artifacts listed in " + Workdir.CHECKSUMS));
         return finish(last.toArray(Event[]::new));
     }
 

@@ -48,12 +48,12 @@ public final class StepContext {
         return cancelled.getAsBoolean();
     }
 
-    public void log(String stream, String line) {
+    public void log(Event.Stream stream, String line) {
         events.append(new Event.Log(stepId, stream, line));
     }
 
     public void info(String line) {
-        log("info", line);
+        log(Event.Stream.INFO, line);
     }
 
     /**
@@ -61,7 +61,7 @@ public final class StepContext {
      * conversion) stops at its next report: its outputs are written under temporary names, so
      * nothing half-done is left under a final one.
      */
-    public void progress(long done, long total, String unit, String label) {
+    public void progress(long done, long total, Event.Unit unit, String label) {
         if (cancelled()) {
             throw new java.util.concurrent.CancellationException("cancelled");
         }

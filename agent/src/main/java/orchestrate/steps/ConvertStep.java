@@ -1,5 +1,6 @@
 package orchestrate.steps;
 
+import orchestrate.event.Event;
 import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import orchestrate.gguf.GgmlType;
@@ -63,7 +64,7 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         GgufConversion.Result result;
         try {
             result = GgufConversion.run(context.resolve(model), target, type, name, pre, arch,
-                    (done, total) -> context.progress(done, total, "bytes", to), deleteSource ? file -> consume(context, file) : null);
+                    (done, total) -> context.progress(done, total, Event.Unit.BYTES, to), deleteSource ? file -> consume(context, file) : null);
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(e.getMessage());
         }

@@ -1,5 +1,6 @@
 package orchestrate.steps;
 
+import orchestrate.event.Event;
 import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import orchestrate.hub.HubException;
@@ -93,7 +94,7 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint) im
 
             @Override
             public void progress(long done, long total, int filesDone, int files) {
-                context.progress(done, total, "bytes", options.repo());
+                context.progress(done, total, Event.Unit.BYTES, options.repo());
             }
 
             @Override

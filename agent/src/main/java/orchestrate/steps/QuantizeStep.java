@@ -1,5 +1,6 @@
 package orchestrate.steps;
 
+import orchestrate.event.Event;
 import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import java.io.IOException;
@@ -101,7 +102,7 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
             }
             checkDisk(plan, targets, context);
             List<SinglePass.Written> written = SinglePass.run(tensors, plan.outputs(), threads,
-                    (done, total) -> context.progress(done, total, "bytes", types.stream().map(Enum::name).collect(Collectors.joining(", "))));
+                    (done, total) -> context.progress(done, total, Event.Unit.BYTES, types.stream().map(Enum::name).collect(Collectors.joining(", "))));
             for (int i = 0; i < written.size(); i++) {
                 String target = targets().get(i);
                 context.knownHash(target, written.get(i).size(), written.get(i).sha256());

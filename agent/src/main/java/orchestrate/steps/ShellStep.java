@@ -1,5 +1,6 @@
 package orchestrate.steps;
 
+import orchestrate.event.Event;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
 import orchestrate.run.Step;
@@ -46,8 +47,8 @@ record ShellStep(String command, Map<String, String> env, List<String> outputs) 
         Process process = builder.start();
         process.getOutputStream().close();
         AtomicReference<String> lastError = new AtomicReference<>();
-        Thread out = pump(process.getInputStream(), "stdout", context, null);
-        Thread err = pump(process.getErrorStream(), "stderr", context, lastError);
+        Thread out = pump(process.getInputStream(), Event.Stream.STDOUT, context, null);
+        Thread err = pump(process.getErrorStream(), Event.Stream.STDERR, context, lastError);
         ChildProcess.Outcome outcome;
         try {
             outcome = ChildProcess.await(process, null, context::cancelled, STOP_GRACE);
@@ -68,7 +69,7 @@ record ShellStep(String command, Map<String, String> env, List<String> outputs) 
         }
     }
 
-    private static Thread pump(InputStream stream, String name, StepContext context, AtomicReference<String> last) {
+    private static Thread pump(InputStream stream, Event.Stream name, StepContext context, AtomicReference<String> last) {
         Thread thread = new Thread(() -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 for (String line; (line = reader.readLine()) != null; ) {
@@ -78,9 +79,9 @@ record ShellStep(String command, Map<String, String> env, List<String> outputs) 
                     }
                 }
             } catch (IOException e) {
-                context.log("info", "stopped reading " + name + ": " + e.getMessage());
+                context.info("stopped reading " + name.wire() + ": " + e.getMessage());
             }
-        }, "shell-" + name);
+        }, "shell-" + name.wire());
         thread.setDaemon(true);
         thread.start();
         return thread;

@@ -1,5 +1,6 @@
 package orchestrate.steps;
 
+import orchestrate.event.Event;
 import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -176,7 +177,7 @@ record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFi
             context.info("splitting " + model + " into " + plan.shards().size() + " shard(s) in " + to + ": " + SplitOutput.describe(plan)
                     + (inPlace ? "; each source shard is deleted once copied" : ""));
             List<SplitWriter.Written> written = SplitWriter.write(plan, source, target, inPlace ? file -> consume(context, model + "/" + file) : null,
-                    (done, total) -> context.progress(done, total, "bytes", to), context::cancelled);
+                    (done, total) -> context.progress(done, total, Event.Unit.BYTES, to), context::cancelled);
             if (written == null) {
                 throw new StepException("cancelled; the next run continues from " + to + "/" + SplitPlan.FILE);
             }

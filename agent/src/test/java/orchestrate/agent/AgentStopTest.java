@@ -53,8 +53,9 @@ class AgentStopTest {
         assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent ends");
         List<Event> events = AgentProcesses.events(workdir);
         Event last = events.get(events.size() - 1);
-        assertTrue(last instanceof Event.RunFinished finished && finished.status().equals("cancelled")
-                && finished.message().startsWith("step 'stubborn' cancelled (" + AgentMain.STOPPED + ")"), String.valueOf(last));
+        assertTrue(last instanceof Event.RunFinished finished && finished.status() == Event.Status.CANCELLED
+                && finished.reason() == Event.Reason.STOPPED
+                && finished.message().startsWith("step 'stubborn' cancelled (" + AgentMain.STOPPED.words() + ")"), String.valueOf(last));
         assertTrue(events.stream().anyMatch(e -> e instanceof Event.StepFailed f && f.step().equals("stubborn") && f.message().equals("cancelled")),
                 events.toString());
         assertEquals(1, events.stream().filter(e -> e instanceof Event.RunFinished).count(), "the run ends once");

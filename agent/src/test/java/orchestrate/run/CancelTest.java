@@ -68,7 +68,7 @@ class CancelTest {
                 Thread cancel = new Thread(() -> {
                     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> hub.bytesServed("weights.bin") > 0
                             || Files.exists(work.resolve("model/weights.bin.part")) && Files.size(work.resolve("model/weights.bin.part")) > (1 << 20));
-                    runner.cancel("test");
+                    runner.cancel(new Runner.Stop(orchestrate.event.Event.Reason.STOPPED, "test"));
                 });
                 cancel.start();
                 long started = System.nanoTime();

@@ -56,7 +56,7 @@ class RunnerAbandonTest {
             run.start();
             assertTrue(started.await(10, TimeUnit.SECONDS));
 
-            runner.cancel("told to stop");
+            runner.cancel(new Runner.Stop(Event.Reason.STOPPED, "told to stop"));
             runner.abandon(Duration.ofSeconds(8));
             release.countDown();
             run.join(10_000);
@@ -68,7 +68,8 @@ class RunnerAbandonTest {
         assertEquals(2, ends.size(), events.toString());
         assertEquals("cancelled (told to stop; it did not stop within 8 s, so the agent ended it)", ((Event.StepFailed) ends.get(0)).message());
         Event.RunFinished finished = (Event.RunFinished) ends.get(1);
-        assertEquals("cancelled", finished.status());
+        assertEquals(Event.Status.CANCELLED, finished.status());
+        assertEquals(Event.Reason.STOPPED, finished.reason());
         assertEquals("step 'stuck' cancelled (told to stop; it did not stop within 8 s, so the agent ended it)", finished.message());
         assertTrue(events.get(events.size() - 1) instanceof Event.RunFinished, "nothing after the run's end");
     }

@@ -46,11 +46,11 @@ public final class ConsoleView {
         final String label;
         long done;
         long total;
-        final String unit;
+        final Event.Unit unit;
         final java.util.ArrayDeque<Sample> samples = new java.util.ArrayDeque<>();
         Instant lastPlain = Instant.EPOCH;
 
-        Bar(String label, String unit) {
+        Bar(String label, Event.Unit unit) {
             this.label = label;
             this.unit = unit;
         }
@@ -129,12 +129,12 @@ public final class ConsoleView {
             line("    FAILED: " + e.step() + " after " + Format.seconds(e.seconds()) + ": " + e.message());
         } else if (event instanceof Event.RunFinished e) {
             currentStep = null;
-            line("--- agent finished: " + e.status() + (e.message() == null ? "" : " (" + e.message() + ")"));
+            line("--- agent finished: " + e.status().wire() + (e.message() == null ? "" : " (" + e.message() + ")"));
         }
     }
 
     /** Progress of anything measured in bytes or items, e.g. an artifact being fetched. */
-    public synchronized void progress(String label, long done, long total, String unit) {
+    public synchronized void progress(String label, long done, long total, Event.Unit unit) {
         Instant now = clock.instant();
         if (bar == null || !bar.label.equals(label)) {
             bar = new Bar(label, unit);
@@ -201,7 +201,7 @@ public final class ConsoleView {
     }
 
     private String barText() {
-        boolean bytes = "bytes".equals(bar.unit);
+        boolean bytes = bar.unit == Event.Unit.BYTES;
         StringBuilder text = new StringBuilder(bar.label).append(' ');
         if (bar.total > 0) {
             int width = 24;

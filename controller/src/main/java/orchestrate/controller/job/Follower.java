@@ -3,7 +3,9 @@ package orchestrate.controller.job;
 import orchestrate.files.Workdir;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.controller.console.Format;
+import orchestrate.controller.ExitException;
 import orchestrate.event.Envelope;
+import orchestrate.event.Event;
 import orchestrate.event.EventCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -191,6 +193,10 @@ public final class Follower {
                         view.notice("skipped a line of " + events() + " that is not an event (" + e.getMessage() + ")");
                     }
                     continue;
+                }
+                if (envelope.event() instanceof Event.RunStarted started && started.protocol() != Event.PROTOCOL) {
+                    throw new ExitException(ExitException.RUN_FAILED, "the agent of this run speaks event protocol " + started.protocol()
+                            + " and this orchestrate reads protocol " + Event.PROTOCOL + ": follow it with the orchestrate that started it");
                 }
                 summary.accept(envelope.event());
                 projection.observe(envelope.event(), clock.instant());

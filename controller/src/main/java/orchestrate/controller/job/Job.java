@@ -121,7 +121,7 @@ public final class Job {
      */
     public int conclude(RunSummary summary) throws IOException {
         List<FetchResult> results = new ArrayList<>();
-        if (!summary.ok() && summary.endedFor(orchestrate.run.Runner.BUDGET_SPENT)) {
+        if (!summary.ok() && summary.endedBecause(orchestrate.event.Event.Reason.BUDGET_SPENT)) {
             record.budgetStopped = true; // the box stopped itself, maybe while no controller followed
         }
         // A run stopped at its budget still brings home what its finished steps made.
@@ -156,7 +156,7 @@ public final class Job {
         view.notice("fetching " + manifest.entries().size() + " artifacts into " + record.fetchTo);
         Instant start = clock.instant();
         ArtifactFetcher fetcher = new ArtifactFetcher(box.box(), Path.of(record.fetchTo),
-                (path, done, total) -> view.progress(path, done, total, "bytes"));
+                (path, done, total) -> view.progress(path, done, total, orchestrate.event.Event.Unit.BYTES));
         List<FetchResult> results = fetcher.fetch(record.workdir, manifest);
         long bytes = results.stream().mapToLong(FetchResult::bytesTransferred).sum();
         double seconds = Math.max(0.001, Duration.between(start, clock.instant()).toMillis() / 1000.0);

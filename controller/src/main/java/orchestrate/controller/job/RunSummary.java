@@ -57,7 +57,7 @@ public final class RunSummary {
 
     /** "ok", "failed", "cancelled" or "lost"; "running" while neither. */
     public String state() {
-        return finished != null ? finished.status() : lost != null ? "lost" : "running";
+        return finished != null ? finished.status().wire() : lost != null ? "lost" : "running";
     }
 
     /** Why the run did not succeed, in one line. */
@@ -73,9 +73,9 @@ public final class RunSummary {
         return finished == null ? "the run has not finished" : finished.message();
     }
 
-    /** Whether the agent's last event says the run ended for {@code reason}. */
-    public boolean endedFor(String reason) {
-        return finished != null && finished.message() != null && finished.message().contains(reason);
+    /** Whether the agent's last event says the run ended for this reason. */
+    public boolean endedBecause(Event.Reason reason) {
+        return finished != null && finished.reason() == reason;
     }
 
     public List<StepOutcome> steps() {

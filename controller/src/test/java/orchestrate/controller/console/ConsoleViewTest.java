@@ -30,7 +30,7 @@ class ConsoleViewTest {
         for (int i = 0; i < updates; i++) {
             clock.advance(every);
             done += step;
-            view.progress("big.gguf", done, total, "bytes");
+            view.progress("big.gguf", done, total, orchestrate.event.Event.Unit.BYTES);
         }
         return done;
     }
@@ -57,9 +57,9 @@ class ConsoleViewTest {
 
     @Test
     void noRateIsShownBeforeTheSamplesSpanASecond() {
-        view.progress("big.gguf", 0, 100L << 20, "bytes");
+        view.progress("big.gguf", 0, 100L << 20, orchestrate.event.Event.Unit.BYTES);
         clock.advance(Duration.ofMillis(500));
-        view.progress("big.gguf", 100L << 20, 100L << 20, "bytes"); // done: a plain line is printed
+        view.progress("big.gguf", 100L << 20, 100L << 20, orchestrate.event.Event.Unit.BYTES); // done: a plain line is printed
 
         assertEquals("    big.gguf [========================] 100% 100 MiB of 100 MiB", lines().get(lines().size() - 1));
     }

@@ -21,7 +21,7 @@ class ProjectionTest {
         projection.observe(new Event.StepStarted("quantize", "quantize", 2, 3), T0.plus(Duration.ofMinutes(5)));
         assertTrue(projection.secondsLeft().isEmpty(), "no progress yet: no projection");
 
-        projection.observe(new Event.Progress("quantize", 25, 100, "bytes", "Q4_K_M"), T0.plus(Duration.ofMinutes(15)));
+        projection.observe(new Event.Progress("quantize", 25, 100, Event.Unit.BYTES, "Q4_K_M"), T0.plus(Duration.ofMinutes(15)));
 
         assertEquals(1800, projection.secondsLeft().getAsDouble(), 1e-9);
         // $1.20/h: 15 minutes spent ($0.30) and 30 to go ($0.60).

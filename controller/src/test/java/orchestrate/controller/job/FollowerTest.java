@@ -37,12 +37,12 @@ class FollowerTest {
     void aLineLongerThanARead_andLinesThatAreNotEvents_AreSkippedAndTheRunIsFollowedToItsEnd() throws Exception {
         Path workdir = Files.createDirectories(dir.resolve("work"));
         Path events = Files.createDirectories(workdir.resolve(".orchestrate")).resolve("events.jsonl");
-        String huge = line(2, new Event.Log("a", "stdout", "x".repeat(3 << 20)));
+        String huge = line(2, new Event.Log("a", Event.Stream.STDOUT, "x".repeat(3 << 20)));
         Files.writeString(events, line(1, new Event.RunStarted("r", "long", List.of("a")))
                 + huge
                 + "{\"this is\": \"not an event\"}\n"
                 + line(3, new Event.StepFinished("a", 1.5, Map.of()))
-                + line(4, new Event.RunFinished("ok", "0 artifacts listed in SHA256SUMS")));
+                + line(4, new Event.RunFinished(Event.Status.OK, Event.Reason.COMPLETED, "0 artifacts listed in SHA256SUMS")));
         RunRecord record = new RunRecord();
         record.id = "r";
         record.workdir = workdir.toString().replace('\\', '/');
@@ -61,5 +61,25 @@ class FollowerTest {
         String said = err.toString(StandardCharsets.UTF_8);
         assertTrue(said.contains("skipped a line of " + record.workdir + "/.orchestrate/events.jsonl longer than 1048576 bytes"), said);
         assertTrue(said.contains("that is not an event"), said);
+    }
+
+    @Test
+    void aRunOfAnotherProtocolIsRefusedInOneLine() throws Exception {
+        Path workdir = Files.createDirectories(dir.resolve("old"));
+        Path events = Files.createDirectories(workdir.resolve(".orchestrate")).resolve("events.jsonl");
+        Files.writeString(events, line(1, new Event.RunStarted("r", "old", List.of("a"), 1)));
+        RunRecord record = new RunRecord();
+        record.id = "r";
+        record.workdir = workdir.toString().replace('\\', '/');
+        ConsoleView view = new ConsoleView(new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()),
+                ConsoleView.Mode.PLAIN, Clock.systemUTC(), Instant.now(), OptionalDouble.empty());
+        Follower follower = new Follower(new Reconnecting(new LocalBox(dir), view, Duration.ofSeconds(1), "", Clock.systemUTC()), record,
+                new RunStore(Files.createDirectories(dir.resolve("runs-old"))), view, Clock.systemUTC(), question -> false);
+
+        orchestrate.controller.ExitException refused = org.junit.jupiter.api.Assertions.assertThrows(orchestrate.controller.ExitException.class,
+                () -> follower.follow(new RunSummary()));
+
+        assertEquals("the agent of this run speaks event protocol 1 and this orchestrate reads protocol 2: follow it with the orchestrate that "
+                + "started it", refused.getMessage());
     }
 }
