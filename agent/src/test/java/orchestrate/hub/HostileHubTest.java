@@ -59,6 +59,9 @@ class HostileHubTest {
     }
 
     void assertTokenOnlyOnTheHub() {
+        // The Hub logs a request once it has answered it, a moment after the client has the answer.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> hub.requests().stream().anyMatch(r -> r.server().equals("cdn")));
         List<LocalHub.Request> cdn = hub.requests().stream().filter(r -> r.server().equals("cdn")).toList();
         assertFalse(cdn.isEmpty(), "the test must make requests that the Hub redirects to the CDN");
         assertTrue(cdn.stream().noneMatch(LocalHub.Request::authorized), "the token went to the CDN: " + cdn);

@@ -35,6 +35,9 @@ class TokenStaysWithTheHubTest {
     }
 
     static void assertTokenOnlyOnTheHub(LocalHub hub) {
+        // The Hub logs a request once it has answered it, a moment after the client has the answer.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> hub.requests().stream().anyMatch(r -> r.server().equals("cdn")));
         List<LocalHub.Request> cdn = hub.requests().stream().filter(r -> r.server().equals("cdn")).toList();
         assertFalse(cdn.isEmpty(), "the weights' headers are read from the CDN");
         assertTrue(cdn.stream().noneMatch(LocalHub.Request::authorized), "the token went to the CDN: " + cdn);
