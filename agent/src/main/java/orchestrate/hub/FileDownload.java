@@ -21,12 +21,12 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import okhttp3.Call;
+import orchestrate.retry.Backoff;
 import okhttp3.HttpUrl;
 import okhttp3.Response;
 
@@ -47,11 +47,10 @@ public final class FileDownload {
     }
 
     /** How hard to try; {@code readTimeout} is how long a connection may deliver nothing before it is given up. */
-    public record Policy(long chunkSize, int connections, Duration readTimeout, int attempts, Duration firstBackoff) {}
+    public record Policy(long chunkSize, int connections, Duration readTimeout, int attempts, Backoff backoff) {}
 
     private static final Pattern RATELIMIT_RESET = Pattern.compile("(?:^|[;,\\s])t=(\\d+)");
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
-    private static final Duration LONGEST_BACKOFF = Duration.ofSeconds(60);
     private static final int VERIFY_ATTEMPTS = 2;
 
     private final HubHttp http;
@@ -221,7 +220,7 @@ public final class FileDownload {
                     throw new HubException(file.path() + ": gave up on bytes " + span.next + "-" + span.last + " after " + failures
                             + " attempts (last: " + problem + ")");
                 }
-                Duration backoff = wait != null ? wait : backoff(failures);
+                Duration backoff = wait != null ? wait : policy.backoff().after(failures);
                 listener.retrying(file.path(), problem, backoff);
                 sleep(backoff);
             }
@@ -301,12 +300,6 @@ public final class FileDownload {
         }
         Matcher reset = RATELIMIT_RESET.matcher(String.valueOf(response.header("RateLimit", "")));
         return reset.find() && reset.group(1).length() <= 6 ? Duration.ofSeconds(Long.parseLong(reset.group(1))) : null;
-    }
-
-    private Duration backoff(int failures) {
-        long base = policy.firstBackoff().toMillis() << Math.min(failures - 1, 16);
-        long capped = Math.min(base, LONGEST_BACKOFF.toMillis());
-        return Duration.ofMillis(capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1));
     }
 
     /** Waits, but not past a cancellation: checked every 100 ms. */

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import orchestrate.retry.Backoff;
 
 /**
  * A repository brought to a directory, pinned to the commit its revision names when the download
@@ -35,7 +36,7 @@ public final class RepoDownload {
      *                    otherwise this many for every file of more than one chunk
      */
     public record Options(String repoType, String repo, String revision, List<String> include, List<String> exclude,
-                          int parallelFiles, Integer connections, long chunkSize, Duration readTimeout, int attempts, Duration firstBackoff) {
+                          int parallelFiles, Integer connections, long chunkSize, Duration readTimeout, int attempts, Backoff backoff) {
 
         int connectionsFor(long size) {
             if (connections == null) {
@@ -139,7 +140,7 @@ public final class RepoDownload {
             for (RepoFile file : missing) {
                 int connections = options.connectionsFor(file.size());
                 FileDownload.Policy policy = new FileDownload.Policy(options.chunkSize(), connections, options.readTimeout(),
-                        options.attempts(), options.firstBackoff());
+                        options.attempts(), options.backoff());
                 FileDownload.Listener listener = new FileDownload.Listener() {
                     @Override
                     public void bytes(long delta) {

@@ -111,7 +111,8 @@ public final class Runner {
         Files.deleteIfExists(workdir.resolve(Workdir.CHECKSUMS));
         String[] chains = new String[steps.size()];
         String chain = Hashing.sha256("orchestrate journal v1");
-        for (int i = 0; i < steps.size(); i++) {
+        int i = 0;
+        while (i < steps.size()) {
             chains[i] = chain;
             PlannedStep planned = steps.get(i);
             String fingerprint = Hashing.sha256(chain + "\n" + planned.options());
@@ -122,12 +123,14 @@ public final class Runner {
                 if (damaged.isEmpty()) {
                     events.append(new Event.StepSkipped(planned.id(), "done at " + entry.get().finished() + "; outputs intact", entry.get().facts()));
                     chain = chain(fingerprint, entry.get().outputs());
+                    i++;
                     continue;
                 }
             }
+            // A file this step needs was deleted by it or a later step in an earlier run: go back and make it again first.
             int restoreFrom = producerOfConsumedInput(steps, i, fingerprint);
             if (restoreFrom < i) {
-                i = restoreFrom - 1;
+                i = restoreFrom;
                 chain = chains[restoreFrom];
                 continue;
             }
@@ -144,6 +147,7 @@ public final class Runner {
             journal.put(planned.id(), new Journal.Entry(fingerprint, Instant.now(), outputs, context.facts()));
             journal.restored(planned.id(), outputs);
             chain = chain(fingerprint, outputs);
+            i++;
         }
         return checksumArtifacts(artifactPatterns);
     }
@@ -301,17 +305,14 @@ public final class Runner {
             finish(new Event.RunFinished(Event.Status.FAILED, Event.Reason.ARTIFACTS, e.getMessage()));
             return false;
         }
-        StringBuilder sums = new StringBuilder();
         List<Event.Artifact> artifacts = new ArrayList<>();
         for (String file : files) {
             Path p = workdir.resolve(file);
             long size = Files.size(p);
             Journal.Output output = known.get(file);
-            String sha256 = output != null && output.size() == size ? output.sha256() : Hashing.sha256(p);
-            sums.append(sha256).append("  ").append(file).append('\n');
-            artifacts.add(new Event.Artifact(file, size, sha256));
+            artifacts.add(new Event.Artifact(file, size, output != null && output.size() == size ? output.sha256() : Hashing.sha256(p)));
         }
-        AtomicFiles.write(workdir.resolve(Workdir.CHECKSUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
+        writeChecksums(artifacts);
         List<Event> last = new ArrayList<>(artifacts);
         last.add(new Event.RunFinished(Event.Status.OK, Event.Reason.COMPLETED, files.size() + " artifacts listed in " + Workdir.CHECKSUMS));
         return finish(last.toArray(Event[]::new));
@@ -322,7 +323,7 @@ public final class Runner {
      * made, so they can be fetched; none of them is half-written.
      */
     private String checksumFinishedArtifacts(List<String> patterns) throws IOException {
-        List<String> files = new ArrayList<>();
+        java.util.TreeSet<String> files = new java.util.TreeSet<>();
         for (String pattern : patterns) {
             try {
                 files.addAll(Artifacts.resolve(workdir, List.of(pattern)));
@@ -330,21 +331,28 @@ public final class Runner {
                 // not made yet
             }
         }
-        StringBuilder sums = new StringBuilder();
-        int listed = 0;
-        for (String file : new java.util.TreeSet<>(files)) {
+        List<Event.Artifact> finished = new ArrayList<>();
+        for (String file : files) {
             Journal.Output output = known.get(file);
             if (output != null && Files.size(workdir.resolve(file)) == output.size()) {
-                sums.append(output.sha256()).append("  ").append(file).append('\n');
-                events.append(new Event.Artifact(file, output.size(), output.sha256()));
-                listed++;
+                finished.add(new Event.Artifact(file, output.size(), output.sha256()));
             }
         }
-        if (listed == 0) {
+        if (finished.isEmpty()) {
             return "";
         }
+        writeChecksums(finished);
+        finished.forEach(events::append);
+        return "; " + finished.size() + " finished artifacts listed in " + Workdir.CHECKSUMS;
+    }
+
+    /** SHA256SUMS, in {@code sha256sum -c} format, of these artifacts. */
+    private void writeChecksums(List<Event.Artifact> artifacts) throws IOException {
+        StringBuilder sums = new StringBuilder();
+        for (Event.Artifact artifact : artifacts) {
+            sums.append(artifact.sha256()).append("  ").append(artifact.path()).append('\n');
+        }
         AtomicFiles.write(workdir.resolve(Workdir.CHECKSUMS), sums.toString().getBytes(StandardCharsets.UTF_8));
-        return "; " + listed + " finished artifacts listed in " + Workdir.CHECKSUMS;
     }
 
     private static String chain(String fingerprint, List<Journal.Output> outputs) {

@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import orchestrate.retry.Backoff;
 
 /**
  * {@code download}: a Hugging Face repository pinned to one commit, brought into a directory of
@@ -50,7 +51,7 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint) im
         int retries = whole(o, "retries", 8, 1, 100);
         String endpoint = o.optionalString("endpoint", "a Hub mirror URL").orElse(null);
         return new DownloadStep(new RepoDownload.Options(type, repo, revision, include, exclude, parallelFiles, connections, chunk,
-                Duration.ofSeconds(timeout), retries, Duration.ofSeconds(1)), to, endpoint);
+                Duration.ofSeconds(timeout), retries, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60))), to, endpoint);
     }
 
     @Override

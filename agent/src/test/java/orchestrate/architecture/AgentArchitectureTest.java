@@ -28,9 +28,10 @@ class AgentArchitectureTest {
                     "orchestrate.safetensors..", "orchestrate.gguf..");
 
     @ArchTest
-    static final ArchRule theFileHelpersDependOnNothingOfOurs = classes().that().resideInAnyPackage("orchestrate.files..", "orchestrate.text..",
-                    "orchestrate.process..")
-            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "orchestrate.files..", "orchestrate.text..", "orchestrate.process..");
+    static final ArchRule theHelpersBelowEverythingDependOnNothingOfOurs = classes().that().resideInAnyPackage("orchestrate.files..", "orchestrate.text..",
+                    "orchestrate.process..", "orchestrate.retry..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "orchestrate.files..", "orchestrate.text..", "orchestrate.process..",
+                    "orchestrate.retry..");
 
     @ArchTest
     static final ArchRule theRunnerKnowsNoStepModelFormatOrPlan = noClasses().that().resideInAPackage("orchestrate.run..")

@@ -55,7 +55,7 @@ public final class DownloadBenchmark {
                 for (int connections : new int[] {1, 8}) {
                     Path to = dir.resolve("out-" + connections);
                     RepoDownload.Options options = new RepoDownload.Options("model", "bench/model", "main", List.of(), List.of(), 4, connections,
-                            64L << 20, Duration.ofSeconds(60), 8, Duration.ofSeconds(1));
+                            64L << 20, Duration.ofSeconds(60), 8, new orchestrate.retry.Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60)));
                     cpuBefore = cpu.getProcessCpuTime();
                     start = System.nanoTime();
                     RepoDownload.run(options, Map.of("HF_ENDPOINT", hub.endpoint()), to, new RepoDownload.Events() {

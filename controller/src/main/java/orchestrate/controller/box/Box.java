@@ -3,53 +3,61 @@ package orchestrate.controller.box;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Where the agent runs: a rented machine over SSH, or this one. Paths are absolute paths on the
- * box, with '/' separators.
+ * A machine the agent runs on, reached over SSH or this machine itself: its files, and processes
+ * started there. What moves bytes and runs processes is here; what the agent is, and how it is
+ * installed, started and watched, is {@link AgentHost}'s, the same for every box.
  */
 public interface Box extends Closeable {
 
-    /** How messages name the box, e.g. "root@1.2.3.4:34538". */
     String name();
 
-    /** The home directory on the box, for '~' in recipe workdirs. */
     String home() throws IOException;
 
-    /** Makes sure a Java runtime of at least 17 is there, installing it where it can. */
-    void ensureJava(Consumer<String> say) throws IOException;
-
-    /** Puts the agent jar on the box, unless a copy with this hash is already there; returns its path. */
-    String installAgent(byte[] jar, String sha256) throws IOException;
-
-    /** Writes a file whole (temporary name, then rename). */
-    void upload(byte[] content, String path) throws IOException;
-
-    /** Starts the agent detached from this connection and returns its process id. */
-    long startAgent(AgentLaunch launch) throws IOException;
-
-    /** Whether {@code pid} is alive and is an orchestrate agent (a pid can be reused after a reboot). */
-    boolean isAgentRunning(long pid) throws IOException;
-
-    /** Asks the agent to stop (SIGTERM): it ends the running step cleanly and finishes the run as cancelled. */
-    void stopAgent(long pid) throws IOException;
-
-    /** Free disk at {@code path} (or the nearest directory above it that exists), cores and memory. */
+    /** Free disk where {@code path} is (or would be), cores and memory. */
     BoxFacts facts(String path) throws IOException;
 
     /** The size of a file, or -1 when there is none. */
     long size(String path) throws IOException;
 
-    /** Up to {@code max} bytes from {@code offset}; fewer at the end of the file. */
     byte[] read(String path, long offset, int max) throws IOException;
 
-    /** A stream of the file from {@code offset} on. */
     InputStream open(String path, long offset) throws IOException;
 
-    /** Whether a failed call failed because the link dropped (worth reconnecting), not for a real error. */
+    /** Writes a file whole, under a temporary name of its own until it is complete. */
+    void upload(byte[] content, String path) throws IOException;
+
+    /** The major version of the Java runtime there, 0 when there is none. */
+    int javaVersion() throws IOException;
+
+    /**
+     * Installs a Java runtime with the system's package manager, telling {@code say} what it does;
+     * false when it cannot here (not root, no apt).
+     */
+    boolean installJava(Consumer<String> say) throws IOException;
+
+    /** How to name the Java launcher in a command there. */
+    String javaCommand();
+
+    /**
+     * Starts {@code command} in {@code directory}, detached from this connection, with {@code
+     * input} on its standard input (never in its arguments) and its output appended to {@code log}.
+     * At most once per {@code once}, a path: asked again (after a dropped connection), it answers
+     * the pid it started the first time.
+     */
+    long startDetached(List<String> command, String directory, byte[] input, String log, String once) throws IOException;
+
+    /** Whether process {@code pid} is alive and its command line names a path containing {@code marker}. */
+    boolean running(long pid, String marker) throws IOException;
+
+    /** Asks process {@code pid} to stop (SIGTERM). */
+    void terminate(long pid) throws IOException;
+
+    /** Whether {@code failure} means the connection dropped, rather than a real error. */
     boolean lostConnection(IOException failure);
 
-    /** Drops the connection, if any, and makes a new one. */
     void reconnect() throws IOException;
 }

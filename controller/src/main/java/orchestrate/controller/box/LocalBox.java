@@ -1,6 +1,6 @@
 package orchestrate.controller.box;
 
-import orchestrate.files.Workdir;
+import orchestrate.files.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,49 +32,55 @@ public final class LocalBox implements Box {
     }
 
     @Override
-    public void ensureJava(Consumer<String> say) {
-        // The controller itself runs on Java 17 or later, and the agent uses the same runtime.
+    public int javaVersion() {
+        return Runtime.version().feature(); // the agent runs on the controller's own runtime
     }
 
     @Override
-    public String installAgent(byte[] jar, String sha256) throws IOException {
-        Path path = home.resolve(".orchestrate").resolve(AgentJar.FILE_PREFIX + sha256 + ".jar");
-        if (!Files.isRegularFile(path) || Files.size(path) != jar.length) {
-            upload(jar, path.toString());
-        }
-        return path.toString();
+    public boolean installJava(Consumer<String> say) {
+        return false;
+    }
+
+    @Override
+    public String javaCommand() {
+        return ProcessHandle.current().info().command().orElse("java");
     }
 
     @Override
     public void upload(byte[] content, String path) throws IOException {
-        Path target = Path.of(path);
-        Files.createDirectories(target.getParent());
-        Path temporary = target.resolveSibling(target.getFileName() + ".tmp");
-        Files.write(temporary, content);
-        Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(Path.of(path), content);
     }
 
     @Override
-    public long startAgent(AgentLaunch launch) throws IOException {
-        Path state = Path.of(launch.stateDir());
-        Files.createDirectories(state);
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Process process = new ProcessBuilder(List.of(java, "-jar", launch.jar(), "run", "--workdir", launch.workdir(),
-                "--run-id", launch.runId(), "--source-name", launch.sourceName(), "--params-stdin", launch.recipe()))
-                .directory(Path.of(launch.workdir()).toFile())
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(state.resolve(Workdir.LOG).toFile()))
+    public long startDetached(List<String> command, String directory, byte[] input, String log, String once) throws IOException {
+        Path marker = Path.of(once);
+        Files.createDirectories(marker.getParent());
+        try {
+            Files.createDirectory(marker);
+        } catch (java.nio.file.FileAlreadyExistsException started) {
+            return Long.parseLong(Files.readString(marker.resolve("pid")).strip());
+        }
+        Files.createDirectories(Path.of(directory));
+        Process process = new ProcessBuilder(command).directory(Path.of(directory).toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(Path.of(log).toFile()))
                 .redirectErrorStream(true)
                 .start();
         try (OutputStream stdin = process.getOutputStream()) {
-            stdin.write(launch.params());
+            stdin.write(input);
         }
+        AtomicFiles.write(marker.resolve("pid"), (process.pid() + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         return process.pid();
     }
 
     @Override
-    public boolean isAgentRunning(long pid) {
+    public boolean running(long pid, String marker) {
         return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
-                .flatMap(p -> p.info().commandLine()).map(c -> c.contains(AgentJar.FILE_PREFIX)).orElse(false);
+                .flatMap(p -> p.info().commandLine()).map(c -> c.replace('\\', '/').contains(marker)).orElse(false);
+    }
+
+    @Override
+    public void terminate(long pid) {
+        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
     }
 
     @Override
@@ -85,13 +91,6 @@ public final class LocalBox implements Box {
         }
         long memory = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
         return new BoxFacts(Files.getFileStore(existing).getUsableSpace(), Runtime.getRuntime().availableProcessors(), memory);
-    }
-
-    @Override
-    public void stopAgent(long pid) {
-        if (isAgentRunning(pid)) {
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
-        }
     }
 
     @Override

@@ -5,6 +5,7 @@ import orchestrate.controller.box.Box;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.controller.job.Job;
 import orchestrate.controller.job.Reconnecting;
+import orchestrate.controller.job.Run;
 import orchestrate.controller.job.RunRecord;
 import orchestrate.controller.job.RunStore;
 import java.io.IOException;
@@ -38,15 +39,16 @@ public final class AttachCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         RunStore store = new RunStore(laptop.stateDir());
-        RunRecord record = store.load(runId);
+        RunRecord loaded = store.load(runId);
         Clock clock = laptop.clock();
-        cost.apply(record, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, record), false);
+        Run run = new Run(store, cost.apply(loaded, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, loaded), false));
+        RunRecord record = run.update(r -> r);
         ConsoleView view = output.view(laptop, clock, record);
-        view.notice("attaching to " + record.id + " on " + record.target());
+        view.notice("attaching to " + record.id() + " on " + record.target().display());
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(),
-                    "follow it again with: orchestrate attach " + record.id, clock), record, store, view, clock, cost.onDone(record, laptop));
-            return Detach.hintOnInterrupt(laptop, record, () -> job.conclude(job.follow()));
+                    "follow it again with: orchestrate attach " + record.id(), clock), run, view, clock, cost.onDone(record, laptop));
+            return Detach.hintOnInterrupt(laptop, record.id(), () -> job.conclude(job.follow()));
         }
     }
 }

@@ -38,64 +38,66 @@ public final class CostOptions {
     String onBudget;
 
     /**
-     * Sets the record's rate and start (for a new run) or takes the options given again (attach,
-     * fetch), and checks that --on-done can happen, before anything runs.
+     * The record with its rate and start (for a new run) or with the options given again (attach,
+     * fetch); checks that --on-done can happen, before anything runs.
      */
-    void apply(RunRecord record, Laptop laptop, OptionalRate recipeRate, ConsoleView view, boolean newRun) {
-        if (onBudget != null) {
-            if (!onBudget.equals("stop") && !onBudget.equals("continue")) {
-                throw new ExitException(ExitException.USAGE, "--on-budget must be stop or continue, not '" + onBudget + "'");
-            }
-            record.onBudget = onBudget;
-        } else if (newRun) {
-            record.onBudget = laptop.terminal() ? "ask" : "continue";
+    RunRecord apply(RunRecord record, Laptop laptop, OptionalRate recipeRate, ConsoleView view, boolean newRun) {
+        RunRecord.OnBudget asked = onBudget == null ? null : switch (onBudget) {
+            case "stop" -> RunRecord.OnBudget.STOP;
+            case "continue" -> RunRecord.OnBudget.CONTINUE;
+            default -> throw new ExitException(ExitException.USAGE, "--on-budget must be stop or continue, not '" + onBudget + "'");
+        };
+        Double dollars = budget != null ? budget : newRun ? recipeRate.budget() : null;
+        if (dollars != null && dollars <= 0) {
+            throw new ExitException(ExitException.USAGE, "--budget must be more than 0, not " + dollars);
         }
-        if (budget != null || (newRun && recipeRate.budget() != null)) {
-            record.budget = budget != null ? budget : recipeRate.budget();
-            if (record.budget <= 0) {
-                throw new ExitException(ExitException.USAGE, "--budget must be more than 0, not " + record.budget);
-            }
+        RunRecord.Budget had = record.budget();
+        if (dollars != null || (had != null && asked != null)) {
+            RunRecord.OnBudget when = asked != null ? asked : had != null ? had.onBudget()
+                    : laptop.terminal() ? RunRecord.OnBudget.ASK : RunRecord.OnBudget.CONTINUE;
+            record = record.withBudget(had == null ? new RunRecord.Budget(dollars, when, false, false, false)
+                    : new RunRecord.Budget(dollars != null ? dollars : had.dollars(), when, had.warned(), had.projected(), had.stopped()));
         }
         if (vastInstance != null) {
-            record.vastInstance = vastInstance;
+            record = record.withVastInstance(vastInstance);
         }
         if (onDone != null) {
-            record.onDone = OnDone.parse(onDone).name().toLowerCase(java.util.Locale.ROOT);
+            record = record.withOnDone(OnDone.parse(onDone));
         }
-        OnDone.check(OnDone.parse(record.onDone), record.vastInstance);
-        if (record.vastInstance != null && (newRun || vastInstance != null)) {
-            VastInstance instance = read(laptop, record.vastInstance);
-            record.perHour = instance.perHour();
-            record.rateSource = "vast.ai instance " + instance.id();
-            record.storagePerHour = instance.storagePerHour();
-            record.egressPerGb = instance.uploadPerGb();
-            record.costFrom = instance.started() != null ? instance.started() : record.costFrom;
+        OnDone.check(record.onDone(), record.vastInstance());
+        RunRecord.Price price = record.price();
+        Instant from = price != null ? price.from() : null;
+        if (record.vastInstance() != null && (newRun || vastInstance != null)) {
+            VastInstance instance = read(laptop, record.vastInstance());
+            price = new RunRecord.Price(instance.perHour(), "vast.ai instance " + instance.id(), instance.storagePerHour(), instance.uploadPerGb(),
+                    instance.started() != null ? instance.started() : from);
             view.notice("vast.ai instance " + instance.id() + ": " + instance.status() + ", " + Format.dollars(instance.perHour()) + "/h"
                     + (instance.storagePerHour() > 0 ? " (storage " + Format.dollars(instance.storagePerHour()) + "/h, billed even when stopped)" : "")
                     + (instance.started() != null ? ", started " + instance.started() : ""));
         } else if (newRun && recipeRate.perHour() != null) {
-            record.perHour = recipeRate.perHour();
-            record.rateSource = "the recipe's cost.per-hour";
+            price = new RunRecord.Price(recipeRate.perHour(), "the recipe's cost.per-hour", 0, 0, from);
         }
         if (pricePerHour != null) {
             if (pricePerHour < 0) {
                 throw new ExitException(ExitException.USAGE, "--price-per-hour must be 0 or more, not " + pricePerHour);
             }
-            record.perHour = pricePerHour;
-            record.rateSource = "--price-per-hour";
+            price = price == null ? new RunRecord.Price(pricePerHour, "--price-per-hour", 0, 0, from)
+                    : new RunRecord.Price(pricePerHour, "--price-per-hour", price.storagePerHour(), price.egressPerGb(), price.from());
         }
-        if (record.costFrom == null) {
-            record.costFrom = record.started != null ? record.started : laptop.clock().instant();
+        if (price != null && price.from() == null) {
+            price = new RunRecord.Price(price.perHour(), price.source(), price.storagePerHour(), price.egressPerGb(),
+                    record.started() != null ? record.started() : laptop.clock().instant());
         }
-        if (record.budget != null && record.perHour == null) {
+        record = record.withPrice(price);
+        if (record.budget() != null && price == null) {
             throw new ExitException(ExitException.USAGE, "a budget needs a price: give --price-per-hour, --vast-instance or the recipe's cost.per-hour");
         }
+        return record;
     }
 
     /** The action to take on a safe verdict, with what it needs. */
     OnDone onDone(RunRecord record, Laptop laptop) {
-        OnDone.Action action = OnDone.parse(record.onDone);
-        return new OnDone(action, record.vastInstance, record.vastInstance == null ? null : api(laptop), laptop, yes);
+        return new OnDone(record.onDone(), record.vastInstance(), record.vastInstance() == null ? null : api(laptop), laptop, yes);
     }
 
     /** A recipe's rate and budget, each possibly absent. */

@@ -1,7 +1,6 @@
 package orchestrate.controller.cli;
 
 import orchestrate.controller.Laptop;
-import orchestrate.controller.job.RunRecord;
 import java.io.IOException;
 
 /** While following a run, Ctrl-C only detaches: the agent keeps working, and this says how to come back. */
@@ -14,9 +13,9 @@ final class Detach {
 
     private Detach() {}
 
-    static int hintOnInterrupt(Laptop laptop, RunRecord record, Following following) throws IOException {
-        Thread hint = new Thread(() -> laptop.err().println("\ndetached from " + record.id
-                + ": the agent keeps running. Follow it again with: orchestrate attach " + record.id));
+    static int hintOnInterrupt(Laptop laptop, String runId, Following following) throws IOException {
+        Thread hint = new Thread(() -> laptop.err().println("\ndetached from " + runId
+                + ": the agent keeps running. Follow it again with: orchestrate attach " + runId));
         Runtime.getRuntime().addShutdownHook(hint);
         try {
             return following.run();

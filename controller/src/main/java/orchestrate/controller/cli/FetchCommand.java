@@ -6,6 +6,7 @@ import orchestrate.controller.box.Box;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.controller.job.Job;
 import orchestrate.controller.job.Reconnecting;
+import orchestrate.controller.job.Run;
 import orchestrate.controller.job.RunRecord;
 import orchestrate.controller.job.RunStore;
 import orchestrate.controller.job.RunSummary;
@@ -45,20 +46,21 @@ public final class FetchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         RunStore store = new RunStore(laptop.stateDir());
-        RunRecord record = store.load(runId);
+        RunRecord loaded = store.load(runId);
         if (fetchTo != null) {
-            record.fetchTo = FetchFolder.of(fetchTo);
+            loaded = loaded.withFetchTo(FetchFolder.of(fetchTo));
         }
         Clock clock = laptop.clock();
-        cost.apply(record, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, record), false);
+        Run run = new Run(store, cost.apply(loaded, laptop, new CostOptions.OptionalRate(null, null), output.view(laptop, clock, loaded), false));
+        RunRecord record = run.update(r -> r);
         ConsoleView view = output.view(laptop, clock, record);
         try (Box box = TargetOptions.reopen(record, laptop)) {
-            Job job = new Job(new Reconnecting(box, view, reconnect.patience(), "try again with: orchestrate fetch " + record.id, clock),
-                    record, store, view, clock, cost.onDone(record, laptop));
+            Job job = new Job(new Reconnecting(box, view, reconnect.patience(), "try again with: orchestrate fetch " + record.id(), clock),
+                    run, view, clock, cost.onDone(record, laptop));
             RunSummary summary = job.replay();
             if (!summary.over()) {
-                throw new ExitException(ExitException.RUN_FAILED, "run " + record.id + " has not finished (as far as this laptop has read); "
-                        + "follow it with: orchestrate attach " + record.id);
+                throw new ExitException(ExitException.RUN_FAILED, "run " + record.id() + " has not finished (as far as this laptop has read); "
+                        + "follow it with: orchestrate attach " + record.id());
             }
             return job.conclude(summary);
         }

@@ -16,8 +16,7 @@ public final class OutputOptions {
 
     /** A view of an earlier run, timed from its start and priced at its rate. */
     ConsoleView view(Laptop laptop, Clock clock, RunRecord record) {
-        return view(laptop, clock, record.costFrom != null ? record.costFrom : record.started,
-                record.perHour == null ? OptionalDouble.empty() : OptionalDouble.of(record.perHour));
+        return view(laptop, clock, record.costFrom(), record.price() == null ? OptionalDouble.empty() : OptionalDouble.of(record.price().perHour()));
     }
 
     ConsoleView view(Laptop laptop, Clock clock, Instant started, OptionalDouble perHour) {

@@ -7,6 +7,7 @@ import orchestrate.controller.box.Box;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.controller.job.Job;
 import orchestrate.controller.job.Reconnecting;
+import orchestrate.controller.job.Run;
 import orchestrate.controller.job.RunRecord;
 import orchestrate.controller.job.RunStore;
 import orchestrate.controller.ssh.SshBox;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -73,48 +75,41 @@ public final class RunCommand implements Callable<Integer> {
         byte[] recipeBytes = Files.readAllBytes(recipe);
         Clock clock = laptop.clock();
         RunStore store = new RunStore(laptop.stateDir());
-        RunRecord record = new RunRecord();
-        record.started = clock.instant();
-        record.id = store.newId(loaded.name(), record.started);
-        record.recipe = loaded.name();
-        record.recipeFile = recipe.toString();
-        record.fetchTo = FetchFolder.of(fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name()));
-        ConsoleView plain = output.view(laptop, clock, record);
-        cost.apply(record, laptop, new CostOptions.OptionalRate(loaded.cost().perHour().isPresent() ? loaded.cost().perHour().getAsDouble() : null,
-                loaded.cost().budget().isPresent() ? loaded.cost().budget().getAsDouble() : null), plain, true);
-        ConsoleView view = output.view(laptop, clock, record);
+        Instant started = clock.instant();
+        RunRecord starting = RunRecord.starting(store.newId(loaded.name(), started), loaded.name(), recipe.toString(),
+                FetchFolder.of(fetchTo != null ? fetchTo : Path.of("artifacts", loaded.name())), started);
+        RunRecord priced = cost.apply(starting, laptop, new CostOptions.OptionalRate(loaded.cost().perHour().isPresent()
+                        ? loaded.cost().perHour().getAsDouble() : null, loaded.cost().budget().isPresent() ? loaded.cost().budget().getAsDouble() : null),
+                output.view(laptop, clock, starting), true);
+        ConsoleView view = output.view(laptop, clock, priced);
         view.notice("connecting to " + (target.where.local ? "this machine" : target.where.host));
         try (Box box = target.open(laptop)) {
-            describe(record, box);
-            record.workdir = workdir(loaded.workdir(), box.home());
-            store.save(record);
+            Run run = new Run(store, priced.withTarget(target(box)).withWorkdir(workdir(loaded.workdir(), box.home())));
+            run.update(r -> r);
+            RunRecord record = run.record();
             Reconnecting connection = new Reconnecting(box, view, reconnect.patience(),
-                    "follow it again with: orchestrate attach " + record.id, clock);
-            Job job = new Job(connection, record, store, view, clock, cost.onDone(record, laptop));
-            if (record.budget != null && record.meter().isPresent() && record.perHour > 0) {
-                double left = record.budget - record.meter().get().spent(clock.instant());
-                budgetSeconds = Math.max(1, (long) Math.ceil(left / record.perHour * 3600)) + BACKSTOP_SECONDS;
+                    "follow it again with: orchestrate attach " + record.id(), clock);
+            Job job = new Job(connection, run, view, clock, cost.onDone(record, laptop));
+            if (record.budget() != null && record.price() != null && record.price().perHour() > 0) {
+                double left = record.budget().dollars() - record.meter().orElseThrow().spent(clock.instant());
+                budgetSeconds = Math.max(1, (long) Math.ceil(left / record.price().perHour() * 3600)) + BACKSTOP_SECONDS;
             }
             try {
                 job.launch(recipeBytes, params().toJson());
             } catch (IOException e) {
                 throw new ExitException(ExitException.CONNECTION, "cannot start the agent on " + box.name() + ": " + e.getMessage(), e);
             }
-            return Detach.hintOnInterrupt(laptop, record, () -> job.conclude(job.follow()));
+            return Detach.hintOnInterrupt(laptop, record.id(), () -> job.conclude(job.follow()));
         }
     }
 
-    private static void describe(RunRecord record, Box box) {
+    /** Where the agent runs, as the record keeps it: this machine, or the SSH endpoint with the host key seen now. */
+    private static RunRecord.Target target(Box box) {
         if (box instanceof SshBox ssh) {
-            record.mode = "ssh";
-            record.user = ssh.endpoint().user();
-            record.host = ssh.endpoint().host();
-            record.port = ssh.endpoint().port();
-            record.hostKey = ssh.hostKeyFingerprint();
-            ssh.endpoint().identities().forEach(p -> record.identities.add(p.toAbsolutePath().toString()));
-        } else {
-            record.mode = "local";
+            return new RunRecord.Target(false, ssh.endpoint().user(), ssh.endpoint().host(), ssh.endpoint().port(),
+                    ssh.endpoint().identities().stream().map(p -> p.toAbsolutePath().toString()).toList(), ssh.hostKeyFingerprint());
         }
+        return RunRecord.Target.thisMachine();
     }
 
     /** Seconds of the budget left at launch, for the agent to stop itself (0: no budget). */

@@ -24,7 +24,7 @@ public final class RunsCommand implements Callable<Integer> {
 
     /** Up to the end of the run and its fetch; a run still going is priced up to now, with a "~". */
     private String cost(RunRecord r) {
-        return r.meter().map(meter -> r.finished != null ? Format.dollars(meter.spent(r.finished) + meter.dollars(r.fetchSeconds))
+        return r.meter().map(meter -> r.finished() != null ? Format.dollars(meter.spent(r.finished()) + meter.dollars(r.fetched().seconds()))
                 : "~" + Format.dollars(meter.spent(laptop.clock().instant()))).orElse("-");
     }
 
@@ -39,13 +39,13 @@ public final class RunsCommand implements Callable<Integer> {
             laptop.err().println("no runs yet in " + laptop.stateDir().resolve("runs"));
             return 0;
         }
-        int idWidth = Math.max(6, runs.stream().mapToInt(r -> r.id.length()).max().orElse(6));
-        int targetWidth = Math.max(6, runs.stream().mapToInt(r -> r.target().length()).max().orElse(6));
+        int idWidth = Math.max(6, runs.stream().mapToInt(r -> r.id().length()).max().orElse(6));
+        int targetWidth = Math.max(6, runs.stream().mapToInt(r -> r.target().display().length()).max().orElse(6));
         String format = "%-" + idWidth + "s  %-" + targetWidth + "s  %-16s  %-9s  %10s  %s%n";
         laptop.out().printf(format, "RUN", "TARGET", "STARTED", "STATE", "COST", "SAFE TO SHUT DOWN");
         for (RunRecord r : runs) {
-            laptop.out().printf(format, r.id, r.target(), r.started == null ? "-" : WHEN.format(r.started), r.state, cost(r),
-                    r.verdict == null ? "not yet" : r.safe ? "yes" : "no");
+            laptop.out().printf(format, r.id(), r.target().display(), r.started() == null ? "-" : WHEN.format(r.started()), r.state().wire(), cost(r),
+                    r.verdict() == null ? "not yet" : r.safe() ? "yes" : "no");
         }
         return 0;
     }

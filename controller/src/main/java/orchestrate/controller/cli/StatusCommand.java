@@ -37,14 +37,15 @@ public final class StatusCommand implements Callable<Integer> {
             r = runs.get(runs.size() - 1);
         }
         PrintStream out = laptop.out();
-        out.println("run       " + r.id);
-        out.println("recipe    " + r.recipe + " (" + r.recipeFile + ")");
-        out.println("target    " + r.target() + (r.hostKey == null ? "" : ", host key " + r.hostKey));
-        out.println("workdir   " + r.workdir + (r.pid > 0 ? ", agent pid " + r.pid : ""));
-        out.println("started   " + (r.started == null ? "-" : RunsCommand.WHEN.format(r.started)));
-        out.println("state     " + r.state + (r.state.equals("running") ? " (as last seen; 'orchestrate attach " + r.id + "' to follow)" : ""));
-        out.println("artifacts " + r.fetchTo);
-        out.println("verdict   " + (r.verdict == null ? "none yet" : r.verdict));
+        out.println("run       " + r.id());
+        out.println("recipe    " + r.recipe() + " (" + r.recipeFile() + ")");
+        out.println("target    " + r.target().display() + (r.target().hostKey() == null ? "" : ", host key " + r.target().hostKey()));
+        out.println("workdir   " + r.workdir() + (r.reading().pid() > 0 ? ", agent pid " + r.reading().pid() : ""));
+        out.println("started   " + (r.started() == null ? "-" : RunsCommand.WHEN.format(r.started())));
+        out.println("state     " + r.state().wire() + (r.state() == RunRecord.State.RUNNING
+                ? " (as last seen; 'orchestrate attach " + r.id() + "' to follow)" : ""));
+        out.println("artifacts " + r.fetchTo());
+        out.println("verdict   " + (r.verdict() == null ? "none yet" : r.verdict().text()));
         return 0;
     }
 }

@@ -56,12 +56,12 @@ public final class TargetOptions {
 
     /** Reconnects to the box of an earlier run, holding it to the host key that run saw. */
     static Box reopen(RunRecord record, Laptop laptop) {
-        if ("local".equals(record.mode)) {
+        RunRecord.Target target = record.target();
+        if (target.local()) {
             return new LocalBox(laptop.home());
         }
-        SshEndpoint endpoint = new SshEndpoint(record.user, record.host, record.port,
-                record.identities.stream().map(Path::of).toList());
-        return connect(endpoint, laptop, false, record.hostKey);
+        SshEndpoint endpoint = new SshEndpoint(target.user(), target.host(), target.port(), target.identities().stream().map(Path::of).toList());
+        return connect(endpoint, laptop, false, target.hostKey());
     }
 
     private static Box connect(SshEndpoint endpoint, Laptop laptop, boolean acceptNew, String pinned) {

@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import orchestrate.controller.console.Format;
-import orchestrate.controller.job.RunSummary;
 
 /**
  * What the box has cost, on the laptop's clock: a rate in dollars per hour from the time the box
@@ -26,17 +25,18 @@ public record CostMeter(double perHour, double storagePerHour, double egressPerG
         return dollars(Math.max(0, Duration.between(from, now).toMillis() / 1000.0));
     }
 
+    /** How long a step that ran (finished or failed) took. */
+    public record StepTime(String step, double seconds) {}
+
     /** The report's cost lines: each step that ran, the fetch, the rest of the time (connecting, setup, waiting), and the total. */
-    public List<String> breakdown(RunSummary summary, double fetchSeconds, long fetchedBytes, Instant now) {
+    public List<String> breakdown(List<StepTime> steps, double fetchSeconds, long fetchedBytes, Instant now) {
         List<String> lines = new ArrayList<>();
         lines.add("Cost at " + Format.dollars(perHour) + "/h (" + source + "):");
         List<String[]> rows = new ArrayList<>();
         double accounted = 0;
-        for (RunSummary.StepOutcome step : summary.steps()) {
-            if (step.status().equals("done") || step.status().equals("failed")) {
-                rows.add(new String[] {step.id(), Format.seconds(step.seconds()), Format.dollars(dollars(step.seconds()))});
-                accounted += step.seconds();
-            }
+        for (StepTime step : steps) {
+            rows.add(new String[] {step.step(), Format.seconds(step.seconds()), Format.dollars(dollars(step.seconds()))});
+            accounted += step.seconds();
         }
         if (fetchSeconds > 0) {
             rows.add(new String[] {"fetch", Format.seconds(fetchSeconds), Format.dollars(dollars(fetchSeconds))});

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
 import okhttp3.HttpUrl;
+import orchestrate.retry.Backoff;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -25,6 +26,7 @@ public final class VastApi {
     public static final URI DEFAULT_BASE = URI.create("https://console.vast.ai/api/v0/");
     private static final Set<Integer> BUSY = Set.of(429, 502, 503, 504);
     private static final int ATTEMPTS = 6;
+    private static final Backoff BACKOFF = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Waits between attempts; a test passes one that does not sleep. */
@@ -86,7 +88,7 @@ public final class VastApi {
                 .build();
         String what = method + " instance " + id;
         for (int attempt = 1; ; attempt++) {
-            Duration wait = Duration.ofSeconds(Math.min(30, 1L << (attempt - 1)));
+            Duration wait = BACKOFF.after(attempt);
             try (Response response = http.newCall(request).execute()) {
                 int status = response.code();
                 if (status / 100 == 2) {

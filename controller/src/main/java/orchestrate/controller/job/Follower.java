@@ -4,6 +4,7 @@ import orchestrate.files.Workdir;
 import orchestrate.controller.console.ConsoleView;
 import orchestrate.controller.console.Format;
 import orchestrate.controller.ExitException;
+import orchestrate.controller.box.AgentHost;
 import orchestrate.event.Envelope;
 import orchestrate.event.Event;
 import orchestrate.event.EventCodec;
@@ -26,8 +27,7 @@ public final class Follower {
     private static final Duration QUIET_BEFORE_LIVENESS_CHECK = Duration.ofSeconds(5);
 
     private final Reconnecting box;
-    private final RunRecord record;
-    private final RunStore store;
+    private final Run run;
     private final ConsoleView view;
     private final Clock clock;
     private final Projection projection = new Projection();
@@ -40,26 +40,26 @@ public final class Follower {
         boolean yes(String question) throws IOException;
     }
 
-    public Follower(Reconnecting box, RunRecord record, RunStore store, ConsoleView view, Clock clock, Ask ask) {
+    public Follower(Reconnecting box, Run run, ConsoleView view, Clock clock, Ask ask) {
         this.box = box;
-        this.record = record;
-        this.store = store;
+        this.run = run;
         this.view = view;
         this.clock = clock;
         this.ask = ask;
     }
 
     private String events() {
-        return Workdir.stateFile(record.workdir, Workdir.EVENTS);
+        return Workdir.stateFile(run.record().workdir(), Workdir.EVENTS);
     }
 
     /** Rebuilds the summary of what was already read, printing nothing. */
     public RunSummary replay() {
         RunSummary summary = new RunSummary();
-        long offset = record.startOffset;
-        while (offset < record.offset) {
+        RunRecord.Reading reading = run.record().reading();
+        long offset = reading.startOffset();
+        while (offset < reading.offset()) {
             long from = offset;
-            byte[] bytes = box.call(() -> box.box().read(events(), from, (int) Math.min(CHUNK, record.offset - from)));
+            byte[] bytes = box.call(() -> box.box().read(events(), from, (int) Math.min(CHUNK, reading.offset() - from)));
             int used = bytes.length == 0 ? 0 : consume(bytes, summary, false);
             if (used == 0) {
                 break;
@@ -73,7 +73,7 @@ public final class Follower {
     public RunSummary follow(RunSummary summary) throws IOException {
         Instant lastData = clock.instant();
         while (!summary.over()) {
-            long offset = record.offset;
+            long offset = run.record().reading().offset();
             byte[] bytes = box.call(() -> {
                 long size = box.box().size(events());
                 return size > offset ? box.box().read(events(), offset, (int) Math.min(CHUNK, size - offset)) : new byte[0];
@@ -84,74 +84,72 @@ public final class Follower {
                 watchBudget();
             }
             if (consumed > 0) {
-                record.offset += consumed;
                 lastData = clock.instant();
                 // Saved with every chunk, so a controller killed now repeats nothing on attach.
-                store.save(record);
+                run.update(r -> r.readTo(offset + consumed));
                 continue;
             }
             if (Duration.between(lastData, clock.instant()).compareTo(QUIET_BEFORE_LIVENESS_CHECK) > 0) {
                 lastData = clock.instant();
-                if (!box.call(() -> box.box().isAgentRunning(record.pid)) && nothingMoreToRead()) {
-                    summary.lost("the agent (pid " + record.pid + ") stopped without finishing the run" + agentLogTail());
+                long pid = run.record().reading().pid();
+                if (!box.call(() -> new AgentHost(box.box()).running(pid)) && nothingMoreToRead()) {
+                    summary.lost("the agent (pid " + pid + ") stopped without finishing the run" + agentLogTail());
                 }
             }
-            record.meter().ifPresent(meter -> view.projected(projection.projected(meter, clock.instant())));
+            run.record().meter().ifPresent(meter -> view.projected(projection.projected(meter, clock.instant())));
             view.tick();
             Reconnecting.sleep(POLL);
         }
-        record.state = summary.state();
-        record.finished = clock.instant();
-        store.save(record);
+        run.update(r -> r.ended(summary.state(), clock.instant()));
         return summary;
     }
 
     /** A warning at 80 % of the budget; at 100 % the agent is asked to stop, once. */
     private void watchBudget() throws IOException {
-        if (record.budget == null || record.budgetStopped || record.meter().isEmpty()) {
+        RunRecord record = run.record();
+        RunRecord.Budget budget = record.budget();
+        if (budget == null || budget.stopped() || record.meter().isEmpty()) {
             return;
         }
         double spent = record.meter().get().spent(clock.instant());
         OptionalDouble projected = projection.projected(record.meter().get(), clock.instant());
-        if (projected.isPresent() && projected.getAsDouble() > record.budget && !record.budgetProjected) {
-            record.budgetProjected = true;
-            store.save(record);
+        if (projected.isPresent() && projected.getAsDouble() > budget.dollars() && !budget.projected()) {
+            run.update(r -> r.withBudget(r.budget().markProjected()));
             String over = "budget: this step alone takes the run to at least " + Format.dollars(projected.getAsDouble()) + ", over the budget of "
-                    + Format.dollars(record.budget);
-            boolean stop = "stop".equals(record.onBudget) || ("ask".equals(record.onBudget) && ask.yes(over + ". Stop the run now?"));
+                    + Format.dollars(budget.dollars());
+            boolean stop = budget.onBudget() == RunRecord.OnBudget.STOP
+                    || (budget.onBudget() == RunRecord.OnBudget.ASK && ask.yes(over + ". Stop the run now?"));
             view.notice(over + (stop ? "; stopping now" : "; going on until the budget is reached"));
             if (stop) {
                 stopForBudget();
                 return;
             }
         }
-        if (!record.budgetWarned && spent >= 0.8 * record.budget) {
-            record.budgetWarned = true;
-            store.save(record);
-            view.notice("budget: " + Format.dollars(spent) + " of " + Format.dollars(record.budget) + " spent; at " + Format.dollars(record.budget)
+        if (!budget.warned() && spent >= 0.8 * budget.dollars()) {
+            run.update(r -> r.withBudget(r.budget().markWarned()));
+            view.notice("budget: " + Format.dollars(spent) + " of " + Format.dollars(budget.dollars()) + " spent; at " + Format.dollars(budget.dollars())
                     + " the run is stopped cleanly (what is finished stays on the box, and running again resumes)");
         }
-        if (spent >= record.budget) {
-            view.notice("budget reached (" + Format.dollars(spent) + " of " + Format.dollars(record.budget) + "): asking the agent to stop");
+        if (spent >= budget.dollars()) {
+            view.notice("budget reached (" + Format.dollars(spent) + " of " + Format.dollars(budget.dollars()) + "): asking the agent to stop");
             stopForBudget();
         }
     }
 
     private void stopForBudget() throws IOException {
-        record.budgetStopped = true;
-        store.save(record);
+        long pid = run.update(r -> r.withBudget(r.budget().markStopped())).reading().pid();
         box.call(() -> {
-            box.box().stopAgent(record.pid);
+            new AgentHost(box.box()).stop(pid);
             return null;
         });
     }
 
     private boolean nothingMoreToRead() {
-        return box.call(() -> box.box().size(events())) <= record.offset;
+        return box.call(() -> box.box().size(events())) <= run.record().reading().offset();
     }
 
     private String agentLogTail() {
-        String log = Workdir.stateFile(record.workdir, Workdir.LOG);
+        String log = Workdir.stateFile(run.record().workdir(), Workdir.LOG);
         return box.call(() -> {
             long size = box.box().size(log);
             if (size <= 0) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import orchestrate.retry.Backoff;
 
 /**
  * Runs box operations, and when the connection drops, reconnects with backoff and tries again
@@ -19,8 +20,7 @@ public final class Reconnecting {
         T run() throws IOException;
     }
 
-    private static final Duration FIRST_WAIT = Duration.ofMillis(500);
-    private static final Duration LONGEST_WAIT = Duration.ofSeconds(30);
+    private static final Backoff BACKOFF = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
 
     private final Box box;
     private final ConsoleView view;
@@ -58,17 +58,15 @@ public final class Reconnecting {
 
     private void reconnect() {
         Instant deadline = clock.instant().plus(patience);
-        Duration wait = FIRST_WAIT;
         IOException last = null;
-        while (clock.instant().isBefore(deadline)) {
+        for (int failures = 1; clock.instant().isBefore(deadline); failures++) {
             try {
                 box.reconnect();
                 return;
             } catch (IOException e) {
                 last = e;
             }
-            sleep(wait.plusMillis((long) (Math.random() * wait.toMillis() / 2)));
-            wait = wait.multipliedBy(2).compareTo(LONGEST_WAIT) > 0 ? LONGEST_WAIT : wait.multipliedBy(2);
+            sleep(BACKOFF.after(failures));
         }
         throw new ExitException(ExitException.CONNECTION, "could not reconnect to " + box.name() + " for " + patience.toMinutes()
                 + " minutes (" + (last == null ? "no answer" : last.getMessage()) + "). The agent keeps running there; " + resumeHint);

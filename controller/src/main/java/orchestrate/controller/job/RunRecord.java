@@ -8,137 +8,237 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import orchestrate.controller.cost.CostMeter;
+import orchestrate.controller.cost.OnDone;
 
 /**
  * A run as the laptop remembers it in {@code ~/.orchestrate/runs/<id>/run.json}: enough to
- * reconnect, read on from the last event and fetch again. It holds no secrets.
+ * reconnect, read on from the last event and fetch again. It holds no secrets. A value: it is
+ * changed only through its {@link Run}, which saves every change.
+ *
+ * @param price        what the box costs, or null when no rate is known
+ * @param vastInstance the vast.ai instance the run is on, or null
+ * @param budget       the run's budget, or null for none
  */
-public final class RunRecord {
+public record RunRecord(String id, String recipe, String recipeFile, Target target, String workdir, String fetchTo, Reading reading, State state,
+                        Verdict verdict, Price price, String vastInstance, OnDone.Action onDone, Fetched fetched, Budget budget, Instant started,
+                        Instant finished) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Where a run stands, as this laptop last saw it: the agent's own end, or lost when the agent vanished without one. */
+    public enum State {
+        STARTING, RUNNING, OK, FAILED, CANCELLED, LOST;
 
-    public String id;
-    public String recipe;
-    public String recipeFile;
-    /** "ssh" or "local". */
-    public String mode;
-    public String user;
-    public String host;
-    public int port;
-    public List<String> identities = new ArrayList<>();
-    /** The host key seen at the start; every reconnect must see the same. */
-    public String hostKey;
-    public String workdir;
-    public String fetchTo;
-    /** Where this run's events start in events.jsonl, and how far the laptop has read. */
-    public long startOffset;
-    public long offset;
-    public long pid;
-    /** "starting", "running", then the agent's "ok", "failed", "cancelled", or "lost". */
-    public String state = "starting";
-    /** The last verdict line, once there is one. */
-    public String verdict;
-    public boolean safe;
-    public Double perHour;
-    /** Where perHour comes from: "--price-per-hour", "the recipe's cost.per-hour" or "vast.ai instance ID". */
-    public String rateSource;
-    /** What the box keeps costing while stopped, when the provider says. */
-    public Double storagePerHour;
-    /** When the box started costing: the provider's start time, else the first connection. */
-    public Instant costFrom;
-    /** The vast.ai instance the run is on, and what to do with it once everything is verified. */
-    public String vastInstance;
-    public String onDone = "notify";
-    public double fetchSeconds;
-    public long fetchedBytes;
-    /** What each GB leaving the box costs, when the provider says. */
-    public Double egressPerGb;
-    /** Dollars the run may spend: a warning at 80 %, and at 100 % the agent is stopped cleanly. */
-    public Double budget;
-    public boolean budgetWarned;
-    public boolean budgetStopped;
-    /** Whether the running step was seen to take the run past its budget, and what then: "continue", "stop" or "ask". */
-    public boolean budgetProjected;
-    public String onBudget = "continue";
-    public Instant started;
-    public Instant finished;
-
-    /** The cost meter of this run, when it has a rate. */
-    public java.util.Optional<orchestrate.controller.cost.CostMeter> meter() {
-        if (perHour == null) {
-            return java.util.Optional.empty();
+        public String wire() {
+            return name().toLowerCase(Locale.ROOT);
         }
-        return java.util.Optional.of(new orchestrate.controller.cost.CostMeter(perHour, storagePerHour == null ? 0 : storagePerHour,
-                egressPerGb == null ? 0 : egressPerGb, rateSource == null ? "given rate" : rateSource, costFrom != null ? costFrom : started));
     }
 
-    public String target() {
-        return "local".equals(mode) ? "local" : user + "@" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    /** Where the agent runs: this machine, or an SSH endpoint pinned to the host key the run first saw. */
+    public record Target(boolean local, String user, String host, int port, List<String> identities, String hostKey) {
+
+        public Target {
+            identities = List.copyOf(identities);
+        }
+
+        public static Target thisMachine() {
+            return new Target(true, null, null, 0, List.of(), null);
+        }
+
+        /** {@code user@host:port}, or "local". */
+        public String display() {
+            return local ? "local" : user + "@" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /** Where this run's events start in events.jsonl, how far the laptop has read, and the agent's pid. */
+    public record Reading(long startOffset, long offset, long pid) {}
+
+    /** The last verdict line, and whether it says the box may go. */
+    public record Verdict(String text, boolean safe) {}
+
+    /** What the box costs: dollars per hour (and where that figure comes from), storage, egress, and since when. */
+    public record Price(double perHour, String source, double storagePerHour, double egressPerGb, Instant from) {}
+
+    /** What the fetches of this run took. */
+    public record Fetched(double seconds, long bytes) {
+
+        Fetched plus(double moreSeconds, long moreBytes) {
+            return new Fetched(seconds + moreSeconds, bytes + moreBytes);
+        }
+    }
+
+    /** What to do when the running step shows the run will pass its budget. */
+    public enum OnBudget {
+        ASK, STOP, CONTINUE;
+
+        public String wire() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * Dollars the run may spend: a warning at 80 % ({@code warned}), a question or a stop when a
+     * step is seen to pass it ({@code projected}), and the agent stopped at 100 % ({@code stopped}).
+     */
+    public record Budget(double dollars, OnBudget onBudget, boolean warned, boolean projected, boolean stopped) {
+
+        public Budget markWarned() {
+            return new Budget(dollars, onBudget, true, projected, stopped);
+        }
+
+        public Budget markProjected() {
+            return new Budget(dollars, onBudget, warned, true, stopped);
+        }
+
+        public Budget markStopped() {
+            return new Budget(dollars, onBudget, warned, projected, true);
+        }
+    }
+
+    /** A run about to start: nothing read, nothing spent, no verdict. */
+    public static RunRecord starting(String id, String recipe, String recipeFile, String fetchTo, Instant started) {
+        return new RunRecord(id, recipe, recipeFile, Target.thisMachine(), null, fetchTo, new Reading(0, 0, 0), State.STARTING, null, null, null,
+                OnDone.Action.NOTIFY, new Fetched(0, 0), null, started, null);
+    }
+
+    public RunRecord withTarget(Target target) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withWorkdir(String workdir) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withFetchTo(String fetchTo) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withReading(Reading reading) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    /** The laptop has read on to {@code offset}. */
+    public RunRecord readTo(long offset) {
+        return withReading(new Reading(reading.startOffset(), offset, reading.pid()));
+    }
+
+    public RunRecord withState(State state) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    /** The run as it ended on the box, seen now. */
+    public RunRecord ended(State state, Instant at) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, at);
+    }
+
+    public RunRecord withVerdict(Verdict verdict) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withPrice(Price price) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withVastInstance(String vastInstance) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withOnDone(OnDone.Action onDone) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withFetched(Fetched fetched) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    public RunRecord withBudget(Budget budget) {
+        return new RunRecord(id, recipe, recipeFile, target, workdir, fetchTo, reading, state, verdict, price, vastInstance, onDone, fetched, budget,
+                started, finished);
+    }
+
+    /** The cost meter of this run, when it has a price. */
+    public Optional<CostMeter> meter() {
+        return price == null ? Optional.empty()
+                : Optional.of(new CostMeter(price.perHour(), price.storagePerHour(), price.egressPerGb(), price.source(),
+                        price.from() != null ? price.from() : started));
+    }
+
+    /** When the run began costing: the provider's start, else the first connection. */
+    public Instant costFrom() {
+        return price != null && price.from() != null ? price.from() : started;
+    }
+
+    public boolean safe() {
+        return verdict != null && verdict.safe();
     }
 
     byte[] toJson() throws IOException {
         ObjectNode o = JSON.createObjectNode();
-        o.put("id", id).put("recipe", recipe).put("recipeFile", recipeFile).put("mode", mode)
-                .put("user", user).put("host", host).put("port", port).put("hostKey", hostKey)
-                .put("workdir", workdir).put("fetchTo", fetchTo).put("startOffset", startOffset).put("offset", offset)
-                .put("pid", pid).put("state", state).put("verdict", verdict).put("safe", safe)
-                .put("started", started == null ? null : started.toString())
-                .put("finished", finished == null ? null : finished.toString());
-        if (perHour != null) {
-            o.put("perHour", perHour).put("rateSource", rateSource);
+        o.put("version", 2).put("id", id).put("recipe", recipe).put("recipeFile", recipeFile).put("mode", target.local() ? "local" : "ssh");
+        if (!target.local()) {
+            o.put("user", target.user()).put("host", target.host()).put("port", target.port()).put("hostKey", target.hostKey());
+            target.identities().forEach(o.putArray("identities")::add);
         }
-        if (storagePerHour != null) {
-            o.put("storagePerHour", storagePerHour);
+        o.put("workdir", workdir).put("fetchTo", fetchTo).put("startOffset", reading.startOffset()).put("offset", reading.offset())
+                .put("pid", reading.pid()).put("state", state.wire()).put("started", text(started)).put("finished", text(finished));
+        if (verdict != null) {
+            o.put("verdict", verdict.text()).put("safe", verdict.safe());
         }
-        if (egressPerGb != null) {
-            o.put("egressPerGb", egressPerGb);
+        if (price != null) {
+            o.put("perHour", price.perHour()).put("rateSource", price.source()).put("storagePerHour", price.storagePerHour())
+                    .put("egressPerGb", price.egressPerGb()).put("costFrom", text(price.from()));
         }
-        o.put("costFrom", costFrom == null ? null : costFrom.toString()).put("vastInstance", vastInstance).put("onDone", onDone)
-                .put("fetchSeconds", fetchSeconds).put("fetchedBytes", fetchedBytes).put("budgetWarned", budgetWarned).put("budgetStopped", budgetStopped)
-                .put("budgetProjected", budgetProjected).put("onBudget", onBudget);
+        o.put("vastInstance", vastInstance).put("onDone", onDone.name().toLowerCase(Locale.ROOT))
+                .put("fetchSeconds", fetched.seconds()).put("fetchedBytes", fetched.bytes());
         if (budget != null) {
-            o.put("budget", budget);
+            o.put("budget", budget.dollars()).put("onBudget", budget.onBudget().wire()).put("budgetWarned", budget.warned())
+                    .put("budgetProjected", budget.projected()).put("budgetStopped", budget.stopped());
         }
-        identities.forEach(o.putArray("identities")::add);
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(o);
     }
 
     static RunRecord fromJson(Path file) throws IOException {
         JsonNode o = JSON.readTree(file.toFile());
-        RunRecord r = new RunRecord();
-        r.id = o.path("id").asText();
-        r.recipe = o.path("recipe").asText();
-        r.recipeFile = o.path("recipeFile").asText(null);
-        r.mode = o.path("mode").asText();
-        r.user = o.path("user").asText(null);
-        r.host = o.path("host").asText(null);
-        r.port = o.path("port").asInt();
-        o.path("identities").forEach(n -> r.identities.add(n.asText()));
-        r.hostKey = o.path("hostKey").asText(null);
-        r.workdir = o.path("workdir").asText();
-        r.fetchTo = o.path("fetchTo").asText();
-        r.startOffset = o.path("startOffset").asLong();
-        r.offset = o.path("offset").asLong();
-        r.pid = o.path("pid").asLong();
-        r.state = o.path("state").asText();
-        r.verdict = o.path("verdict").asText(null);
-        r.safe = o.path("safe").asBoolean();
-        r.perHour = o.has("perHour") ? o.get("perHour").asDouble() : null;
-        r.rateSource = o.path("rateSource").asText(null);
-        r.storagePerHour = o.has("storagePerHour") ? o.get("storagePerHour").asDouble() : null;
-        r.costFrom = o.hasNonNull("costFrom") ? Instant.parse(o.get("costFrom").asText()) : null;
-        r.vastInstance = o.path("vastInstance").asText(null);
-        r.onDone = o.path("onDone").asText("notify");
-        r.fetchSeconds = o.path("fetchSeconds").asDouble();
-        r.fetchedBytes = o.path("fetchedBytes").asLong();
-        r.egressPerGb = o.has("egressPerGb") ? o.get("egressPerGb").asDouble() : null;
-        r.budget = o.has("budget") ? o.get("budget").asDouble() : null;
-        r.budgetWarned = o.path("budgetWarned").asBoolean();
-        r.budgetStopped = o.path("budgetStopped").asBoolean();
-        r.budgetProjected = o.path("budgetProjected").asBoolean();
-        r.onBudget = o.path("onBudget").asText("continue");
-        r.started = o.hasNonNull("started") ? Instant.parse(o.get("started").asText()) : null;
-        r.finished = o.hasNonNull("finished") ? Instant.parse(o.get("finished").asText()) : null;
-        return r;
+        if (o == null || !o.isObject() || !o.path("id").isTextual()) {
+            throw new IllegalArgumentException("not a run record");
+        }
+        List<String> identities = new ArrayList<>();
+        o.path("identities").forEach(n -> identities.add(n.asText()));
+        Target target = "local".equals(o.path("mode").asText()) ? Target.thisMachine()
+                : new Target(false, o.path("user").asText(null), o.path("host").asText(null), o.path("port").asInt(), identities,
+                        o.path("hostKey").asText(null));
+        Verdict verdict = o.hasNonNull("verdict") ? new Verdict(o.get("verdict").asText(), o.path("safe").asBoolean()) : null;
+        Price price = o.has("perHour") ? new Price(o.get("perHour").asDouble(), o.path("rateSource").asText(null), o.path("storagePerHour").asDouble(),
+                o.path("egressPerGb").asDouble(), instant(o.get("costFrom"))) : null;
+        Budget budget = o.has("budget") ? new Budget(o.get("budget").asDouble(), OnBudget.valueOf(o.path("onBudget").asText("continue").toUpperCase(Locale.ROOT)),
+                o.path("budgetWarned").asBoolean(), o.path("budgetProjected").asBoolean(), o.path("budgetStopped").asBoolean()) : null;
+        return new RunRecord(o.get("id").asText(), o.path("recipe").asText(), o.path("recipeFile").asText(null), target, o.path("workdir").asText(null),
+                o.path("fetchTo").asText(), new Reading(o.path("startOffset").asLong(), o.path("offset").asLong(), o.path("pid").asLong()),
+                State.valueOf(o.path("state").asText("starting").toUpperCase(Locale.ROOT)), verdict, price, o.path("vastInstance").asText(null),
+                OnDone.parse(o.path("onDone").asText("notify")), new Fetched(o.path("fetchSeconds").asDouble(), o.path("fetchedBytes").asLong()), budget,
+                instant(o.get("started")), instant(o.get("finished")));
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static String text(Instant instant) {
+        return instant == null ? null : instant.toString();
+    }
+
+    private static Instant instant(JsonNode node) {
+        return node == null || node.isNull() ? null : Instant.parse(node.asText());
     }
 }

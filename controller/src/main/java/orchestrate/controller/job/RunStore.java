@@ -34,7 +34,7 @@ public final class RunStore {
     }
 
     public void save(RunRecord record) throws IOException {
-        AtomicFiles.write(runs.resolve(record.id).resolve("run.json"), record.toJson());
+        AtomicFiles.write(runs.resolve(record.id()).resolve("run.json"), record.toJson());
     }
 
     public RunRecord load(String id) throws IOException {
@@ -86,7 +86,7 @@ public final class RunStore {
                 // left out; damaged() names it
             }
         }
-        records.sort(Comparator.comparing((RunRecord r) -> r.started == null ? Instant.EPOCH : r.started));
+        records.sort(Comparator.comparing((RunRecord r) -> r.started() == null ? Instant.EPOCH : r.started()));
         return records;
     }
 }

@@ -55,9 +55,16 @@ public final class RunSummary {
         return finished != null && finished.ok();
     }
 
-    /** "ok", "failed", "cancelled" or "lost"; "running" while neither. */
-    public String state() {
-        return finished != null ? finished.status().wire() : lost != null ? "lost" : "running";
+    /** How the run ended: the agent's own status, or lost; running while neither. */
+    public RunRecord.State state() {
+        if (finished != null) {
+            return switch (finished.status()) {
+                case OK -> RunRecord.State.OK;
+                case FAILED -> RunRecord.State.FAILED;
+                case CANCELLED -> RunRecord.State.CANCELLED;
+            };
+        }
+        return lost != null ? RunRecord.State.LOST : RunRecord.State.RUNNING;
     }
 
     /** Why the run did not succeed, in one line. */
@@ -76,6 +83,12 @@ public final class RunSummary {
     /** Whether the agent's last event says the run ended for this reason. */
     public boolean endedBecause(Event.Reason reason) {
         return finished != null && finished.reason() == reason;
+    }
+
+    /** The time of each step that ran in this run (finished or failed), for the cost report. */
+    public List<orchestrate.controller.cost.CostMeter.StepTime> stepTimes() {
+        return steps.values().stream().filter(s -> s.status().equals("done") || s.status().equals("failed"))
+                .map(s -> new orchestrate.controller.cost.CostMeter.StepTime(s.id(), s.seconds())).toList();
     }
 
     public List<StepOutcome> steps() {

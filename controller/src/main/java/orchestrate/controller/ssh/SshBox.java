@@ -1,11 +1,8 @@
 package orchestrate.controller.ssh;
 
-import orchestrate.files.Workdir;
 import static orchestrate.controller.ssh.Shell.quote;
 
 import orchestrate.controller.ExitException;
-import orchestrate.controller.box.AgentJar;
-import orchestrate.controller.box.AgentLaunch;
 import orchestrate.controller.box.Box;
 import orchestrate.controller.box.BoxFacts;
 import java.io.BufferedReader;
@@ -39,7 +36,6 @@ import net.schmizz.sshj.transport.TransportException;
 public final class SshBox implements Box {
 
     private static final Pattern JAVA_VERSION = Pattern.compile("version \"(\\d+)(?:\\.(\\d+))?");
-    private static final int MIN_JAVA = 17;
     /**
      * SFTP reads of 32 KiB kept in flight when streaming a file: 8 MiB, so a link with 100 ms
      * round trips can still carry about 80 MiB/s (sshj's own transfer keeps 16).
@@ -117,27 +113,19 @@ public final class SshBox implements Box {
     }
 
     @Override
-    public void ensureJava(Consumer<String> say) throws IOException {
-        int version = javaVersion();
-        if (version >= MIN_JAVA) {
-            return;
-        }
-        String found = version == 0 ? "no Java" : "Java " + version;
+    public boolean installJava(Consumer<String> say) throws IOException {
         Result canInstall = exec("[ \"$(id -u)\" = 0 ] && command -v apt-get >/dev/null && echo yes", null, null);
         if (!canInstall.out.strip().equals("yes")) {
-            throw new ExitException(ExitException.CONNECTION, name() + " has " + found + "; the agent needs Java " + MIN_JAVA
-                    + " or later: install openjdk-17-jre-headless (or any JRE >= 17) there and run again");
+            return false;
         }
-        say.accept(name() + " has " + found + "; installing openjdk-17-jre-headless with apt-get");
+        say.accept("installing openjdk-17-jre-headless with apt-get");
         Result install = exec("export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q openjdk-17-jre-headless 2>&1",
                 null, line -> say.accept("  apt: " + line));
-        if (install.status != 0 || javaVersion() < MIN_JAVA) {
-            throw new ExitException(ExitException.CONNECTION, "installing Java on " + name() + " failed (apt-get exit status "
-                    + install.status + "); install openjdk-17-jre-headless there and run again");
-        }
+        return install.status == 0;
     }
 
-    private int javaVersion() throws IOException {
+    @Override
+    public int javaVersion() throws IOException {
         Matcher m = JAVA_VERSION.matcher(exec("java -version 2>&1", null, null).out);
         if (!m.find()) {
             return 0;
@@ -147,12 +135,8 @@ public final class SshBox implements Box {
     }
 
     @Override
-    public String installAgent(byte[] jar, String sha256) throws IOException {
-        String path = home() + "/.orchestrate/" + AgentJar.FILE_PREFIX + sha256 + ".jar";
-        if (size(path) != jar.length) {
-            upload(jar, path);
-        }
-        return path;
+    public String javaCommand() {
+        return "java";
     }
 
     @Override
@@ -241,33 +225,40 @@ public final class SshBox implements Box {
     }
 
     @Override
-    public long startAgent(AgentLaunch launch) throws IOException {
-        // The parameters arrive on standard input and are piped on by printf, a shell builtin,
-        // so they never appear in any process's arguments. setsid and nohup keep the agent
-        // alive when this connection drops. mkdir of a directory named for the run is atomic:
-        // asked again after a drop, the command answers the pid of the agent it started before.
-        String launched = launch.stateDir() + "/launch-" + launch.runId();
-        String command = "params=$(cat); mkdir -p " + quote(launch.stateDir()) + " && cd " + quote(launch.workdir()) + " && {"
-                + " if mkdir " + quote(launched) + " 2>/dev/null; then"
+    public long startDetached(List<String> command, String directory, byte[] input, String log, String once) throws IOException {
+        // The input arrives on standard input and is piped on by printf, a shell builtin, so it is
+        // never in any process's arguments. setsid and nohup keep the process alive when this
+        // connection drops. mkdir is atomic: asked again after a drop, the command answers the
+        // pid it wrote the first time.
+        String pid = quote(once + "/pid");
+        String line = "input=$(cat); mkdir -p " + quote(parent(once)) + " " + quote(directory) + " && cd " + quote(directory) + " && {"
+                + " if mkdir " + quote(once) + " 2>/dev/null; then"
                 + " if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi;"
-                + " printf '%s' \"$params\" | $detach nohup java -jar " + quote(launch.jar()) + " run --workdir " + quote(launch.workdir())
-                + " --run-id " + quote(launch.runId()) + " --source-name " + quote(launch.sourceName()) + " --params-stdin "
-                + quote(launch.recipe()) + " >>" + quote(launch.stateFile(Workdir.LOG)) + " 2>&1 & echo $! > " + quote(launched + "/pid") + ";"
-                + " else for i in 1 2 3 4 5 6 7 8 9 10; do [ -s " + quote(launched + "/pid") + " ] && break; sleep 0.5; done; fi;"
-                + " cat " + quote(launched + "/pid") + "; }";
-        Result result = exec(command, launch.params(), null);
+                + " printf '%s' \"$input\" | $detach nohup " + command.stream().map(Shell::quote).collect(java.util.stream.Collectors.joining(" "))
+                + " >>" + quote(log) + " 2>&1 & echo $! > " + pid + ";"
+                + " else for i in 1 2 3 4 5 6 7 8 9 10; do [ -s " + pid + " ] && break; sleep 0.5; done; fi;"
+                + " cat " + pid + "; }";
+        Result result = exec(line, input, null);
         try {
             return Long.parseLong(result.out.strip());
         } catch (NumberFormatException e) {
-            throw new IOException("the agent did not start on " + name() + ": " + (result.err + result.out).strip());
+            throw new IOException("could not start " + command.get(0) + " on " + name() + ": " + (result.err + result.out).strip());
         }
     }
 
+    private static String parent(String path) {
+        return path.substring(0, Math.max(1, path.lastIndexOf('/')));
+    }
+
     @Override
-    public boolean isAgentRunning(long pid) throws IOException {
-        String command = "kill -0 " + pid + " 2>/dev/null && tr '\\0' ' ' < /proc/" + pid + "/cmdline | grep -q -- "
-                + quote(".orchestrate/" + AgentJar.FILE_PREFIX) + " && echo alive";
+    public boolean running(long pid, String marker) throws IOException {
+        String command = "kill -0 " + pid + " 2>/dev/null && tr '\\0' ' ' < /proc/" + pid + "/cmdline | grep -q -- " + quote(marker) + " && echo alive";
         return exec(command, null, null).out.strip().equals("alive");
+    }
+
+    @Override
+    public void terminate(long pid) throws IOException {
+        exec("kill -TERM " + pid, null, null);
     }
 
     @Override
@@ -279,13 +270,6 @@ public final class SshBox implements Box {
             return new BoxFacts(Long.parseLong(lines[0]), Integer.parseInt(lines[1]), Long.parseLong(lines[2]));
         } catch (RuntimeException e) {
             throw new IOException("cannot read the free disk, cores and memory of " + name() + " (df, nproc, /proc/meminfo): " + String.join(" ", lines));
-        }
-    }
-
-    @Override
-    public void stopAgent(long pid) throws IOException {
-        if (isAgentRunning(pid)) {
-            exec("kill -TERM " + pid, null, null);
         }
     }
 

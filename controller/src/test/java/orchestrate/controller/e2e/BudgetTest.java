@@ -65,7 +65,7 @@ class BudgetTest {
     @Test
     void theBoxStopsItselfAtTheBudgetWhenNoControllerFollows() throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.Main"));
+                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.cli.Main"));
         command.addAll(runArgs("--budget", "4"));
         Process controller = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("controller.out").toFile()).start();
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))

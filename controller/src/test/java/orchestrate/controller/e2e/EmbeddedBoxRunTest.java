@@ -161,7 +161,7 @@ class EmbeddedBoxRunTest {
     void attachFromANewControllerProcessFollowsOnAndConcludes() throws Exception {
         // The first controller is its own process, killed mid-run as when a laptop goes to sleep.
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.Main"));
+                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.cli.Main"));
         command.addAll(List.of(run()));
         Process first = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("first.out").toFile()).start();
         // Killed once it has read (and recorded reading) the start of the 'wait' step.

@@ -82,7 +82,7 @@ class LaptopFaultsTest {
     void aControllerKilledMidFetchIsFollowedByAFetchThatResumesFromThePart() throws Exception {
         Path fetchTo = dir.resolve("fetched");
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.Main"));
+                "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.cli.Main"));
         command.addAll(runArgs(BIG, fetchTo));
         Process controller = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("controller.out").toFile()).start();
         Path part = fetchTo.resolve("big.bin.part");

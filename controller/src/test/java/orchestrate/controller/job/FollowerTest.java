@@ -33,6 +33,13 @@ class FollowerTest {
         return EventCodec.encode(new Envelope(seq, Instant.parse("2026-12-02T10:00:00Z"), event)) + "\n";
     }
 
+    /** A run reading the events of {@code workdir}, with its record under {@code runs}. */
+    Run run(Path workdir, String runs) throws Exception {
+        RunRecord record = RunRecord.starting("r", "r", "r.yaml", dir.resolve("fetched").toString(), Instant.now())
+                .withWorkdir(workdir.toString().replace('\\', '/'));
+        return new Run(new RunStore(Files.createDirectories(dir.resolve(runs))), record);
+    }
+
     @Test
     void aLineLongerThanARead_andLinesThatAreNotEvents_AreSkippedAndTheRunIsFollowedToItsEnd() throws Exception {
         Path workdir = Files.createDirectories(dir.resolve("work"));
@@ -43,23 +50,20 @@ class FollowerTest {
                 + "{\"this is\": \"not an event\"}\n"
                 + line(3, new Event.StepFinished("a", 1.5, Map.of()))
                 + line(4, new Event.RunFinished(Event.Status.OK, Event.Reason.COMPLETED, "0 artifacts listed in SHA256SUMS")));
-        RunRecord record = new RunRecord();
-        record.id = "r";
-        record.workdir = workdir.toString().replace('\\', '/');
+        Run run = run(workdir, "runs");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         ConsoleView view = new ConsoleView(new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8),
                 ConsoleView.Mode.PLAIN, Clock.systemUTC(), Instant.now(), OptionalDouble.empty());
         Reconnecting box = new Reconnecting(new LocalBox(dir), view, Duration.ofSeconds(1), "", Clock.systemUTC());
-        Follower follower = new Follower(box, record, new RunStore(Files.createDirectories(dir.resolve("runs"))), view, Clock.systemUTC(),
-                question -> false);
+        Follower follower = new Follower(box, run, view, Clock.systemUTC(), question -> false);
 
         RunSummary summary = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> follower.follow(follower.replay()));
 
         assertTrue(summary.ok(), summary.failure());
         assertEquals(List.of(new RunSummary.StepOutcome("a", "done", 1.5, null, Map.of())), summary.steps());
-        assertEquals(Files.size(events), record.offset, "every byte was read");
+        assertEquals(Files.size(events), run.record().reading().offset(), "every byte was read");
         String said = err.toString(StandardCharsets.UTF_8);
-        assertTrue(said.contains("skipped a line of " + record.workdir + "/.orchestrate/events.jsonl longer than 1048576 bytes"), said);
+        assertTrue(said.contains("skipped a line of " + run.record().workdir() + "/.orchestrate/events.jsonl longer than 1048576 bytes"), said);
         assertTrue(said.contains("that is not an event"), said);
     }
 
@@ -68,13 +72,11 @@ class FollowerTest {
         Path workdir = Files.createDirectories(dir.resolve("old"));
         Path events = Files.createDirectories(workdir.resolve(".orchestrate")).resolve("events.jsonl");
         Files.writeString(events, line(1, new Event.RunStarted("r", "old", List.of("a"), 1)));
-        RunRecord record = new RunRecord();
-        record.id = "r";
-        record.workdir = workdir.toString().replace('\\', '/');
+        Run run = run(workdir, "runs-old");
         ConsoleView view = new ConsoleView(new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()),
                 ConsoleView.Mode.PLAIN, Clock.systemUTC(), Instant.now(), OptionalDouble.empty());
-        Follower follower = new Follower(new Reconnecting(new LocalBox(dir), view, Duration.ofSeconds(1), "", Clock.systemUTC()), record,
-                new RunStore(Files.createDirectories(dir.resolve("runs-old"))), view, Clock.systemUTC(), question -> false);
+        Follower follower = new Follower(new Reconnecting(new LocalBox(dir), view, Duration.ofSeconds(1), "", Clock.systemUTC()), run, view,
+                Clock.systemUTC(), question -> false);
 
         orchestrate.controller.ExitException refused = org.junit.jupiter.api.Assertions.assertThrows(orchestrate.controller.ExitException.class,
                 () -> follower.follow(new RunSummary()));

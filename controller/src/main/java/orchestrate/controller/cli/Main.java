@@ -1,6 +1,6 @@
-package orchestrate.controller;
+package orchestrate.controller.cli;
 
-import orchestrate.controller.cli.Cli;
+import orchestrate.controller.Laptop;
 
 public final class Main {
 
