@@ -159,21 +159,9 @@ public final class LlamaRun {
         return thread;
     }
 
-    /** llama.cpp's most telling line: why loading failed when it says so, else its last error, else its last line. */
     private static String lastError(Deque<String> lines) {
         synchronized (lines) {
-            String loading = null;
-            String error = null;
-            for (String line : lines) {
-                int at = line.indexOf("error loading model: ");
-                if (at >= 0) {
-                    loading = line.substring(at + "error loading model: ".length());
-                } else if (line.contains("error") || line.contains("failed")) {
-                    error = line;
-                }
-            }
-            String chosen = loading != null ? loading : error != null ? error : lines.isEmpty() ? "" : lines.getLast();
-            return chosen.strip();
+            return LlamaTool.mostTelling(lines);
         }
     }
 }

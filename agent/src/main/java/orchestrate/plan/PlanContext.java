@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import orchestrate.conversion.TensorSource;
 import orchestrate.safetensors.CheckpointFiles;
 
@@ -69,6 +70,11 @@ public final class PlanContext {
     /** Records that the running step would fail, and why. */
     void wouldFail(long before, String why) {
         estimates.add(new Estimate(step, kind, 0, before, disk(), "would fail: " + why, true));
+    }
+
+    /** The size of a file an earlier step leaves, when the plan knows it. */
+    public Optional<Long> size(String path) {
+        return Optional.ofNullable(files.get(path));
     }
 
     public void file(String path, long size) {

@@ -56,6 +56,7 @@ public final class Plans {
         long peak = quantize.peakExtraDisk();
         for (int i = 0; i < targets.size(); i++) {
             plan.file(targets.get(i), quantize.sizes().get(i));
+            plan.gguf(targets.get(i), new PlannedGguf(source, quantize.outputs().get(i)));
         }
         if (deleteSource) {
             if (checkpoint) {
@@ -68,6 +69,10 @@ public final class Plans {
         // scale searches run at the given rate; Q8_0, Q4_0, Q5_0 and Q5_1 about 15 times faster (BENCHMARKS.md).
         double seconds = 0;
         for (FileType type : types) {
+            if (!type.quantized()) {
+                seconds += input / 1e6 / plan.rates().convertMBps(); // F16 and BF16 are a conversion
+                continue;
+            }
             double rate = plan.rates().quantizeMBpsPerCore() * (type.base().blockSize() == 32 ? 15 : 1);
             seconds += input / 1e6 / (rate * plan.rates().cores());
         }

@@ -11,6 +11,7 @@ import orchestrate.gguf.GgmlType;
  * LLAMA_FTYPE) and the type most of its weights get.
  */
 public enum FileType {
+    F16(1, GgmlType.F16), BF16(32, GgmlType.BF16),
     Q4_0(2, GgmlType.Q4_0), Q8_0(7, GgmlType.Q8_0), Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1),
     Q2_K(10, GgmlType.Q2_K), Q3_K_S(11, GgmlType.Q3_K), Q3_K_M(12, GgmlType.Q3_K), Q3_K_L(13, GgmlType.Q3_K),
     Q4_K_S(14, GgmlType.Q4_K), Q4_K_M(15, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K),
@@ -31,6 +32,11 @@ public enum FileType {
 
     public GgmlType base() {
         return base;
+    }
+
+    /** False for F16 and BF16: every weight keeps 16 bits (the unquantized baseline a quality evaluation compares against). */
+    public boolean quantized() {
+        return base != GgmlType.F16 && base != GgmlType.BF16;
     }
 
     /** A file type by name, case-insensitively ("q4_k_m"). */

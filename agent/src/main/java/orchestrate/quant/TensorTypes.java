@@ -53,6 +53,10 @@ public final class TensorTypes {
                 types[index] = GgmlType.F32;
                 continue;
             }
+            if (!fileType.quantized()) {
+                types[index] = fileType.base(); // as llama.cpp's converter writes F16 and BF16: every weight matrix, the embedding too
+                continue;
+            }
             String name = tensor.name();
             GgmlType type = fileType.base();
             if (name.equals("output.weight") || (tied && name.equals("token_embd.weight"))) {

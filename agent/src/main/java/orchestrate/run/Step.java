@@ -18,4 +18,12 @@ public interface Step {
     default boolean resumesAfterConsuming() {
         return false;
     }
+
+    /**
+     * Whether the step runs on every run, done before or not: for a step whose work lies outside
+     * the workdir (a toolchain in a cache), where running is the cheap check that it is still there.
+     */
+    default boolean checksEveryRun() {
+        return false;
+    }
 }

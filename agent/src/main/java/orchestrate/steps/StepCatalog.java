@@ -6,8 +6,10 @@ import orchestrate.recipe.RecipeException;
 import orchestrate.recipe.Spelling;
 import orchestrate.recipe.StepSpec;
 import orchestrate.run.PlannedStep;
+import orchestrate.run.Step;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Every step kind a recipe may use. A new kind is a new class and one line here. */
 public final class StepCatalog {
@@ -23,6 +25,8 @@ public final class StepCatalog {
             new StepKind("download", DownloadStep::parse),
             new StepKind("inspect", InspectStep::parse),
             new StepKind("patch-config", PatchConfigStep::parse),
+            new StepKind("llama-cpp", LlamaCppStep::parse),
+            new StepKind("evaluate", EvaluateStep::parse),
             new StepKind("write", WriteStep::parse));
 
     private StepCatalog() {}
@@ -30,12 +34,19 @@ public final class StepCatalog {
     /** Binds each step of the recipe to its kind and checks its options. */
     public static List<PlannedStep> plan(Recipe recipe) throws RecipeException {
         List<PlannedStep> planned = new ArrayList<>();
+        Optional<LlamaCppStep> llamaCpp = Optional.empty();
         for (StepSpec spec : recipe.steps()) {
             StepKind kind = KINDS.stream().filter(k -> k.name().equals(spec.kind())).findFirst()
                     .orElseThrow(() -> unknownKind(spec));
             Options options = spec.options();
-            var step = kind.parser().parse(options);
+            Step step = kind.parser().parse(options);
             options.finish();
+            if (step instanceof InRecipe placed) {
+                step = placed.within(new InRecipe.Surroundings(spec.location(), options.owner(), llamaCpp, recipe.artifacts()));
+            }
+            if (step instanceof LlamaCppStep built) {
+                llamaCpp = Optional.of(built);
+            }
             planned.add(new PlannedStep(spec.id(), spec.kind(), spec.canonicalOptions(), step));
         }
         return planned;

@@ -4,6 +4,7 @@ import orchestrate.event.Facts;
 import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
+import orchestrate.llama.Generation;
 import orchestrate.llama.LlamaRun;
 import orchestrate.model.GgufMapping;
 import orchestrate.recipe.Options;
@@ -12,6 +13,9 @@ import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
 import orchestrate.files.Workdir;
+import orchestrate.toolchain.LlamaCppBuild;
+import orchestrate.toolchain.LlamaCppException;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,10 +27,20 @@ import java.util.stream.Collectors;
 /**
  * {@code verify}: a GGUF file checked twice. Structurally: read back, every tensor its
  * architecture needs present, nothing extra, the metadata llama.cpp requires there. At run time:
- * loaded by llama.cpp (in a child JVM) and asked for a few tokens; a load failure fails the step
- * with llama.cpp's own message, and where llama.cpp cannot run here the check says "not run".
+ * loaded by llama.cpp and asked for a few tokens, either by the current llama.cpp the recipe's
+ * {@code llama-cpp} step built (every layer on the GPU when it has one) or by the JNI binding's
+ * llama.cpp in a child JVM. A load failure fails the step with llama.cpp's own message; where the
+ * JNI binding cannot run here the check says "not run".
  */
-record VerifyStep(String model, String prompt, int tokens, boolean runtime, int timeout) implements Step {
+record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime, int timeout, LlamaCppStep llamaCpp) implements Step, InRecipe {
+
+    /** What proves the file at run time: the recipe's default, the JNI binding, the built llama.cpp, or nothing. */
+    enum RuntimeCheck {
+        DEFAULT, JNI, LLAMA_CPP, OFF
+    }
+
+    /** The JNI binding's llama.cpp: de.kherud:llama 4.2.0 wraps release b4916. */
+    static final String JNI_LLAMA_CPP = "b4916";
 
     static Step parse(Options options) throws RecipeException {
         String model = options.string("model", "a .gguf file under the workdir");
@@ -36,7 +50,26 @@ record VerifyStep(String model, String prompt, int tokens, boolean runtime, int 
         if (tokens > 512 || tokens != Math.rint(tokens)) {
             throw options.error("tokens", "'tokens' of " + options.owner() + " must be a whole number from 1 to 512");
         }
-        return new VerifyStep(model, prompt, (int) tokens, options.bool("runtime", true), (int) timeout);
+        String runtime = options.optionalString("runtime", "llama-cpp, jni or false").orElse("true");
+        RuntimeCheck chosen = switch (runtime) {
+            case "true" -> RuntimeCheck.DEFAULT;
+            case "false" -> RuntimeCheck.OFF;
+            case "jni" -> RuntimeCheck.JNI;
+            case "llama-cpp" -> RuntimeCheck.LLAMA_CPP;
+            default -> throw options.error("runtime", "'runtime' of " + options.owner() + " must be llama-cpp (the recipe's llama-cpp step), jni "
+                    + "(the built-in binding) or false, not '" + runtime + "'");
+        };
+        return new VerifyStep(model, prompt, (int) tokens, chosen, (int) timeout, null);
+    }
+
+    /** The built llama.cpp when the recipe has a llama-cpp step before this one, unless the recipe says otherwise. */
+    @Override
+    public Step within(Surroundings surroundings) throws RecipeException {
+        if (runtime == RuntimeCheck.LLAMA_CPP && surroundings.llamaCpp().isEmpty()) {
+            throw surroundings.error(surroundings.owner() + " has runtime: llama-cpp, but no llama-cpp step comes before it to build llama.cpp");
+        }
+        RuntimeCheck resolved = runtime != RuntimeCheck.DEFAULT ? runtime : surroundings.llamaCpp().isPresent() ? RuntimeCheck.LLAMA_CPP : RuntimeCheck.JNI;
+        return new VerifyStep(model, prompt, tokens, resolved, timeout, resolved == RuntimeCheck.LLAMA_CPP ? surroundings.llamaCpp().get() : null);
     }
 
     @Override
@@ -56,9 +89,13 @@ record VerifyStep(String model, String prompt, int tokens, boolean runtime, int 
         String arch = gguf.metadata().containsKey("general.architecture") ? gguf.metadata().get("general.architecture").asString() : "(none)";
         structure(gguf, arch, context);
         context.fact(Facts.VERIFIED_FILE, Workdir.relativize(context.workdir(), file));
-        if (!runtime) {
+        if (runtime == RuntimeCheck.OFF) {
             context.fact(Facts.RUNTIME, Facts.SKIPPED);
             context.fact(Facts.RUNTIME_DETAIL, "the recipe says runtime: false");
+            return;
+        }
+        if (runtime == RuntimeCheck.LLAMA_CPP) {
+            generate(llamaCpp.built(), file, context);
             return;
         }
         LlamaRun.Result result = LlamaRun.generate(file, List.of(prompt), tokens, timeout, context::cancelled);
@@ -72,10 +109,33 @@ record VerifyStep(String model, String prompt, int tokens, boolean runtime, int 
             boolean said = result.llamaSays() != null && !result.llamaSays().isEmpty();
             throw new StepException("llama.cpp could not use " + model + ": " + (said ? result.llamaSays() : result.error()));
         }
-        context.info(String.format(Locale.ROOT, "llama.cpp loaded %s in %.1f s and generated %d tokens at %.1f tokens/s:", model,
+        String by = "llama.cpp " + JNI_LLAMA_CPP + " (JNI, cpu)";
+        context.info(String.format(Locale.ROOT, "%s loaded %s in %.1f s and generated %d tokens at %.1f tokens/s:", by, model,
                 result.loadSeconds(), result.tokens(), result.tokensPerSecond()));
         context.info("  " + prompt + result.text());
+        passed(context, by, result.tokensPerSecond());
+    }
+
+    /** The run-time check by the built llama.cpp: llama-simple, every layer on the GPU when the build is for one. */
+    private void generate(LlamaCppBuild.Toolchain toolchain, Path file, StepContext context) throws Exception {
+        Generation generation;
+        try {
+            generation = Generation.run(toolchain, file, prompt, tokens, Duration.ofSeconds(timeout), context::cancelled);
+        } catch (LlamaCppException e) {
+            throw new StepException("llama.cpp " + toolchain.version() + " could not use " + model + ": " + e.getMessage());
+        }
+        String by = "llama.cpp " + toolchain.version() + " (" + toolchain.backend().wire() + ")";
+        context.info(String.format(Locale.ROOT, "%s loaded %s in %.1f s%s and generated %d tokens at %.1f tokens/s:", by, model,
+                generation.loadSeconds(), generation.offloaded().map(n -> ", " + n + " layers on the GPU").orElse(""), generation.tokens(),
+                generation.tokensPerSecond()));
+        context.info("  " + prompt + generation.text());
+        passed(context, by, generation.tokensPerSecond());
+    }
+
+    private static void passed(StepContext context, String by, double tokensPerSecond) {
         context.fact(Facts.RUNTIME, Facts.PASSED);
+        context.fact(Facts.RUNTIME_BY, by);
+        context.fact(Facts.TOKENS_PER_SECOND, String.format(Locale.ROOT, "%.1f", tokensPerSecond));
     }
 
     private void structure(GgufFile gguf, String arch, StepContext context) throws StepException {

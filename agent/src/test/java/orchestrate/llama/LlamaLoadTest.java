@@ -30,7 +30,7 @@ class LlamaLoadTest {
 
     private static final Path GOLDEN = Path.of("src/test/resources/golden/convert");
     private static final String PROMPT = "The box was rented by the hour";
-    private static final List<String> FIDELITY_PROMPTS = List.of(PROMPT, "Hello, world! The hub said it had 32 layers.",
+    static final List<String> FIDELITY_PROMPTS = List.of(PROMPT, "Hello, world! The hub said it had 32 layers.",
             "Questions and answers, prompts and replies", "the disk filled up");
 
     @TempDir
@@ -101,7 +101,7 @@ class LlamaLoadTest {
      * magnitude less than 1e-3 in logits (summation order is the only difference); a smaller margin would make
      * the comparison a coin toss.
      */
-    private static Map<String, String> referenceContinuations(Path checkpoint) throws Exception {
+    static Map<String, String> referenceContinuations(Path checkpoint) throws Exception {
         ReferenceBpe bpe = new ReferenceBpe(checkpoint.resolve("tokenizer.json"));
         ReferenceForward forward = new ReferenceForward(checkpoint);
         Map<String, String> continuations = new LinkedHashMap<>();

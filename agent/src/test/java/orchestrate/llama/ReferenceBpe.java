@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
 final class ReferenceBpe {
 
     private final Map<String, Integer> vocab = new HashMap<>();
+    private final Map<Integer, String> added = new HashMap<>();
     private final Map<String, Integer> ranks = new HashMap<>();
     private final Pattern split;
     private final String[] byteChars = new String[256];
@@ -27,6 +28,9 @@ final class ReferenceBpe {
     ReferenceBpe(Path tokenizerJson) throws Exception {
         JsonNode tokenizer = new ObjectMapper().readTree(tokenizerJson.toFile());
         tokenizer.path("model").path("vocab").fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
+        for (JsonNode token : tokenizer.path("added_tokens")) {
+            added.put(token.path("id").asInt(), token.path("content").asText());
+        }
         int rank = 0;
         for (JsonNode merge : tokenizer.path("model").path("merges")) {
             ranks.put(merge.isArray() ? merge.get(0).asText() + " " + merge.get(1).asText() : merge.asText(), rank++);
@@ -65,6 +69,21 @@ final class ReferenceBpe {
             }
         }
         return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    /** The text of token ids as llama-simple prints them: added and special tokens as their own text, the rest as {@link #decode} reads them. */
+    String decodeShowingSpecials(List<Integer> ids) {
+        StringBuilder text = new StringBuilder();
+        List<Integer> run = new ArrayList<>();
+        for (int id : ids) {
+            if (!vocab.containsValue(id) && added.containsKey(id)) {
+                text.append(decode(run)).append(added.get(id));
+                run.clear();
+            } else {
+                run.add(id);
+            }
+        }
+        return text.append(decode(run)).toString();
     }
 
     /** An added, special or padding id: llama.cpp may stop at it (end of text) or render nothing for it. */

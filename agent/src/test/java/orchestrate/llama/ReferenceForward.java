@@ -265,12 +265,14 @@ final class ReferenceForward {
     /**
      * W x. For a quantized weight, x is first rounded the way llama.cpp's CPU kernels round it: they
      * take dot products of the weight's blocks with x quantized to 8 bits (Q8_K per 256 values for
-     * K-quants, Q8_0 per 32 with an F16 scale for the others).
+     * K-quants, Q8_0 per 32 with an F16 scale for the others); an F16 or BF16 weight meets x rounded
+     * to its own type.
      */
     private float[] matmul(String weight, float[] x, int rows, int columns) {
         GgmlType type = types.getOrDefault(weight, GgmlType.F32);
         float[] input = switch (type) {
             case F32 -> x;
+            case F16, BF16 -> roundTrip(type, x);
             case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> q8K(x);
             default -> roundTrip(GgmlType.Q8_0, x);
         };

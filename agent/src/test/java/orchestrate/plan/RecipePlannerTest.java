@@ -19,6 +19,7 @@ import orchestrate.quant.FileType;
 import orchestrate.recipe.Recipe;
 import orchestrate.recipe.RecipeLoader;
 import orchestrate.run.InProcess;
+import orchestrate.testing.CurrentLlamaCpp;
 import orchestrate.run.Secrets;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.steps.StepCatalog;
@@ -41,8 +42,13 @@ class RecipePlannerTest {
         return plan(hub, "mibera.yaml");
     }
 
+    /** The recipes' llama-cpp step pointed at the tests' pinned source and build. */
+    static Map<String, String> llamaCppVars() {
+        return Map.of("llama-cpp-source", CurrentLlamaCpp.source().toString(), "llama-cpp-cache", CurrentLlamaCpp.cache().toString());
+    }
+
     static List<PlanContext.Estimate> plan(LocalHub hub, String file) throws Exception {
-        Recipe recipe = RecipeLoader.parse(file, Files.readString(Path.of("..", "recipes", file)), Map.of());
+        Recipe recipe = RecipeLoader.parse(file, Files.readString(Path.of("..", "recipes", file)), file.equals("mibera.yaml") ? llamaCppVars() : Map.of());
         return RecipePlanner.plan(StepCatalog.plan(recipe), Map.of("HF_ENDPOINT", hub.endpoint()), RATES).estimates();
     }
 
@@ -59,21 +65,21 @@ class RecipePlannerTest {
             serve(hub, dir, CheckpointSpec.tinyMibera());
             List<PlanContext.Estimate> estimates = plan(hub);
             Path workdir = Files.createDirectories(dir.resolve("work"));
-            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", "mibera.yaml")), Map.of(),
+            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", "mibera.yaml")), llamaCppVars(),
                     Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
             assertNull(InProcess.failure(events), () -> String.valueOf(InProcess.logs(events)));
 
-            assertEquals(List.of("download", "diagnose", "patch-config", "check", "quantize", "verify-q4", "verify-q3"),
+            assertEquals(List.of("llama-cpp", "download", "diagnose", "patch-config", "check", "quantize", "verify-q4", "verify-q3"),
                     estimates.stream().map(PlanContext.Estimate::step).toList());
-            PlanContext.Estimate quantize = estimates.get(4);
+            PlanContext.Estimate quantize = estimates.get(5);
             long actual = workdirBytes(workdir);
             long planned = estimates.get(estimates.size() - 1).diskAfter();
             System.out.printf("mibera.yaml on the tiny Mibera: planned %d bytes at the end, the run left %d%n", planned, actual);
             assertTrue(Math.abs(planned - actual) <= actual / 100, "planned " + planned + ", the run left " + actual);
             long outputs = Files.size(workdir.resolve("mibera-Q4_K_M.gguf")) + Files.size(workdir.resolve("mibera-Q3_K_M.gguf"));
-            assertEquals(outputs, quantize.diskAfter() - estimates.get(0).diskAfter(), "the quantized files' sizes are exact");
+            assertEquals(outputs, quantize.diskAfter() - estimates.get(1).diskAfter(), "the quantized files' sizes are exact");
             assertEquals(Files.size(workdir.resolve("model/model-00001-of-00002.safetensors")) + Files.size(workdir.resolve("model/model-00002-of-00002.safetensors")),
-                    estimates.get(0).diskAfter() - sidecars(workdir), "the download's size");
+                    estimates.get(1).diskAfter() - sidecars(workdir), "the download's size");
         }
     }
 
@@ -119,8 +125,8 @@ class RecipePlannerTest {
             try (CheckpointSource source = CheckpointSource.headers(truth, "mibera-v1-merged", null, null, false)) {
                 exact = new QuantizePlan(source, List.of(FileType.Q4_K_M, FileType.Q3_K_M), List.of(Path.of("a.gguf"), Path.of("b.gguf"))).totalSize();
             }
-            PlanContext.Estimate download = estimates.get(0);
-            PlanContext.Estimate quantize = estimates.get(4);
+            PlanContext.Estimate download = estimates.get(1);
+            PlanContext.Estimate quantize = estimates.get(5);
             assertEquals(exact, quantize.diskAfter() - download.diskAfter());
             assertTrue(quantize.note().contains("Q4_K_M  mibera-Q4_K_M.gguf: 9.06 GB"), quantize.note());
             assertTrue(download.diskAfter() > 29_000_000_000L && quantize.diskPeak() > 45_000_000_000L, estimates.toString());

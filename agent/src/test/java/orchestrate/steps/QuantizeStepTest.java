@@ -70,7 +70,7 @@ class QuantizeStepTest {
 
         assertEquals(List.of("mibera-Q3_K_M.gguf", "mibera-Q4_K_M.gguf", "mibera-Q5_K_M.gguf", "mibera-Q6_K.gguf", "mibera-Q8_0.gguf"), ggufs(workdir),
                 "one pass, no intermediate F16 file");
-        assertEquals(5, InProcess.logs(events).stream().filter(l -> l.startsWith("llama.cpp loaded")).count(), InProcess.logs(events).toString());
+        assertEquals(5, InProcess.logs(events).stream().filter(l -> l.startsWith("llama.cpp b4916 (JNI, cpu) loaded")).count(), InProcess.logs(events).toString());
         // 4 layers: use_more_bits(i, 4) holds for layers 2 and 3 (i >= 7*4/8, and (2 - 0) % 3 == 2).
         GgufFile q4 = GgufFile.read(workdir.resolve("mibera-Q4_K_M.gguf"));
         GgufFile q5 = GgufFile.read(workdir.resolve("mibera-Q5_K_M.gguf"));
@@ -186,7 +186,7 @@ class QuantizeStepTest {
     void badOptionsAreRefusedNamingTheField() {
         RecipeException type = assertThrows(RecipeException.class, () -> StepCatalog.plan(RecipeLoader.parse("r.yaml",
                 "name: q\nsteps:\n  - quantize: {from: model, types: [Q4_K_M, Q4_K_X]}\n", Map.of())));
-        assertTrue(type.getMessage().contains("'types' of step 'quantize' must be among Q4_0, Q8_0, Q5_0, Q5_1, Q2_K, Q3_K_S"), type.getMessage());
+        assertTrue(type.getMessage().contains("'types' of step 'quantize' must be among F16, BF16, Q4_0, Q8_0, Q5_0, Q5_1, Q2_K, Q3_K_S"), type.getMessage());
         assertTrue(type.getMessage().contains("not 'Q4_K_X'"), type.getMessage());
         RecipeException to = assertThrows(RecipeException.class, () -> StepCatalog.plan(RecipeLoader.parse("r.yaml",
                 "name: q\nsteps:\n  - quantize: {from: model, types: [Q4_K_M, Q3_K_M], to: out.gguf}\n", Map.of())));

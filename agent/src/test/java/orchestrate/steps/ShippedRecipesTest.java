@@ -14,6 +14,7 @@ import orchestrate.testkit.LocalHub;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
 import orchestrate.run.InProcess;
+import orchestrate.testing.CurrentLlamaCpp;
 import orchestrate.run.Secrets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +29,9 @@ class ShippedRecipesTest {
         try (LocalHub hub = LocalHub.start()) {
             hub.addMibera(CheckpointSpec.tinyMibera(), dir.resolve("hub"), 42);
             Path workdir = Files.createDirectories(dir.resolve("work"));
-            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", recipe)), Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()),
+            Map<String, String> vars = recipe.equals("mibera.yaml")
+                    ? Map.of("llama-cpp-source", CurrentLlamaCpp.source().toString(), "llama-cpp-cache", CurrentLlamaCpp.cache().toString()) : Map.of();
+            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", recipe)), vars, Map.of("HF_ENDPOINT", hub.endpoint()),
                     Secrets.NONE);
             assertNull(InProcess.failure(events), () -> InProcess.failure(events) + "\n" + InProcess.logs(events));
             return events;
@@ -39,7 +42,8 @@ class ShippedRecipesTest {
     void miberaYamlQuantizesToQ4_K_MAndQ3_K_MThatLlamaCppRuns() throws Exception {
         List<Event> events = run("mibera.yaml");
 
-        assertEquals(2, InProcess.logs(events).stream().filter(l -> l.startsWith("llama.cpp loaded mibera-Q")).count(), InProcess.logs(events).toString());
+        assertEquals(2, InProcess.logs(events).stream().filter(l -> l.matches("llama\\.cpp 80fb11ac \\((cpu|cuda)\\) loaded mibera-Q.*")).count(),
+                InProcess.logs(events).toString());
         assertEquals(GgmlType.Q4_K, GgufFile.read(dir.resolve("work/mibera-Q4_K_M.gguf")).tensor("blk.0.attn_qkv.weight").type());
         assertEquals(GgmlType.Q5_K, GgufFile.read(dir.resolve("work/mibera-Q3_K_M.gguf")).tensor("blk.0.attn_qkv.weight").type());
     }
@@ -52,7 +56,7 @@ class ShippedRecipesTest {
         assertEquals("llama", file.metadata().get("general.architecture").asString());
         assertEquals(GgmlType.Q6_K, file.tensor("blk.3.attn_v.weight").type(), "use_more_bits on a split model's attn_v");
         assertEquals(GgmlType.Q4_K, file.tensor("blk.0.ffn_gate.weight").type());
-        assertTrue(InProcess.logs(events).stream().anyMatch(l -> l.startsWith("llama.cpp loaded mibera-llama-Q4_K_M.gguf")), InProcess.logs(events).toString());
+        assertTrue(InProcess.logs(events).stream().anyMatch(l -> l.startsWith("llama.cpp b4916 (JNI, cpu) loaded mibera-llama-Q4_K_M.gguf")), InProcess.logs(events).toString());
         assertTrue(!Files.exists(dir.resolve("work/mibera-llama-F16.gguf")), "the F16 file was consumed by quantize");
     }
 }

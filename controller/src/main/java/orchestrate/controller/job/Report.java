@@ -7,7 +7,7 @@ import java.util.List;
 import orchestrate.controller.console.Format;
 import orchestrate.controller.transfer.FetchResult;
 
-/** The report a run ends with: each step's outcome, what it cost, the artifacts, and the verdict. */
+/** The report a run ends with: each step's outcome, what it cost, what each quant costs in quality, the artifacts, and the verdict. */
 final class Report {
 
     private Report() {}
@@ -27,6 +27,7 @@ final class Report {
             lines.add("Elapsed " + Format.duration(Duration.between(record.started(), now)) + " (no price per hour: give --price-per-hour, "
                     + "--vast-instance or the recipe's cost.per-hour to see what it cost)");
         }
+        lines.addAll(QualityTable.lines(summary));
         if (!results.isEmpty()) {
             lines.add("Artifacts in " + record.fetchTo() + ":");
             int pathWidth = results.stream().mapToInt(r -> r.path().length()).max().orElse(4);

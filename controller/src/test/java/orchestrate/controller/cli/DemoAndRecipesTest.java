@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import orchestrate.controller.TestLaptop;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,12 +20,22 @@ class DemoAndRecipesTest {
 
     @Test
     void theDemoDiagnosesAndFixesTheTinyMiberaAndSaysTheBoxCanGo() throws Exception {
+        orchestrate.testing.CurrentLlamaCpp.toolchain(); // the demo builds from the tarball .ci/run fetched, into the machine's cache
         TestLaptop.Result result = new TestLaptop(dir).run("demo", "--fetch-to", dir.resolve("out").toString());
 
         assertEquals(0, result.exit(), result.toString());
-        assertTrue(result.out().strip().endsWith("all 6 artifacts are on this machine and verified."), result.toString());
-        assertTrue(result.err().contains("llama.cpp loaded mibera-Q4_K_M.gguf"), "the GGUF was proven in llama.cpp on the box: " + result.err());
-        assertTrue(result.err().contains("llama.cpp loaded mibera-Q3_K_M.gguf"), result.err());
+        assertTrue(result.out().strip().endsWith("all 7 artifacts are on this machine and verified."), result.toString());
+        assertTrue(result.err().lines().anyMatch(l -> l.matches(".*llama\\.cpp 80fb11ac \\((cpu|cuda)\\) loaded mibera-Q4_K_M\\.gguf.*")),
+                "the current llama.cpp proved the GGUF on the box: " + result.err());
+        assertTrue(result.err().lines().anyMatch(l -> l.matches(".*llama\\.cpp 80fb11ac \\((cpu|cuda)\\) loaded mibera-Q3_K_M\\.gguf.*")), result.err());
+        assertTrue(result.out().contains("Quality (evaluate, measured by llama.cpp 80fb11ac ("), result.toString());
+        JsonNode quality = new ObjectMapper().readTree(dir.resolve("out/evaluation.json").toFile()).path("files");
+        assertEquals(List.of("mibera-F16.gguf", "mibera-Q4_K_M.gguf", "mibera-Q3_K_M.gguf"), quality.findValuesAsText("file"));
+        assertTrue(quality.get(2).path("mean_kld").asDouble() > quality.get(1).path("mean_kld").asDouble(), quality.toString());
+        for (JsonNode row : List.of(quality.get(1), quality.get(2))) {
+            assertTrue(result.out().lines().anyMatch(l -> l.startsWith("  " + row.path("file").asText()) && l.contains(String.format(java.util.Locale.ROOT,
+                    "%.6f", row.path("mean_kld").asDouble()))), "the report's table shows " + row + ": " + result.out());
+        }
         assertTrue(result.out().contains("Cost at $0.4000/h (the recipe's cost.per-hour):") && result.out().contains("  quantize "), result.toString());
         JsonNode before = new ObjectMapper().readTree(dir.resolve("out/diagnosis.json").toFile());
         JsonNode after = new ObjectMapper().readTree(dir.resolve("out/inspect.json").toFile());

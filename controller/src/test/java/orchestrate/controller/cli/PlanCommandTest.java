@@ -38,7 +38,9 @@ class PlanCommandTest {
             assertTrue(out.lines().anyMatch(l -> l.matches("  download +download +[0-9.]+s +0\\.01 GB +0\\.01 GB +6 files of ivxxdegen/mibera-v1-merged at [0-9a-f]{12}")), out);
             assertTrue(out.lines().anyMatch(l -> l.matches("  quantize +quantize .*Q4_K_M  mibera-Q4_K_M\\.gguf: .*")), out);
             assertTrue(out.lines().anyMatch(l -> l.matches("  verify-q4 +verify +- .* not estimated")), out);
-            assertTrue(out.lines().anyMatch(l -> l.matches("Total: [0-9.]+s, about \\$0\\.[0-9]+ at \\$0\\.4500/h; peak disk 0\\.0[0-9] GB\\.")), out);
+            assertTrue(out.lines().anyMatch(l -> l.matches("  llama-cpp +llama-cpp +[0-9]+:[0-9]{2} +0\\.00 GB +0\\.00 GB +builds llama\\.cpp 80fb11ac into ~/\\.orchestrate/llama\\.cpp unless .*")),
+                    out);
+            assertTrue(out.lines().anyMatch(l -> l.matches("Total: [0-9]+:[0-9]{2}, about \\$0\\.[0-9]+ at \\$0\\.4500/h; peak disk 0\\.0[0-9] GB\\.")), out);
             assertTrue(out.lines().anyMatch(l -> l.startsWith("fits: needs 0.0")), out);
         }
     }
