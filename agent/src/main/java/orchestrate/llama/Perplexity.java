@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import orchestrate.toolchain.LlamaCppBuild;
@@ -82,7 +83,7 @@ public final class Perplexity {
     }
 
     /** Reads llama-perplexity's pieces of output for the chunk count, then for each chunk done. */
-    private static java.util.function.Consumer<String> chunks(Pattern chunkDone, Progress progress) {
+    private static Consumer<String> chunks(Pattern chunkDone, Progress progress) {
         java.util.concurrent.atomic.AtomicInteger of = new java.util.concurrent.atomic.AtomicInteger();
         return piece -> {
             match(CHUNKS, piece).ifPresent(n -> of.set(Integer.parseInt(n)));
@@ -94,7 +95,9 @@ public final class Perplexity {
 
     private static List<String> command(LlamaCppBuild.Toolchain toolchain, Path model, Settings settings) {
         List<String> command = new ArrayList<>(List.of(toolchain.tool("llama-perplexity").toString(), "-m", model.toString(), "-c",
-                String.valueOf(settings.ctx()), "-ngl", toolchain.backend() == LlamaCppBuild.Backend.CUDA ? "999" : "0"));
+                String.valueOf(settings.ctx()), "-ngl", toolchain.backend() == LlamaCppBuild.Backend.CUDA ? "999" : "0",
+                // llama.cpp's own info lines (the prompt speed among them) are below the tools' default verbosity
+                "--log-verbosity", "4"));
         if (settings.chunks() > 0) {
             command.addAll(List.of("--chunks", String.valueOf(settings.chunks())));
         }
@@ -102,7 +105,7 @@ public final class Perplexity {
     }
 
     /** Everything llama-perplexity said, standard output then standard error; its failure in its own words. */
-    private static String run(List<String> command, Settings settings, BooleanSupplier cancelled, java.util.function.Consumer<String> piece)
+    private static String run(List<String> command, Settings settings, BooleanSupplier cancelled, Consumer<String> piece)
             throws IOException, InterruptedException, LlamaCppException {
         LlamaTool.Output output = LlamaTool.run(command, settings.timeout(), cancelled, piece);
         if (output.timedOut()) {

@@ -110,7 +110,7 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
             throw new StepException("llama.cpp could not use " + model + ": " + (said ? result.llamaSays() : result.error()));
         }
         String by = "llama.cpp " + JNI_LLAMA_CPP + " (JNI, cpu)";
-        context.info(String.format(Locale.ROOT, "%s loaded %s in %.1f s and generated %d tokens at %.1f tokens/s:", by, model,
+        context.info(String.format(Locale.ROOT, "%s loaded %s in %.2f s and generated %d tokens at %.1f tokens/s:", by, model,
                 result.loadSeconds(), result.tokens(), result.tokensPerSecond()));
         context.info("  " + prompt + result.text());
         passed(context, by, result.tokensPerSecond());
@@ -125,7 +125,7 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
             throw new StepException("llama.cpp " + toolchain.version() + " could not use " + model + ": " + e.getMessage());
         }
         String by = "llama.cpp " + toolchain.version() + " (" + toolchain.backend().wire() + ")";
-        context.info(String.format(Locale.ROOT, "%s loaded %s in %.1f s%s and generated %d tokens at %.1f tokens/s:", by, model,
+        context.info(String.format(Locale.ROOT, "%s loaded %s in %.2f s%s and generated %d tokens at %.1f tokens/s:", by, model,
                 generation.loadSeconds(), generation.offloaded().map(n -> ", " + n + " layers on the GPU").orElse(""), generation.tokens(),
                 generation.tokensPerSecond()));
         context.info("  " + prompt + generation.text());

@@ -44,6 +44,9 @@ class EvaluateStepTest {
         assertEquals(1 + QUANTS.size(), files.size());
         assertEquals("mibera-F16.gguf", files.get(0).path("file").asText());
         assertTrue(files.get(0).path("mean_kld").isMissingNode(), "the baseline is not compared with itself");
+        for (JsonNode row : files) {
+            assertTrue(row.path("ppl").asDouble() > 1 && row.path("prompt_tokens_per_second").asDouble() > 0, "llama.cpp's perplexity and speed: " + row);
+        }
         double previous = 0;
         for (int i = 0; i < QUANTS.size(); i++) {
             JsonNode row = files.get(i + 1);
