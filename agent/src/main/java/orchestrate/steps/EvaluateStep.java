@@ -19,6 +19,7 @@ import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
 import orchestrate.llama.Generation;
 import orchestrate.llama.Perplexity;
+import orchestrate.conversion.QuantizePlan;
 import orchestrate.conversion.TensorSource;
 import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
@@ -86,8 +87,11 @@ record EvaluateStep(String baseline, List<String> models, String text, int ctx, 
 
     /** Bytes per token of English text for a BPE or SentencePiece tokenizer, near enough to size the logits file. */
     private static final double BYTES_PER_TOKEN = 4;
-    /** The CPU speed the time estimate assumes: a forward pass costs 2 x parameters FLOPs per token. A GPU is much faster. */
-    private static final double FLOPS_PER_CORE = 20e9;
+    /**
+     * The CPU speed the time estimate assumes: a forward pass costs 2 x parameters FLOPs per token. EvaluateBenchmark
+     * measured about 100 GFLOP/s per core on an AVX-512 core (BENCHMARKS.md); half that is assumed. A GPU is much faster.
+     */
+    private static final double FLOPS_PER_CORE = 50e9;
 
     /**
      * The baseline's logits file (per scored position, the vocabulary's log-probabilities in 16 bits) at the peak, and
@@ -114,7 +118,7 @@ record EvaluateStep(String baseline, List<String> models, String text, int ctx, 
         }
         plan.file(to, 4096);
         plan.estimate(seconds, logits, before, models.size() + " file(s) against " + baseline + ", " + chunkCount + " chunks of " + ctx
-                + " tokens: the baseline's logits take " + orchestrate.conversion.QuantizePlan.gigabytes(logits) + " (time: on the CPU)");
+                + " tokens: the baseline's logits take " + QuantizePlan.gigabytes(logits) + " (time: on the CPU)");
         return true;
     }
 
@@ -143,6 +147,7 @@ record EvaluateStep(String baseline, List<String> models, String text, int ctx, 
                     + " in chunks of " + ctx + " tokens, by " + by);
             Perplexity.Baseline base = measure(context, "baseline " + baseline,
                     () -> Perplexity.baseline(toolchain, baselineFile, textFile, logits, settings, context::cancelled, progress(context, baseline)));
+            long logitsBytes = Files.size(logits);
             List<Row> rows = new ArrayList<>();
             rows.add(row(context, toolchain, baselineFile, null, base));
             for (Path file : files) {
@@ -150,7 +155,7 @@ record EvaluateStep(String baseline, List<String> models, String text, int ctx, 
                         () -> Perplexity.divergence(toolchain, file, logits, settings, context::cancelled, progress(context, file.getFileName().toString())));
                 rows.add(row(context, toolchain, file, divergence, base));
             }
-            report(context, target, by, textFile, base, rows);
+            report(context, target, by, textFile, base, logitsBytes, rows);
         } finally {
             Files.deleteIfExists(logits);
             if (shipped != null) {
@@ -192,7 +197,8 @@ record EvaluateStep(String baseline, List<String> models, String text, int ctx, 
                 generation.tokensPerSecond());
     }
 
-    private void report(StepContext context, Path target, String by, Path textFile, Perplexity.Baseline base, List<Row> rows) throws IOException {
+    private void report(StepContext context, Path target, String by, Path textFile, Perplexity.Baseline base, long logitsBytes, List<Row> rows)
+            throws IOException {
         ObjectNode json = JSON.createObjectNode();
         json.put("llama_cpp", by);
         json.put("baseline", baseline);
@@ -201,6 +207,7 @@ record EvaluateStep(String baseline, List<String> models, String text, int ctx, 
         json.put("ctx", ctx);
         json.put("chunks", base.chunks());
         json.put("scored_tokens", (long) base.chunks() * (ctx - 1 - ctx / 2));
+        json.put("baseline_logits_bytes", logitsBytes);
         ArrayNode files = json.putArray("files");
         context.info(String.format(Locale.ROOT, "%-28s %9s %6s %20s %9s %9s %9s %8s %9s %9s", "file", "size", "bpw", "PPL", "dPPL", "mean KLD", "KLD 99%",
                 "same top", "prompt/s", "gen/s"));

@@ -8,7 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.event.Event;
 import orchestrate.testkit.CheckpointGenerator;
@@ -101,6 +105,38 @@ class RecipePlannerTest {
             assertTrue(Math.abs(planned - actual) <= actual / 100, "planned " + planned + ", the run left " + actual + ": " + estimates);
             PlanContext.Estimate convert = estimates.stream().filter(e -> e.kind().equals("convert")).findFirst().orElseThrow();
             assertTrue(convert.note().startsWith("F16: "), convert.note());
+        }
+    }
+
+    @Test
+    void theQuickstartsEvaluateIsPlannedWithTheLogitsFileLlamaCppWrites() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            serve(hub, dir, CheckpointSpec.tinyMibera());
+            String quickstart = Files.readString(Path.of("..", "examples", "quickstart.yaml"));
+            List<PlanContext.Estimate> estimates = RecipePlanner.plan(StepCatalog.plan(RecipeLoader.parse("quickstart.yaml", quickstart, llamaCppVars())),
+                    Map.of("HF_ENDPOINT", hub.endpoint()), RATES).estimates();
+            Path workdir = Files.createDirectories(dir.resolve("work"));
+            List<Event> events = InProcess.run(workdir, quickstart, llamaCppVars(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
+            assertNull(InProcess.failure(events), () -> String.valueOf(InProcess.logs(events)));
+
+            PlanContext.Estimate evaluate = estimates.get(estimates.size() - 1);
+            assertEquals("evaluate", evaluate.step());
+            long plannedLogits = evaluate.diskPeak() - estimates.get(estimates.size() - 2).diskAfter();
+            Matcher note = Pattern.compile("(\\d+) chunks of 512 tokens").matcher(evaluate.note());
+            assertTrue(note.find(), evaluate.note());
+            int plannedChunks = Integer.parseInt(note.group(1));
+            JsonNode evaluation = new ObjectMapper().readTree(workdir.resolve("evaluation.json").toFile());
+            int chunks = evaluation.path("chunks").asInt();
+            long logits = evaluation.path("baseline_logits_bytes").asLong();
+            System.out.printf("quickstart.yaml: planned %d chunks, %d bytes of logits; llama.cpp read %d chunks and wrote %d bytes%n", plannedChunks,
+                    plannedLogits, chunks, logits);
+            // Per chunk the plan's size is llama.cpp's exactly (after its 20-byte header); the chunks come from 4 bytes a token,
+            // and this generated tokenizer takes about 2, so the plan counts fewer, never more.
+            assertEquals((logits - 20) / chunks, (plannedLogits - 20) / plannedChunks, "bytes per chunk");
+            assertTrue(plannedChunks <= chunks && plannedChunks * 3 >= chunks, plannedChunks + " planned chunks, " + chunks + " read");
+            assertTrue(evaluate.seconds() > 0, evaluate.toString());
+            assertEquals(estimates.get(estimates.size() - 2).diskAfter() - evaluation.path("files").get(0).path("size").asLong() + 4096,
+                    evaluate.diskAfter(), "the baseline is gone afterwards");
         }
     }
 

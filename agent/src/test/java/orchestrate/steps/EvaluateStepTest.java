@@ -47,6 +47,9 @@ class EvaluateStepTest {
         for (JsonNode row : files) {
             assertTrue(row.path("ppl").asDouble() > 1 && row.path("prompt_tokens_per_second").asDouble() > 0, "llama.cpp's perplexity and speed: " + row);
         }
+        for (JsonNode row : files) {
+            assertTrue(row.path("ppl").asDouble() > 1 && row.path("prompt_tokens_per_second").asDouble() > 0, "llama.cpp's perplexity and speed: " + row);
+        }
         double previous = 0;
         for (int i = 0; i < QUANTS.size(); i++) {
             JsonNode row = files.get(i + 1);

@@ -34,7 +34,7 @@ final class QualityTable {
             lines.add("Quality (" + step.id() + ", measured by " + step.facts().getOrDefault(Facts.EVALUATED_BY, "llama.cpp")
                     + "; PPL and KLD over the same text, against the first file):");
             int width = Math.max(4, files.findValuesAsText("file").stream().mapToInt(String::length).max().orElse(4));
-            lines.add(String.format(Locale.ROOT, "  %-" + width + "s  %9s  %5s  %21s  %9s  %9s  %9s  %8s  %9s  %9s", "file", "size", "bpw", "PPL", "ΔPPL",
+            lines.add(String.format(Locale.ROOT, "  %-" + width + "s  %9s  %5s  %21s  %9s  %9s  %9s  %8s  %9s  %9s", "file", "size", "bpw", "PPL", "dPPL",
                     "mean KLD", "KLD 99%", "same top", "prompt/s", "gen/s"));
             for (JsonNode row : files) {
                 boolean baseline = !row.has("mean_kld");
