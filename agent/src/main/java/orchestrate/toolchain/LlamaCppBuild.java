@@ -195,7 +195,8 @@ public final class LlamaCppBuild {
         // The tools are whole in bin/; the objects and an unpacked source would only hold the box's disk.
         LlamaCppSource.deleteTree(build);
         LlamaCppSource.deleteUnpacked(home);
-        listener.info("built llama.cpp " + settings.version() + (source.commit().isEmpty() ? "" : " (commit " + source.commit() + ")") + " for "
+        listener.info("built llama.cpp " + settings.version() + (source.commit().isEmpty() || source.commit().startsWith(settings.version()) ? ""
+                : " (commit " + source.commit() + ")") + " for "
                 + target.backend().wire() + " in " + seconds + " s at " + home);
         return new Toolchain(home, settings.version(), source.commit(), target.backend(), seconds, false);
     }
