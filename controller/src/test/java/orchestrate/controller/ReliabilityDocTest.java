@@ -25,7 +25,7 @@ class ReliabilityDocTest {
     private static final Path DOC = Path.of("..", "RELIABILITY.md");
     private static final Pattern REFERENCE = Pattern.compile("`([A-Z][A-Za-z0-9]*)#([A-Za-z0-9_]+)`");
     private static final List<String> PACKAGES = List.of("orchestrate.agent", "orchestrate.run", "orchestrate.hub", "orchestrate.steps",
-            "orchestrate.llama", "orchestrate.safetensors", "orchestrate.gguf", "orchestrate.recipe", "orchestrate.model", "orchestrate.event",
+            "orchestrate.llama", "orchestrate.toolchain", "orchestrate.safetensors", "orchestrate.gguf", "orchestrate.recipe", "orchestrate.model", "orchestrate.event",
             "orchestrate.controller", "orchestrate.controller.e2e", "orchestrate.controller.cli", "orchestrate.controller.ssh",
             "orchestrate.controller.transfer", "orchestrate.controller.job", "orchestrate.controller.cost", "orchestrate.controller.console");
 
