@@ -13,9 +13,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -60,7 +62,7 @@ public final class LlamaCppSource {
             return new Tree(given, commit(given, environment));
         }
         Path tree = home.resolve("src");
-        if (Files.exists(home.resolve("src.ready"))) {
+        if (Files.exists(home.resolve(READY))) {
             return new Tree(tree, commit(tree, environment)); // a killed build's source, whole: CMake takes up what it had built
         }
         Files.createDirectories(home);
@@ -144,7 +146,7 @@ public final class LlamaCppSource {
                 }
                 in.skipNBytes((size + 511) / 512 * 512);
             }
-        } catch (java.util.zip.ZipException | NumberFormatException e) {
+        } catch (ZipException | NumberFormatException e) {
             throw new LlamaCppException(tarball + " is not a gzipped tar: " + e.getMessage());
         }
         throw new LlamaCppException(tarball + " has no " + BUNDLE_IN_PACKAGE + "; expected node-llama-cpp's npm package");
@@ -183,7 +185,7 @@ public final class LlamaCppSource {
             return;
         }
         try (var walk = Files.walk(tree)) {
-            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
             }
         }
