@@ -32,7 +32,7 @@ public final class ConfigPatch {
                                Map<String, String> set) throws PatchException {
         ObjectNode config = original.deepCopy();
         if (fromTensors) {
-            proven(shape).fields().forEachRemaining(e -> config.set(e.getKey(), e.getValue()));
+            proven(shape, original).fields().forEachRemaining(e -> config.set(e.getKey(), e.getValue()));
         }
         if (base != null) {
             requireSameTensors(shape, base, baseName);
@@ -42,7 +42,7 @@ public final class ConfigPatch {
                 }
             }
         }
-        ObjectNode truth = proven(shape);
+        ObjectNode truth = proven(shape, config);
         for (var entry : set.entrySet()) {
             JsonNode value = typed(entry.getValue());
             JsonNode proven = truth.get(entry.getKey());
@@ -55,11 +55,12 @@ public final class ConfigPatch {
         return new Result(config, changes(original, config));
     }
 
-    /** Every field the tensors prove, in config.json's terms. */
-    static ObjectNode proven(ModelShape shape) {
+    /** Every field the tensors prove, in config.json's terms; a class of the same layout that {@code config} names is kept (Mistral stays Mistral). */
+    static ObjectNode proven(ModelShape shape, ObjectNode config) {
         ObjectNode node = JsonNodeFactory.instance.objectNode();
-        node.putArray("architectures").add(shape.family().architecture());
-        node.put("model_type", shape.family().modelType());
+        Family.Variant variant = shape.family().claimedBy(config);
+        node.putArray("architectures").add(variant.architecture());
+        node.put("model_type", variant.modelType());
         node.put("num_hidden_layers", shape.layers());
         node.put("hidden_size", shape.hidden());
         node.put("intermediate_size", shape.intermediate());

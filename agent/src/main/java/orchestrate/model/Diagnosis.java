@@ -16,11 +16,11 @@ public final class Diagnosis {
 
     public static List<Finding> of(ModelShape shape, ObjectNode config) {
         List<Finding> rows = new ArrayList<>();
-        JsonNode architectures = config.path("architectures");
-        String claimed = architectures.isArray() && architectures.size() > 0 ? architectures.get(0).asText() : null;
-        rows.add(compare("architectures", claimed, shape.family().architecture(),
+        String claimed = Family.claimedClass(config);
+        Family.Variant variant = shape.family().claimedBy(config);
+        rows.add(compare("architectures", claimed, variant.architecture(),
                 claimed != null && claimed.startsWith("Auto") ? "a generic class: converters need the concrete one" : null));
-        rows.add(compare("model_type", text(config, "model_type"), shape.family().modelType(), null));
+        rows.add(compare("model_type", text(config, "model_type"), variant.modelType(), null));
         rows.add(compare("num_hidden_layers", text(config, "num_hidden_layers"), String.valueOf(shape.layers()), null));
         rows.add(compare("hidden_size", text(config, "hidden_size"), String.valueOf(shape.hidden()), null));
         rows.add(compare("intermediate_size", text(config, "intermediate_size"), String.valueOf(shape.intermediate()),

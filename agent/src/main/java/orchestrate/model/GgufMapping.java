@@ -74,6 +74,13 @@ public interface GgufMapping {
         metadata.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.float32(config.path("rms_norm_eps").asDouble(1e-5)));
         metadata.put(arch + ".rope.dimension_count", GgufValue.uint32(ropeDimensions));
         metadata.put(arch + ".rope.freq_base", GgufValue.float32(config.path("rope_theta").asDouble(10000.0)));
+        if (headDim(config) != shape.hidden() / heads) {
+            // llama.cpp reads the head size from these, else takes hidden / heads, which is wrong for Mistral Nemo, Qwen3
+            // and others. (The current convert_hf_to_gguf writes them whenever config.json has head_dim; our golden
+            // llama file, from llama.cpp's writer, has them not where they equal the default, and neither do we.)
+            metadata.put(arch + ".attention.key_length", GgufValue.uint32(headDim(config)));
+            metadata.put(arch + ".attention.value_length", GgufValue.uint32(headDim(config)));
+        }
         metadata.put("general.file_type", GgufValue.uint32(fileType));
         return metadata;
     }
@@ -83,13 +90,14 @@ public interface GgufMapping {
             case PHI3 -> new Phi3Mapping();
             case LLAMA -> new LlamaMapping();
             case QWEN2 -> new Qwen2Mapping();
-            default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; phi3, llama and qwen2 are");
+            case QWEN3 -> new Qwen3Mapping();
+            default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; phi3, llama, qwen2 and qwen3 are");
         };
     }
 
     /** The mapping that writes {@code general.architecture} {@code arch}, or null when none does. */
     static GgufMapping forArchitecture(String arch) {
-        for (GgufMapping mapping : List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping())) {
+        for (GgufMapping mapping : List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping())) {
             if (mapping.architecture().equals(arch)) {
                 return mapping;
             }

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /** Everything {@code inspect} learns about a checkpoint: its true shape, the verdict on each claim, the tokenizer. */
 public record Inspection(String name, ModelShape shape, List<Finding> findings, TokenizerCheck.Result tokenizer,
@@ -28,7 +29,6 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         for (StoredTensor stored : checkpoint.tensors().values()) {
             tensors.put(stored.entry().name(), stored.entry());
         }
-        ModelShape shape = ShapeInference.infer(tensors);
         ObjectNode config = JSON.createObjectNode();
         List<String> warnings = new ArrayList<>(checkpoint.warnings());
         if (files.list().contains("config.json")) {
@@ -36,6 +36,12 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         } else {
             warnings.add("no config.json: every field below is missing");
         }
+        Optional<String> unsupported = Family.unsupportedClaim(config);
+        if (unsupported.isPresent()) {
+            throw new ShapeException("config.json in " + files.name() + " names " + unsupported.get() + ", an architecture orchestrate does not support yet, "
+                    + "so its fields are not judged against the tensors; supported: " + String.join(", ", Family.supported()));
+        }
+        ModelShape shape = ShapeInference.infer(tensors);
         TokenizerCheck.Result tokenizer = TokenizerCheck.of(files, config, shape.vocabRows());
         return new Inspection(files.name(), shape, Diagnosis.of(shape, config), tokenizer, warnings, config);
     }
@@ -54,7 +60,8 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
     public List<String> lines() {
         List<String> lines = new ArrayList<>();
         ModelShape s = shape;
-        lines.add(name + ": " + s.family().modelType() + " (" + s.family().architecture() + "), " + s.layers() + " layers, hidden "
+        Family.Variant variant = s.family().claimedBy(config);
+        lines.add(name + ": " + variant.modelType() + " (" + variant.architecture() + "), " + s.layers() + " layers, hidden "
                 + s.hidden() + ", intermediate " + s.intermediate() + ", " + s.vocabRows() + " vocabulary rows" + (s.tied() ? " (tied lm_head)" : "")
                 + ", " + (s.fusedQkv() ? "fused qkv_proj" : "separate q/k/v") + ", " + (s.fusedGateUp() ? "fused gate_up_proj" : s.family() == Family.PHI2 ? "fc1/fc2" : "separate gate/up")
                 + ", " + (s.attentionBias() ? "attention biases" : "no attention biases") + ", " + s.norm() + " norm");
@@ -89,7 +96,7 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         ObjectNode root = JSON.createObjectNode();
         root.put("checkpoint", name);
         ObjectNode s = root.putObject("tensors");
-        s.put("family", shape.family().modelType()).put("architecture", shape.family().architecture())
+        s.put("family", shape.family().claimedBy(config).modelType()).put("architecture", shape.family().claimedBy(config).architecture())
                 .put("layers", shape.layers()).put("hidden_size", shape.hidden()).put("intermediate_size", shape.intermediate())
                 .put("vocab_rows", shape.vocabRows()).put("output_rows", shape.outputRows()).put("tied", shape.tied())
                 .put("fused_qkv", shape.fusedQkv()).put("fused_gate_up", shape.fusedGateUp())

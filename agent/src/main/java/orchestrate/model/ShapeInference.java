@@ -106,6 +106,10 @@ public final class ShapeInference {
             return Family.PHI3;
         }
         if (!fusedQkv && !fusedGateUp && !phi2Mlp && norm.equals("rms")) {
+            boolean qkNorm = first.containsKey("self_attn.q_norm.weight") && first.containsKey("self_attn.k_norm.weight");
+            if (qkNorm && !attentionBias) {
+                return Family.QWEN3;
+            }
             return attentionBias ? Family.QWEN2 : Family.LLAMA;
         }
         if (!fusedQkv && phi2Mlp && norm.equals("layer")) {

@@ -107,7 +107,11 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
         }
         if (!result.ok()) {
             boolean said = result.llamaSays() != null && !result.llamaSays().isEmpty();
-            throw new StepException("llama.cpp could not use " + model + ": " + (said ? result.llamaSays() : result.error()));
+            String why = said ? result.llamaSays() : result.error();
+            // b4916 is from March 2025: Qwen3, gpt-oss and later architectures are unknown to it, not wrong.
+            String hint = why.contains("unknown model architecture") ? "; the JNI binding's llama.cpp " + JNI_LLAMA_CPP
+                    + " predates this architecture: add a llama-cpp step before verify to prove it with the current llama.cpp" : "";
+            throw new StepException("llama.cpp " + JNI_LLAMA_CPP + " (JNI) could not use " + model + ": " + why + hint);
         }
         String by = "llama.cpp " + JNI_LLAMA_CPP + " (JNI, cpu)";
         context.info(String.format(Locale.ROOT, "%s loaded %s in %.2f s and generated %d tokens at %.1f tokens/s:", by, model,

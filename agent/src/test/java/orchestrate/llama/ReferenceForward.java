@@ -26,6 +26,8 @@ import java.util.Map;
  * halves (NEOX), causal grouped-query attention, SwiGLU from the fused gate_up, untied output head.
  * A llama checkpoint (separate q/k/v and gate/up) is the same function once its parts are stacked:
  * Hugging Face's llama rotates halves too, which is why llama.cpp's file needs the Q/K row permutation.
+ * Qwen3 adds the per-head RMSNorm of queries and keys before the rotation; a tied model's output
+ * head is its embedding.
  * The oracle for llama.cpp running our GGUF.
  */
 final class ReferenceForward {
@@ -81,7 +83,7 @@ final class ReferenceForward {
         layers = config.get("num_hidden_layers").asInt();
         heads = config.get("num_attention_heads").asInt();
         kvHeads = config.get("num_key_value_heads").asInt();
-        headDim = hidden / heads;
+        headDim = config.has("head_dim") ? config.get("head_dim").asInt() : hidden / heads;
         ff = config.get("intermediate_size").asInt();
         vocab = config.get("vocab_size").asInt();
         eps = (float) config.get("rms_norm_eps").asDouble();
@@ -186,6 +188,11 @@ final class ReferenceForward {
                 q[t] = java.util.Arrays.copyOfRange(qkv, 0, heads * headDim);
                 k[t] = java.util.Arrays.copyOfRange(qkv, heads * headDim, (heads + kvHeads) * headDim);
                 v[t] = java.util.Arrays.copyOfRange(qkv, (heads + kvHeads) * headDim, qkvRows);
+                if (weights.containsKey(p + "self_attn.q_norm.weight")) {
+                    // Qwen3: each head's query and key RMS-normalised over head_dim, before the rotary embedding
+                    headNorm(q[t], heads, weights.get(p + "self_attn.q_norm.weight"));
+                    headNorm(k[t], kvHeads, weights.get(p + "self_attn.k_norm.weight"));
+                }
                 rope(q[t], heads, t);
                 rope(k[t], kvHeads, t);
             }
@@ -226,7 +233,9 @@ final class ReferenceForward {
         }
         float[][] logits = new float[length - from][];
         for (int t = from; t < length; t++) {
-            logits[t - from] = matmul("lm_head.weight", rmsNorm(x[t], weights.get("model.norm.weight")), vocab, hidden);
+            // Tied embeddings (no lm_head): the embedding is the output head too
+            String head = weights.containsKey("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight";
+            logits[t - from] = matmul(head, rmsNorm(x[t], weights.get("model.norm.weight")), vocab, hidden);
         }
         return logits;
     }
@@ -246,6 +255,14 @@ final class ReferenceForward {
                 vector[a] = x0 * cos - x1 * sin;
                 vector[b] = x0 * sin + x1 * cos;
             }
+        }
+    }
+
+    /** RMSNorm of each head's slice of {@code vector} with the head_dim-wide {@code weight}. */
+    private void headNorm(float[] vector, int headCount, float[] weight) {
+        for (int h = 0; h < headCount; h++) {
+            float[] normed = rmsNorm(java.util.Arrays.copyOfRange(vector, h * headDim, (h + 1) * headDim), weight);
+            System.arraycopy(normed, 0, vector, h * headDim, headDim);
         }
     }
 

@@ -112,13 +112,25 @@ class VerifyStepTest {
     }
 
     @Test
+    void anArchitectureNewerThanTheJniBindingIsRefusedWithTheWayToProveIt() throws Exception {
+        Path qwen3 = workdir.resolve("qwen3");
+        orchestrate.testkit.CheckpointGenerator.write(orchestrate.testkit.CheckpointSpec.tinyQwen3(), qwen3, 3);
+        orchestrate.model.GgufConversion.run(qwen3, workdir.resolve("qwen3-F16.gguf"), orchestrate.gguf.GgmlType.F16, "qwen3", null, (d, t) -> { });
+
+        String failure = InProcess.failure(InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: qwen3-F16.gguf, runtime: jni}\n", Map.of()));
+
+        assertEquals("llama.cpp b4916 (JNI) could not use qwen3-F16.gguf: error loading model architecture: unknown model architecture: 'qwen3'; the JNI binding's llama.cpp b4916 "
+                + "predates this architecture: add a llama-cpp step before verify to prove it with the current llama.cpp", failure);
+    }
+
+    @Test
     void metadataThatDisagreesWithTheTensorsIsRefusedWithLlamaCppsWords() throws Exception {
         // As in the seed reports: the metadata promises another attention shape than the tensors have.
         altered("lying.gguf", "phi3.attention.head_count_kv", GgufValue.uint32(4), List.of());
 
         String failure = InProcess.failure(InProcess.run(workdir, "name: v\nsteps:\n  - verify: {model: lying.gguf}\n", Map.of()));
 
-        assertEquals("llama.cpp could not use lying.gguf: check_tensor_dims: tensor 'blk.0.attn_qkv.weight' has wrong shape; "
+        assertEquals("llama.cpp b4916 (JNI) could not use lying.gguf: check_tensor_dims: tensor 'blk.0.attn_qkv.weight' has wrong shape; "
                 + "expected   256,   768, got   256,   512,     1,     1", failure);
     }
 

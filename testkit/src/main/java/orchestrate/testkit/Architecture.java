@@ -6,8 +6,12 @@ public enum Architecture {
     PHI3("Phi3ForCausalLM", "phi3"),
     /** Llama / Mistral: separate projections. */
     LLAMA("LlamaForCausalLM", "llama"),
+    /** Mistral: llama's layout under its own class (Nemo's heads are not hidden / heads wide). */
+    MISTRAL("MistralForCausalLM", "mistral"),
     /** Qwen2: llama's layout with q/k/v biases. */
     QWEN2("Qwen2ForCausalLM", "qwen2"),
+    /** Qwen3: llama's layout without biases, with per-head q_norm and k_norm and an explicit head_dim. */
+    QWEN3("Qwen3ForCausalLM", "qwen3"),
     /** Phi-2: dense with biases, fc1/fc2, LayerNorm. */
     PHI2("PhiForCausalLM", "phi");
 

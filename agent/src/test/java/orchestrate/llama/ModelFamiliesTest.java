@@ -1,0 +1,151 @@
+package orchestrate.llama;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import orchestrate.event.Event;
+import orchestrate.gguf.GgufFile;
+import orchestrate.run.InProcess;
+import orchestrate.run.Secrets;
+import orchestrate.testing.CurrentLlamaCpp;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.LocalHub;
+import orchestrate.toolchain.LlamaCppBuild;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The families beyond Mibera's, each through the recipe Mibera takes (download, inspect,
+ * patch-config, convert, quantize, verify in the current llama.cpp), and each F32 file's greedy
+ * continuations equal to the reference forward pass of that family on the checkpoint.
+ */
+class ModelFamiliesTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static LlamaCppBuild.Toolchain toolchain;
+
+    @BeforeAll
+    static void build() throws Exception {
+        toolchain = CurrentLlamaCpp.toolchain();
+    }
+
+    /** A Qwen3 whose config lost head_dim and miscounts layers and vocabulary, as merged fine-tunes' configs do. */
+    @Test
+    void aQwen3WithALyingConfigIsDiagnosedPatchedAndComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
+        Path source = dir.resolve("hub/qwen3");
+        CheckpointGenerator.write(CheckpointSpec.tinyQwen3(), source, 7);
+        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
+        config.remove("head_dim");
+        config.put("num_hidden_layers", 1).put("vocab_size", 151936);
+        Files.writeString(source.resolve("config.json"), config.toPrettyString());
+
+        Path workdir = run("org/tiny-qwen3", source, "qwen3");
+
+        Map<String, String> verdicts = verdicts(workdir.resolve("diagnosis.json"));
+        assertEquals("ok", verdicts.get("architectures"), "a Qwen3 is not told it is something else: " + verdicts);
+        assertEquals("CONTRADICTED", verdicts.get("num_hidden_layers"), verdicts.toString());
+        assertEquals("CONTRADICTED", verdicts.get("vocab_size"), verdicts.toString());
+        assertEquals("CONTRADICTED", verdicts.get("num_attention_heads"), "256 / 4 = 64-wide heads do not make the 384 rows of q_proj: " + verdicts);
+        JsonNode patched = JSON.readTree(workdir.resolve("model/config.json").toFile());
+        assertEquals(96, patched.path("head_dim").asInt(), "q_norm's width proves head_dim");
+        assertEquals("Qwen3ForCausalLM", patched.path("architectures").path(0).asText());
+        GgufFile f32 = GgufFile.read(workdir.resolve("qwen3-F32.gguf"));
+        assertEquals("qwen3", f32.metadata().get("general.architecture").asString());
+        assertEquals(96, f32.metadata().get("qwen3.attention.key_length").asLong());
+        assertTrue(f32.tensor("blk.1.attn_k_norm.weight") != null && f32.tensor("output.weight") == null, "k_norm written; tied: no output.weight");
+
+        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("qwen3-F32.gguf"));
+    }
+
+    /** A Mistral Nemo-shaped checkpoint: its true config is Mistral's, and nothing may call it a lie or rewrite its class. */
+    @Test
+    void aMistralWithHeadsNotHiddenOverHeadsWideStaysMistralAndComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
+        Path source = dir.resolve("hub/mistral");
+        CheckpointGenerator.write(CheckpointSpec.tinyMistral(), source, 11);
+
+        Path workdir = run("org/tiny-mistral", source, "mistral");
+
+        Map<String, String> verdicts = verdicts(workdir.resolve("diagnosis.json"));
+        assertTrue(verdicts.values().stream().noneMatch(v -> v.equals("CONTRADICTED")), "a true Mistral config is no lie: " + verdicts);
+        JsonNode patched = JSON.readTree(workdir.resolve("model/config.json").toFile());
+        assertEquals("MistralForCausalLM", patched.path("architectures").path(0).asText());
+        assertEquals("mistral", patched.path("model_type").asText());
+        GgufFile f32 = GgufFile.read(workdir.resolve("mistral-F32.gguf"));
+        assertEquals("llama", f32.metadata().get("general.architecture").asString());
+        assertEquals(96, f32.metadata().get("llama.attention.key_length").asLong());
+
+        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("mistral-F32.gguf"));
+    }
+
+    /** The recipe a user would write for the repository, run on a local Hub; every verify by the current llama.cpp. */
+    private Path run(String repo, Path source, String name) throws Exception {
+        Path workdir = Files.createDirectories(dir.resolve("work-" + name));
+        String recipe = "name: " + name + "\nsteps:\n" + CurrentLlamaCpp.recipeStep()
+                + "  - download: {repo: " + repo + ", to: model}\n"
+                + "  - id: diagnose\n    inspect: {model: model, to: diagnosis.json}\n"
+                + "  - patch-config: {model: model, from: tensors}\n"
+                + "  - id: check\n    inspect: {model: model, strict: true}\n"
+                + "  - convert: {model: model, type: F32, to: " + name + "-F32.gguf}\n"
+                + "  - quantize: {from: model, types: [F16, Q8_0, Q4_K_M], to: '" + name + "-{type}.gguf'}\n"
+                + verify(name, "F32") + verify(name, "F16") + verify(name, "Q8_0") + verify(name, "Q4_K_M");
+        try (LocalHub hub = LocalHub.start()) {
+            hub.add(repo, source);
+            List<Event> events = InProcess.run(workdir, recipe, Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
+            assertNull(InProcess.failure(events), () -> InProcess.failure(events) + "\n" + InProcess.logs(events));
+            assertEquals(4, InProcess.logs(events).stream().filter(l -> l.matches("llama\\.cpp 80fb11ac \\(cpu\\) loaded " + name + "-.*")).count(),
+                    InProcess.logs(events).toString());
+        }
+        return workdir;
+    }
+
+    private static String verify(String name, String type) {
+        return "  - id: verify-" + type + "\n    verify: {model: " + name + "-" + type + ".gguf}\n";
+    }
+
+    private static Map<String, String> verdicts(Path diagnosis) throws Exception {
+        Map<String, String> verdicts = new TreeMap<>();
+        for (JsonNode finding : JSON.readTree(diagnosis.toFile()).path("findings")) {
+            verdicts.put(finding.path("field").asText(), finding.path("verdict").asText());
+        }
+        return verdicts;
+    }
+
+    /** llama.cpp's greedy continuations of the F32 file equal the reference's, whose choices are clear of ties. */
+    private static void assertContinuesAsTheReference(Path checkpoint, Path f32) throws Exception {
+        ReferenceBpe bpe = new ReferenceBpe(checkpoint.resolve("tokenizer.json"));
+        ReferenceForward forward = new ReferenceForward(checkpoint);
+        List<String> differing = new ArrayList<>();
+        float smallest = Float.MAX_VALUE;
+        for (String prompt : LlamaLoadTest.FIDELITY_PROMPTS) {
+            List<ReferenceForward.Step> steps = forward.greedy(bpe.encode(prompt), 16);
+            for (ReferenceForward.Step step : steps) {
+                smallest = Math.min(smallest, step.margin());
+            }
+            String expected = bpe.decodeShowingSpecials(steps.stream().map(ReferenceForward.Step::token).toList());
+            String continued = Generation.run(toolchain, f32, prompt, 16, Duration.ofSeconds(120), () -> false).text();
+            if (!expected.equals(continued)) {
+                differing.add("\"" + prompt + "\": reference \"" + expected + "\", llama.cpp \"" + continued + "\"");
+            }
+        }
+        System.out.printf("%s: smallest top-1 margin of the reference %.4f%n", f32.getFileName(), smallest);
+        assertTrue(smallest > 1e-3f, "the reference's choices must be clear of ties; smallest margin " + smallest);
+        assertEquals(List.of(), differing, f32.getFileName().toString());
+    }
+}
