@@ -38,6 +38,7 @@ public final class CheckpointSource implements TensorSource {
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
     private final Map<String, StoredTensor> stored = new HashMap<>();
+    private final Map<String, float[]> generated = new HashMap<>();
     private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
     private final Map<String, FileChannel> channels = new HashMap<>();
     private final Map<String, Integer> tensorsLeft = new HashMap<>();
@@ -76,7 +77,7 @@ public final class CheckpointSource implements TensorSource {
         }
         GgufMapping mapping = arch == null ? GgufMapping.of(shape.family()) : GgufMapping.forArchitecture(arch);
         if (mapping == null) {
-            throw new ShapeException("arch " + arch + " is not one we write; phi3, llama and qwen2 are");
+            throw new ShapeException("arch " + arch + " is not one we write; we write " + GgufMapping.written());
         }
         String architecture = mapping.architecture();
         JsonNode config = inspection.config();
@@ -95,6 +96,10 @@ public final class CheckpointSource implements TensorSource {
             if (!mapped.contains(tensor)) {
                 throw new ShapeException("tensor " + tensor + " has no place in a " + architecture + " GGUF; llama.cpp would refuse the file (wrong number of tensors)");
             }
+        }
+        for (Map.Entry<String, float[]> computed : mapping.generated(config).entrySet()) {
+            tensors.add(new Tensor(computed.getKey(), new long[] {computed.getValue().length}, 0, 0));
+            generated.put(computed.getKey(), computed.getValue());
         }
         Map<String, Long> fileSizes = new HashMap<>();
         for (GgufMapping.TensorName tensor : names) {
@@ -143,6 +148,11 @@ public final class CheckpointSource implements TensorSource {
 
     @Override
     public void read(Tensor tensor, long firstRow, int rows, float[] out) throws IOException {
+        float[] computed = generated.get(tensor.name());
+        if (computed != null) {
+            System.arraycopy(computed, (int) (firstRow * tensor.rowLength()), out, 0, (int) (rows * tensor.rowLength()));
+            return;
+        }
         StoredTensor source = stored.get(tensor.name());
         DType dtype = source.entry().dtype();
         int size = dtype.bytes();
@@ -182,6 +192,9 @@ public final class CheckpointSource implements TensorSource {
 
     @Override
     public void done(Tensor tensor) throws IOException {
+        if (generated.containsKey(tensor.name())) {
+            return;
+        }
         String file = stored.get(tensor.name()).file();
         if (tensorsLeft.merge(file, -1, Integer::sum) == 0) {
             FileChannel channel = channels.remove(file);

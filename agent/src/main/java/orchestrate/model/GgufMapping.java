@@ -32,6 +32,19 @@ public interface GgufMapping {
     /** The architecture's keys, with general.file_type where convert_hf_to_gguf writes it. */
     Map<String, GgufValue> metadata(ModelShape shape, JsonNode config, long fileType) throws ShapeException;
 
+    /**
+     * Tensors the converter computes from config.json instead of copying (Llama 3's {@code rope_freqs}), in F32,
+     * written before the checkpoint's own, by GGUF name.
+     */
+    default Map<String, float[]> generated(JsonNode config) throws ShapeException {
+        return Map.of();
+    }
+
+    /** The GGUF names {@link #generated} may give: a file of this architecture may have them. */
+    default List<String> generatedNames() {
+        return List.of();
+    }
+
     /** For each output row, the source row it is read from; null when rows are copied in order. */
     default LongUnaryOperator rowOrder(String hf, JsonNode config) throws ShapeException {
         return null;
@@ -91,13 +104,23 @@ public interface GgufMapping {
             case LLAMA -> new LlamaMapping();
             case QWEN2 -> new Qwen2Mapping();
             case QWEN3 -> new Qwen3Mapping();
-            default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; phi3, llama, qwen2 and qwen3 are");
+            default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; we write " + written());
         };
+    }
+
+    /** The architectures we write, as a sentence names them: "phi3, llama, qwen2 or qwen3". */
+    static String written() {
+        List<String> names = all().stream().map(GgufMapping::architecture).toList();
+        return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1);
+    }
+
+    private static List<GgufMapping> all() {
+        return List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping());
     }
 
     /** The mapping that writes {@code general.architecture} {@code arch}, or null when none does. */
     static GgufMapping forArchitecture(String arch) {
-        for (GgufMapping mapping : List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping())) {
+        for (GgufMapping mapping : all()) {
             if (mapping.architecture().equals(arch)) {
                 return mapping;
             }

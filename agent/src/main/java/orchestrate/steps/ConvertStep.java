@@ -40,9 +40,9 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         String to = options.optionalString("to", "a .gguf file path under the workdir").orElse(model + "-" + typeName + ".gguf");
         String name = options.optionalString("name", "the model name written into the file").orElse(null);
         String pre = options.optionalString("pre", "a llama.cpp pre-tokenizer name such as dbrx, llama-bpe, qwen2 or gpt-2").orElse(null);
-        String arch = options.optionalString("arch", "phi3, llama or qwen2").orElse(null);
+        String arch = options.optionalString("arch", GgufMapping.written()).orElse(null);
         if (arch != null && GgufMapping.forArchitecture(arch) == null) {
-            throw options.error("arch", "'arch' of " + options.owner() + " must be phi3, llama or qwen2 (the architectures convert writes), not '" + arch + "'");
+            throw options.error("arch", "'arch' of " + options.owner() + " must be " + GgufMapping.written() + " (the architectures convert writes), not '" + arch + "'");
         }
         boolean deleteSource = options.bool("delete-source", false);
         return new ConvertStep(model, to, type, name, pre, arch, deleteSource);

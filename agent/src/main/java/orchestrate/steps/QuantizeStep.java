@@ -63,9 +63,9 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
         }
         String name = options.optionalString("name", "the model name written into the file").orElse(null);
         String pre = options.optionalString("pre", "a llama.cpp pre-tokenizer name such as dbrx, llama-bpe, qwen2 or gpt-2").orElse(null);
-        String arch = options.optionalString("arch", "phi3, llama or qwen2").orElse(null);
+        String arch = options.optionalString("arch", GgufMapping.written()).orElse(null);
         if (arch != null && GgufMapping.forArchitecture(arch) == null) {
-            throw options.error("arch", "'arch' of " + options.owner() + " must be phi3, llama or qwen2, not '" + arch + "'");
+            throw options.error("arch", "'arch' of " + options.owner() + " must be " + GgufMapping.written() + ", not '" + arch + "'");
         }
         return new QuantizeStep(from, List.copyOf(types), to, (int) threads, name, pre, arch, options.bool("delete-source", false),
                 options.bool("dry-run", false));

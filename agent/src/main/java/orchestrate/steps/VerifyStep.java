@@ -157,7 +157,7 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
         String blockKey = arch + ".block_count";
         int blocks = gguf.metadata().containsKey(blockKey) ? (int) gguf.metadata().get(blockKey).asLong() : 0;
         Set<String> present = gguf.tensors().stream().map(GgufTensorInfo::name).collect(Collectors.toCollection(TreeSet::new));
-        Set<String> known = new TreeSet<>();
+        Set<String> known = new TreeSet<>(mapping.generatedNames());
         for (GgufMapping.TensorName tensor : mapping.tensors(blocks)) {
             known.add(tensor.gguf());
             if (tensor.required() && !present.contains(tensor.gguf())) {

@@ -19,6 +19,7 @@ import orchestrate.gguf.GgufFile;
 import orchestrate.run.InProcess;
 import orchestrate.run.Secrets;
 import orchestrate.testing.CurrentLlamaCpp;
+import orchestrate.testkit.Architecture;
 import orchestrate.testkit.CheckpointGenerator;
 import orchestrate.testkit.CheckpointSpec;
 import orchestrate.testkit.LocalHub;
@@ -92,6 +93,41 @@ class ModelFamiliesTest {
         assertEquals(96, f32.metadata().get("llama.attention.key_length").asLong());
 
         assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("mistral-F32.gguf"));
+    }
+
+    /**
+     * A Llama 3.2-style checkpoint: tied embeddings and Llama 3's RoPE scaling, here with an original context of 16
+     * tokens so that the scaling changes every prompt's rotations (at 8192 it would not show in a few tokens), and
+     * with sharp attention (larger q/k weights), so that the rotations change what the model says.
+     */
+    @Test
+    void aLlama3WithRopeScalingAndTiedEmbeddingsGetsRopeFreqsAndComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
+        Path source = dir.resolve("hub/llama3");
+        CheckpointGenerator.write(new CheckpointSpec(Architecture.LLAMA, 256, 2, 4, 2, 64, 512, 640, 560, true, 1, false, false), source, 13, 0.15f);
+        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
+        config.put("rope_theta", 10000.0);
+        config.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0).put("low_freq_factor", 1.0).put("high_freq_factor", 4.0)
+                .put("original_max_position_embeddings", 16);
+        Files.writeString(source.resolve("config.json"), config.toPrettyString());
+
+        Path workdir = run("org/tiny-llama3", source, "llama3");
+
+        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("llama3-F32.gguf"));
+        GgufFile f32 = GgufFile.read(workdir.resolve("llama3-F32.gguf"));
+        assertEquals(List.of(32L), java.util.Arrays.stream(f32.tensor("rope_freqs.weight").dims()).boxed().toList(), "one factor per rotated pair");
+        assertTrue(f32.tensor("output.weight") == null, "tied: llama.cpp takes the embedding as the output head");
+    }
+
+    /** Qwen2: q/k/v biases and a tied head. */
+    @Test
+    void aQwen2WithBiasesComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
+        Path source = dir.resolve("hub/qwen2");
+        CheckpointGenerator.write(CheckpointSpec.tinyQwen2(), source, 17);
+
+        Path workdir = run("org/tiny-qwen2", source, "qwen2");
+
+        assertTrue(GgufFile.read(workdir.resolve("qwen2-F32.gguf")).tensor("blk.0.attn_k.bias") != null);
+        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("qwen2-F32.gguf"));
     }
 
     /** The recipe a user would write for the repository, run on a local Hub; every verify by the current llama.cpp. */

@@ -26,8 +26,8 @@ import java.util.Map;
  * halves (NEOX), causal grouped-query attention, SwiGLU from the fused gate_up, untied output head.
  * A llama checkpoint (separate q/k/v and gate/up) is the same function once its parts are stacked:
  * Hugging Face's llama rotates halves too, which is why llama.cpp's file needs the Q/K row permutation.
- * Qwen3 adds the per-head RMSNorm of queries and keys before the rotation; a tied model's output
- * head is its embedding.
+ * Qwen2 adds biases to q, k and v; Qwen3 adds the per-head RMSNorm of queries and keys before the rotation; Llama 3.1+ scales the
+ * rotary frequencies; a tied model's output head is its embedding.
  * The oracle for llama.cpp running our GGUF.
  */
 final class ReferenceForward {
@@ -47,6 +47,7 @@ final class ReferenceForward {
     private final int vocab;
     private final float eps;
     private final double theta;
+    private final double[] inverseFrequencies;
 
     /** The forward pass on a checkpoint's own bf16 weights. */
     ReferenceForward(Path model) throws Exception {
@@ -89,10 +90,14 @@ final class ReferenceForward {
         eps = (float) config.get("rms_norm_eps").asDouble();
         theta = config.get("rope_theta").asDouble();
         eos = config.path("eos_token_id").asInt(-1);
+        inverseFrequencies = inverseFrequencies(config, theta, headDim);
         this.weights.putAll(weights);
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
             stack(p + "self_attn.qkv_proj.weight", p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
+            if (this.weights.containsKey(p + "self_attn.q_proj.bias")) {
+                stack(p + "self_attn.qkv_proj.bias", p + "self_attn.q_proj.bias", p + "self_attn.k_proj.bias", p + "self_attn.v_proj.bias");
+            }
             stack(p + "mlp.gate_up_proj.weight", p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
         }
     }
@@ -185,6 +190,9 @@ final class ReferenceForward {
             float[][] v = new float[length][];
             for (int t = 0; t < length; t++) {
                 float[] qkv = matmul(p + "self_attn.qkv_proj.weight", rmsNorm(x[t], weights.get(p + "input_layernorm.weight")), qkvRows, hidden);
+                if (weights.containsKey(p + "self_attn.qkv_proj.bias")) {
+                    add(qkv, weights.get(p + "self_attn.qkv_proj.bias")); // Qwen2's q/k/v biases
+                }
                 q[t] = java.util.Arrays.copyOfRange(qkv, 0, heads * headDim);
                 k[t] = java.util.Arrays.copyOfRange(qkv, heads * headDim, (heads + kvHeads) * headDim);
                 v[t] = java.util.Arrays.copyOfRange(qkv, (heads + kvHeads) * headDim, qkvRows);
@@ -240,12 +248,42 @@ final class ReferenceForward {
         return logits;
     }
 
+    /**
+     * Each rotated pair's frequency, theta^(-2i/d), with Llama 3's scaling as Hugging Face's
+     * _compute_llama3_parameters applies it when config.json asks (rope_type llama3): frequencies whose
+     * wavelength exceeds original/low_freq_factor divided by factor, those under original/high_freq_factor
+     * kept, those between interpolated.
+     */
+    private static double[] inverseFrequencies(JsonNode config, double theta, int headDim) {
+        JsonNode scaling = config.path("rope_scaling");
+        boolean llama3 = scaling.path("rope_type").asText("").equals("llama3");
+        double factor = scaling.path("factor").asDouble();
+        double low = scaling.path("low_freq_factor").asDouble();
+        double high = scaling.path("high_freq_factor").asDouble();
+        double original = scaling.path("original_max_position_embeddings").asDouble();
+        double[] frequencies = new double[headDim / 2];
+        for (int i = 0; i < frequencies.length; i++) {
+            double frequency = Math.pow(theta, -2.0 * i / headDim);
+            if (llama3) {
+                double wavelength = 2 * Math.PI / frequency;
+                if (wavelength > original / low) {
+                    frequency /= factor;
+                } else if (wavelength >= original / high) {
+                    double smooth = (original / wavelength - low) / (high - low);
+                    frequency = (1 - smooth) * frequency / factor + smooth * frequency;
+                }
+            }
+            frequencies[i] = frequency;
+        }
+        return frequencies;
+    }
+
     /** Rotary embedding on rotated halves: within each head, pair i with i + headDim/2. */
     private void rope(float[] vector, int headCount, int position) {
         int half = headDim / 2;
         for (int h = 0; h < headCount; h++) {
             for (int i = 0; i < half; i++) {
-                double angle = position * Math.pow(theta, -2.0 * i / headDim);
+                double angle = position * inverseFrequencies[i];
                 float cos = (float) Math.cos(angle);
                 float sin = (float) Math.sin(angle);
                 int a = h * headDim + i;
