@@ -133,7 +133,7 @@ public final class CheckpointSource implements TensorSource {
         metadata.put("general.architecture", GgufValue.string(architecture));
         metadata.put("general.name", GgufValue.string(name != null ? name : files.name()));
         metadata.putAll(mapping.metadata(shape, config, 0));
-        metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config));
+        metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config, mapping.sentencePieceFirst()));
     }
 
     @Override

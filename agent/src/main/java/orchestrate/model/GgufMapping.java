@@ -21,6 +21,11 @@ public interface GgufMapping {
     /** Every tensor of a model of {@code layers} layers, in the order llama.cpp's converter writes them. */
     List<TensorName> tensors(int layers);
 
+    /** Whether a SentencePiece tokenizer.model is converted before tokenizer.json, as llama.cpp's converter does for this architecture. */
+    default boolean sentencePieceFirst() {
+        return true;
+    }
+
     /** The metadata keys llama.cpp cannot load the architecture without. */
     default List<String> requiredKeys() {
         String arch = architecture();

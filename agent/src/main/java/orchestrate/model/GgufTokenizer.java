@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A byte-level BPE tokenizer.json (GPT-2 family) as llama.cpp's {@code tokenizer.ggml.*} metadata:
- * tokens in id order (ids with no token become {@code [PAD{i}]}, unused), their types, the merges,
- * the special token ids, and the chat template.
+ * A tokenizer as llama.cpp's {@code tokenizer.ggml.*} metadata: a byte-level BPE tokenizer.json
+ * (GPT-2 family: tokens in id order, ids with no token {@code [PAD{i}]} and unused, their types, the
+ * merges) or a SentencePiece tokenizer.model (pieces, scores and types), then the special token ids
+ * and the chat template.
  */
 public final class GgufTokenizer {
 
@@ -37,13 +38,26 @@ public final class GgufTokenizer {
      * @param pre      the pre-tokenizer name to write, or null to recognise it from the split regex
      */
     public static Map<String, GgufValue> metadata(CheckpointFiles files, long rows, String pre, JsonNode config) throws IOException, ShapeException {
+        return metadata(files, rows, pre, config, false);
+    }
+
+    /**
+     * @param sentencePieceFirst convert {@code tokenizer.model} when there is one, as llama.cpp's converter does for
+     *                           llama and phi3 (Llama 2, Mistral v0.3, Phi-3 ship one beside tokenizer.json)
+     */
+    public static Map<String, GgufValue> metadata(CheckpointFiles files, long rows, String pre, JsonNode config, boolean sentencePieceFirst)
+            throws IOException, ShapeException {
         List<String> present = files.list();
-        if (!present.contains("tokenizer.json")) {
-            throw new ShapeException(files.name() + " has no tokenizer.json; the converter needs the fast tokenizer's file");
-        }
-        JsonNode tokenizer = JsonFiles.object(TokenizerCheck.readAll(files.open("tokenizer.json")), "tokenizer.json");
         JsonNode tokenizerConfig = present.contains("tokenizer_config.json")
                 ? JsonFiles.object(TokenizerCheck.readAll(files.open("tokenizer_config.json")), "tokenizer_config.json") : JSON.createObjectNode();
+        if (sentencePieceFirst && present.contains("tokenizer.model")) {
+            return sentencePiece(files, rows, config, tokenizerConfig);
+        }
+        if (!present.contains("tokenizer.json")) {
+            throw new ShapeException(files.name() + " has no tokenizer.json" + (sentencePieceFirst ? " and no tokenizer.model" : "")
+                    + "; the converter needs the fast tokenizer's file");
+        }
+        JsonNode tokenizer = JsonFiles.object(TokenizerCheck.readAll(files.open("tokenizer.json")), "tokenizer.json");
         if (!"BPE".equals(tokenizer.path("model").path("type").asText())) {
             throw new ShapeException("tokenizer.json is a " + tokenizer.path("model").path("type").asText() + " tokenizer; only byte-level BPE (GPT-2 family) is converted");
         }
@@ -80,6 +94,85 @@ public final class GgufTokenizer {
         metadata.put("tokenizer.ggml.tokens", GgufValue.array(GgufType.STRING, tokenList));
         metadata.put("tokenizer.ggml.token_type", GgufValue.array(GgufType.INT32, typeList));
         metadata.put("tokenizer.ggml.merges", GgufValue.array(GgufType.STRING, merges));
+        specials(metadata, files, config, tokenizerConfig, ids);
+        return metadata;
+    }
+
+    /**
+     * A SentencePiece tokenizer.model as convert_hf_to_gguf's {@code _create_vocab_sentencepiece} writes it:
+     * {@code tokenizer.ggml.model = llama}, every id up to the embedding's rows (unknown ones {@code [PADi]}, score
+     * -10000, unused), each piece's text, score and type (a user-defined piece counts as normal there), then the
+     * added tokens of added_tokens.json (user-defined) and tokenizer_config.json's added_tokens_decoder (control when
+     * special or special-looking, else user-defined with SentencePiece's ▁ read as a space), both at score -1000.
+     */
+    private static Map<String, GgufValue> sentencePiece(CheckpointFiles files, long rows, JsonNode config, JsonNode tokenizerConfig)
+            throws IOException, ShapeException {
+        SentencePieceModel model = SentencePieceModel.read(TokenizerCheck.readAll(files.open("tokenizer.model")), files.name() + "/tokenizer.model");
+        if (model.pieces().size() > rows) {
+            throw new ShapeException("tokenizer.model has " + model.pieces().size() + " pieces, more than the embedding's " + rows + " rows");
+        }
+        String[] tokens = new String[(int) rows];
+        Float[] scores = new Float[(int) rows];
+        Long[] types = new Long[(int) rows];
+        for (int id = 0; id < rows; id++) {
+            tokens[id] = "[PAD" + id + "]";
+            scores[id] = -10000f;
+            types[id] = (long) UNUSED;
+        }
+        for (int id = 0; id < model.pieces().size(); id++) {
+            SentencePieceModel.Piece piece = model.pieces().get(id);
+            tokens[id] = piece.text();
+            scores[id] = piece.score();
+            types[id] = (long) (piece.type() == SentencePieceModel.Type.USER_DEFINED ? NORMAL : piece.type().number);
+        }
+        if (files.list().contains("added_tokens.json")) {
+            for (var added : iterable(JsonFiles.object(TokenizerCheck.readAll(files.open("added_tokens.json")), "added_tokens.json"))) {
+                int id = added.getValue().asInt(-1);
+                if (id >= 0 && id < rows) {
+                    tokens[id] = added.getKey();
+                    scores[id] = -1000f;
+                    types[id] = (long) USER_DEFINED;
+                }
+            }
+        }
+        for (var added : iterable(tokenizerConfig.path("added_tokens_decoder"))) {
+            int id = Integer.parseInt(added.getKey());
+            String content = added.getValue().path("content").asText();
+            if (id < 0 || id >= rows) {
+                continue;
+            }
+            boolean control = added.getValue().path("special").asBoolean(false) || looksSpecial(content);
+            tokens[id] = control ? content : content.replace('\u2581', ' ');
+            scores[id] = -1000f;
+            types[id] = (long) (control ? CONTROL : USER_DEFINED);
+        }
+        Map<String, Integer> ids = new HashMap<>();
+        for (int id = 0; id < rows; id++) {
+            ids.putIfAbsent(tokens[id], id);
+        }
+        Map<String, GgufValue> metadata = new LinkedHashMap<>();
+        if (tokenizerConfig.path("add_prefix_space").isBoolean()) {
+            metadata.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(tokenizerConfig.path("add_prefix_space").asBoolean()));
+        }
+        metadata.put("tokenizer.ggml.model", GgufValue.string("llama"));
+        metadata.put("tokenizer.ggml.pre", GgufValue.string("default"));
+        metadata.put("tokenizer.ggml.tokens", GgufValue.array(GgufType.STRING, List.of(tokens)));
+        metadata.put("tokenizer.ggml.scores", GgufValue.array(GgufType.FLOAT32, List.of(scores)));
+        metadata.put("tokenizer.ggml.token_type", GgufValue.array(GgufType.INT32, List.of(types)));
+        specials(metadata, files, config, tokenizerConfig, ids);
+        return metadata;
+    }
+
+    /** As convert_hf_to_gguf's does_token_look_special: added tokens some models forget to mark special. */
+    private static boolean looksSpecial(String token) {
+        return List.of("<pad>", "<mask>", "<2mass>", "[@BOS@]").contains(token) || (token.startsWith("<|") && token.endsWith("|>"))
+                || (token.startsWith("<\uff5c") && token.endsWith("\uff5c>")) || (token.startsWith("<unused") && token.endsWith(">"));
+    }
+
+    /** The special token ids, the add-BOS/EOS flags and the chat template. */
+    private static void specials(Map<String, GgufValue> metadata, CheckpointFiles files, JsonNode config, JsonNode tokenizerConfig,
+                                 Map<String, Integer> ids) throws IOException {
+        List<String> present = files.list();
         special(metadata, "tokenizer.ggml.bos_token_id", tokenizerConfig.get("bos_token"), config.get("bos_token_id"), ids);
         special(metadata, "tokenizer.ggml.eos_token_id", tokenizerConfig.get("eos_token"), config.get("eos_token_id"), ids);
         special(metadata, "tokenizer.ggml.unknown_token_id", tokenizerConfig.get("unk_token"), null, ids);
@@ -96,7 +189,6 @@ public final class GgufTokenizer {
         if (template != null) {
             metadata.put("tokenizer.chat_template", GgufValue.string(template));
         }
-        return metadata;
     }
 
     private static void put(String[] tokens, int[] types, Map<String, Integer> ids, int id, String token, int type, long rows) throws ShapeException {

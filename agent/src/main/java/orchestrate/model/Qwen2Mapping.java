@@ -18,6 +18,12 @@ final class Qwen2Mapping implements GgufMapping {
         return "qwen2";
     }
 
+    /** Qwen's tokenizers are byte-level BPE; the converter never reads a tokenizer.model for them. */
+    @Override
+    public boolean sentencePieceFirst() {
+        return false;
+    }
+
     @Override
     public List<TensorName> tensors(int layers) {
         Map<String, String> perLayer = new LinkedHashMap<>();

@@ -20,6 +20,12 @@ final class Qwen3Mapping implements GgufMapping {
         return "qwen3";
     }
 
+    /** Qwen's tokenizers are byte-level BPE; the converter never reads a tokenizer.model for them. */
+    @Override
+    public boolean sentencePieceFirst() {
+        return false;
+    }
+
     @Override
     public List<TensorName> tensors(int layers) {
         Map<String, String> perLayer = new LinkedHashMap<>();

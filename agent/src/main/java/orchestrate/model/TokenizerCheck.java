@@ -27,7 +27,7 @@ public final class TokenizerCheck {
     private static final List<String> SPECIALS = List.of("bos", "eos", "pad", "unk");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** @param tokens how many ids the tokenizer uses (highest id + 1), 0 without tokenizer.json */
+    /** @param tokens how many ids the tokenizer uses (highest id + 1), 0 without tokenizer.json or tokenizer.model */
     public record Result(int tokens, List<Finding> findings, Map<String, String> sha256) {}
 
     private TokenizerCheck() {}
@@ -44,23 +44,32 @@ public final class TokenizerCheck {
             }
         }
         List<Finding> findings = new ArrayList<>();
-        if (!contents.containsKey("tokenizer.json")) {
-            findings.add(new Finding("tokenizer.json", "-", "-", Finding.Verdict.MISSING, "converters need tokenizer.json (fast tokenizer)"));
+        if (!contents.containsKey("tokenizer.json") && !contents.containsKey("tokenizer.model")) {
+            findings.add(new Finding("tokenizer.json", "-", "-", Finding.Verdict.MISSING,
+                    "converters need tokenizer.json (fast tokenizer) or a SentencePiece tokenizer.model"));
             return new Result(0, findings, hashes);
         }
-        JsonNode tokenizer;
         JsonNode tokenizerConfig;
+        Map<String, Integer> ids = new HashMap<>();
         try {
-            tokenizer = JsonFiles.object(contents.get("tokenizer.json"), "tokenizer.json");
             tokenizerConfig = contents.containsKey("tokenizer_config.json")
                     ? JsonFiles.object(contents.get("tokenizer_config.json"), "tokenizer_config.json") : JSON.createObjectNode();
-        } catch (ShapeException broken) {
+            if (contents.containsKey("tokenizer.json")) {
+                JsonNode tokenizer = JsonFiles.object(contents.get("tokenizer.json"), "tokenizer.json");
+                tokenizer.path("model").path("vocab").fields().forEachRemaining(e -> ids.put(e.getKey(), e.getValue().asInt()));
+                tokenizer.path("added_tokens").forEach(t -> ids.put(t.path("content").asText(), t.path("id").asInt()));
+            } else {
+                List<SentencePieceModel.Piece> pieces = SentencePieceModel.read(contents.get("tokenizer.model"), "tokenizer.model").pieces();
+                for (int id = pieces.size() - 1; id >= 0; id--) {
+                    ids.put(pieces.get(id).text(), id);
+                }
+                tokenizerConfig.path("added_tokens_decoder").fields().forEachRemaining(e -> ids.put(e.getValue().path("content").asText(),
+                        Integer.parseInt(e.getKey())));
+            }
+        } catch (ShapeException | NumberFormatException broken) {
             findings.add(new Finding("tokenizer", "-", "-", Finding.Verdict.CONTRADICTED, broken.getMessage()));
             return new Result(0, findings, hashes);
         }
-        Map<String, Integer> ids = new HashMap<>();
-        tokenizer.path("model").path("vocab").fields().forEachRemaining(e -> ids.put(e.getKey(), e.getValue().asInt()));
-        tokenizer.path("added_tokens").forEach(t -> ids.put(t.path("content").asText(), t.path("id").asInt()));
         int tokens = ids.values().stream().mapToInt(i -> i + 1).max().orElse(0);
         findings.add(new Finding("tokenizer ids", "-", tokens + " ids, " + embeddingRows + " embedding rows",
                 tokens <= embeddingRows ? Finding.Verdict.OK : Finding.Verdict.CONTRADICTED,

@@ -130,6 +130,41 @@ class ModelFamiliesTest {
         assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("qwen2-F32.gguf"));
     }
 
+    /** Mistral 7B v0.3's kind of tokenizer: only a SentencePiece tokenizer.model (trained by the real trainer), with byte fallback. */
+    @Test
+    void aMistralWithASentencePieceTokenizerComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
+        Path source = dir.resolve("hub/mistral-sp");
+        Path tokenizer = SentencePieceTokenizerTest.checkpoint(source, 31);
+
+        Path workdir = run("org/tiny-mistral-sp", source, "mistral-sp");
+
+        GgufFile f32 = GgufFile.read(workdir.resolve("mistral-sp-F32.gguf"));
+        assertEquals("llama", f32.metadata().get("tokenizer.ggml.model").asString());
+        ReferenceForward forward = new ReferenceForward(workdir.resolve("model"));
+        List<String> differing = new ArrayList<>();
+        float smallest = Float.MAX_VALUE;
+        for (String prompt : LlamaLoadTest.FIDELITY_PROMPTS) {
+            List<Integer> ids = new ArrayList<>(List.of(1)); // BOS, as tokenizer_config.json asks and llama.cpp adds
+            ids.addAll(SentencePieceTokenizerTest.reference(tokenizer, prompt));
+            List<Integer> generated = new ArrayList<>();
+            for (ReferenceForward.Step step : forward.greedy(ids, 16)) {
+                smallest = Math.min(smallest, step.margin());
+                generated.add(step.token());
+            }
+            List<Integer> all = new ArrayList<>(ids);
+            all.addAll(generated);
+            List<String> texts = orchestrate.testing.SentencePiece.decode(tokenizer, List.of(ids, all));
+            String expected = texts.get(1).substring(texts.get(0).length());
+            String continued = Generation.run(toolchain, workdir.resolve("mistral-sp-F32.gguf"), prompt, 16, Duration.ofSeconds(120), () -> false).text();
+            if (!expected.equals(continued)) {
+                differing.add("\"" + prompt + "\": reference \"" + expected + "\", llama.cpp \"" + continued + "\"");
+            }
+        }
+        System.out.printf("mistral-sp-F32.gguf: smallest top-1 margin of the reference %.4f%n", smallest);
+        assertTrue(smallest > 1e-3f, "the reference's choices must be clear of ties; smallest margin " + smallest);
+        assertEquals(List.of(), differing);
+    }
+
     /** The recipe a user would write for the repository, run on a local Hub; every verify by the current llama.cpp. */
     private Path run(String repo, Path source, String name) throws Exception {
         Path workdir = Files.createDirectories(dir.resolve("work-" + name));
