@@ -39,6 +39,7 @@ public final class CheckpointSource implements TensorSource {
     private final List<Tensor> tensors = new ArrayList<>();
     private final Map<String, StoredTensor> stored = new HashMap<>();
     private final Map<String, float[]> generated = new HashMap<>();
+    private final Map<String, Float> shifts = new HashMap<>();
     private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
     private final Map<String, FileChannel> channels = new HashMap<>();
     private final Map<String, Integer> tensorsLeft = new HashMap<>();
@@ -129,11 +130,17 @@ public final class CheckpointSource implements TensorSource {
             if (order != null) {
                 rowOrders.put(tensor.gguf(), order);
             }
+            if (mapping.shift(tensor.hf()) != 0) {
+                shifts.put(tensor.gguf(), mapping.shift(tensor.hf()));
+            }
         }
         metadata.put("general.architecture", GgufValue.string(architecture));
         metadata.put("general.name", GgufValue.string(name != null ? name : files.name()));
         metadata.putAll(mapping.metadata(shape, config, 0));
         metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config, mapping.sentencePieceFirst()));
+        if (mapping.sentencePieceWithoutSpacePrefix() && metadata.get("tokenizer.ggml.model").asString().equals("llama")) {
+            metadata.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(false));
+        }
     }
 
     @Override
@@ -187,6 +194,12 @@ public final class CheckpointSource implements TensorSource {
                 }
             }
             default -> buffer.asFloatBuffer().get(out, 0, count);
+        }
+        Float shift = shifts.get(tensor.name());
+        if (shift != null) {
+            for (int i = 0; i < count; i++) {
+                out[i] += shift; // in float32, as the converter adds it after reading bf16 as float32
+            }
         }
     }
 

@@ -26,6 +26,11 @@ public interface GgufMapping {
         return true;
     }
 
+    /** Whether a SentencePiece vocabulary is written without the space prefix llama.cpp otherwise adds (Gemma's converter says so). */
+    default boolean sentencePieceWithoutSpacePrefix() {
+        return false;
+    }
+
     /** The metadata keys llama.cpp cannot load the architecture without. */
     default List<String> requiredKeys() {
         String arch = architecture();
@@ -48,6 +53,11 @@ public interface GgufMapping {
     /** The GGUF names {@link #generated} may give: a file of this architecture may have them. */
     default List<String> generatedNames() {
         return List.of();
+    }
+
+    /** A constant the converter adds to every value of the tensor (Gemma's norms: 1 + w); 0 for none. */
+    default float shift(String hf) {
+        return 0;
     }
 
     /** For each output row, the source row it is read from; null when rows are copied in order. */
@@ -109,6 +119,7 @@ public interface GgufMapping {
             case LLAMA -> new LlamaMapping();
             case QWEN2 -> new Qwen2Mapping();
             case QWEN3 -> new Qwen3Mapping();
+            case GEMMA3 -> new Gemma3Mapping();
             default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; we write " + written());
         };
     }
@@ -120,7 +131,7 @@ public interface GgufMapping {
     }
 
     private static List<GgufMapping> all() {
-        return List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping());
+        return List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping(), new Gemma3Mapping());
     }
 
     /** The mapping that writes {@code general.architecture} {@code arch}, or null when none does. */

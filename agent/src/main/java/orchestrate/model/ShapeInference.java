@@ -107,6 +107,10 @@ public final class ShapeInference {
         }
         if (!fusedQkv && !fusedGateUp && !phi2Mlp && norm.equals("rms")) {
             boolean qkNorm = first.containsKey("self_attn.q_norm.weight") && first.containsKey("self_attn.k_norm.weight");
+            boolean sandwich = first.containsKey("pre_feedforward_layernorm.weight") && first.containsKey("post_feedforward_layernorm.weight");
+            if (qkNorm && sandwich && !attentionBias) {
+                return Family.GEMMA3;
+            }
             if (qkNorm && !attentionBias) {
                 return Family.QWEN3;
             }

@@ -130,6 +130,41 @@ class ModelFamiliesTest {
         assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("qwen2-F32.gguf"));
     }
 
+    /**
+     * Gemma 3's text model: norms stored as w of 1 + w, a norm after attention and after the MLP, q/k norms, a scaled
+     * embedding, GELU-tanh, five sliding-window layers (a window of 4 tokens, shorter than the prompts) and one global.
+     */
+    @Test
+    void aGemma3ComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
+        Path source = dir.resolve("hub/gemma3");
+        CheckpointGenerator.write(CheckpointSpec.tinyGemma3(), source, 47);
+
+        Path workdir = run("org/tiny-gemma3", source, "gemma3");
+
+        GgufFile f32 = GgufFile.read(workdir.resolve("gemma3-F32.gguf"));
+        assertEquals("gemma3", f32.metadata().get("general.architecture").asString());
+        assertEquals(4, f32.metadata().get("gemma3.attention.sliding_window").asLong());
+        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("gemma3-F32.gguf"));
+    }
+
+    /** A Gemma 3 config asking for what llama.cpp's graph does not compute is refused before anything is written. */
+    @Test
+    void aGemma3ConfigLlamaCppWouldNotComputeIsRefused() throws Exception {
+        Path source = dir.resolve("gemma3-other");
+        CheckpointGenerator.write(CheckpointSpec.tinyGemma3(), source, 47);
+        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
+        config.put("query_pre_attn_scalar", 144).put("sliding_window_pattern", 2);
+        Files.writeString(source.resolve("config.json"), config.toPrettyString());
+        Path target = dir.resolve("gemma3-other.gguf");
+
+        var e = org.junit.jupiter.api.Assertions.assertThrows(orchestrate.model.ShapeException.class,
+                () -> orchestrate.model.GgufConversion.run(source, target, orchestrate.gguf.GgmlType.F16, "g", null, (d, t) -> { }));
+
+        assertEquals("this Gemma 3 config.json asks for what llama.cpp's gemma3 does not compute: query_pre_attn_scalar is 144, llama.cpp scales "
+                + "by 1/sqrt(96); sliding_window_pattern is 2, llama.cpp makes every sixth layer global", e.getMessage());
+        assertTrue(!Files.exists(target));
+    }
+
     /** Mistral 7B v0.3's kind of tokenizer: only a SentencePiece tokenizer.model (trained by the real trainer), with byte fallback. */
     @Test
     void aMistralWithASentencePieceTokenizerComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
@@ -216,7 +251,7 @@ class ModelFamiliesTest {
             }
         }
         System.out.printf("%s: smallest top-1 margin of the reference %.4f%n", f32.getFileName(), smallest);
-        assertTrue(smallest > 1e-3f, "the reference's choices must be clear of ties; smallest margin " + smallest);
+        assertTrue(smallest > 1e-3f, "the reference's choices must be clear of ties; smallest margin " + smallest + "; differing: " + differing);
         assertEquals(List.of(), differing, f32.getFileName().toString());
     }
 }

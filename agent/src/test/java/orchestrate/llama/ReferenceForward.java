@@ -2,6 +2,7 @@ package orchestrate.llama;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
@@ -26,7 +27,8 @@ import java.util.Map;
  * halves (NEOX), causal grouped-query attention, SwiGLU from the fused gate_up, untied output head.
  * A llama checkpoint (separate q/k/v and gate/up) is the same function once its parts are stacked:
  * Hugging Face's llama rotates halves too, which is why llama.cpp's file needs the Q/K row permutation.
- * Qwen2 adds biases to q, k and v; Qwen3 adds the per-head RMSNorm of queries and keys before the rotation; Llama 3.1+ scales the
+ * Qwen2 adds biases to q, k and v; Gemma 3 has norms of 1 + w, a scaled embedding, norms after
+ * attention and the MLP, GELU-tanh and sliding-window layers; Qwen3 adds the per-head RMSNorm of queries and keys before the rotation; Llama 3.1+ scales the
  * rotary frequencies; a tied model's output head is its embedding.
  * The oracle for llama.cpp running our GGUF.
  */
@@ -48,6 +50,11 @@ final class ReferenceForward {
     private final float eps;
     private final double theta;
     private final double[] inverseFrequencies;
+    /** Gemma 3: norms of 1 + w, a scaled embedding, GELU-tanh, norms after attention and MLP, sliding-window layers. */
+    private final boolean gemma;
+    private final double[] localInverseFrequencies;
+    private final int slidingWindow;
+    private final float queryScale;
 
     /** The forward pass on a checkpoint's own bf16 weights. */
     ReferenceForward(Path model) throws Exception {
@@ -91,7 +98,23 @@ final class ReferenceForward {
         theta = config.get("rope_theta").asDouble();
         eos = config.path("eos_token_id").asInt(-1);
         inverseFrequencies = inverseFrequencies(config, theta, headDim);
+        gemma = config.path("model_type").asText().startsWith("gemma3");
+        localInverseFrequencies = inverseFrequencies(JsonNodeFactory.instance.objectNode(), config.path("rope_local_base_freq").asDouble(theta), headDim);
+        slidingWindow = gemma ? config.path("sliding_window").asInt() : Integer.MAX_VALUE;
+        queryScale = (float) (1 / Math.sqrt(gemma ? config.path("query_pre_attn_scalar").asDouble(headDim) : headDim));
         this.weights.putAll(weights);
+        if (gemma) {
+            // Gemma3RMSNorm: x / rms(x) * (1 + w)
+            for (Map.Entry<String, float[]> weight : this.weights.entrySet()) {
+                if (weight.getKey().endsWith("norm.weight")) {
+                    float[] scale = weight.getValue().clone();
+                    for (int i = 0; i < scale.length; i++) {
+                        scale[i] += 1;
+                    }
+                    weight.setValue(scale);
+                }
+            }
+        }
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
             stack(p + "self_attn.qkv_proj.weight", p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight");
@@ -181,10 +204,18 @@ final class ReferenceForward {
         float[][] x = new float[length][];
         for (int t = 0; t < length; t++) {
             x[t] = row(weights.get("model.embed_tokens.weight"), tokens.get(t), hidden);
+            if (gemma) {
+                float normalizer = (float) Math.sqrt(hidden);
+                for (int i = 0; i < hidden; i++) {
+                    x[t][i] *= normalizer;
+                }
+            }
         }
         int qkvRows = (heads + 2 * kvHeads) * headDim;
         for (int l = 0; l < layers; l++) {
             String p = "model.layers." + l + ".";
+            boolean sliding = gemma && (l + 1) % 6 != 0; // Gemma 3: every sixth layer global
+            double[] frequencies = sliding ? localInverseFrequencies : inverseFrequencies;
             float[][] q = new float[length][];
             float[][] k = new float[length][];
             float[][] v = new float[length][];
@@ -201,8 +232,8 @@ final class ReferenceForward {
                     headNorm(q[t], heads, weights.get(p + "self_attn.q_norm.weight"));
                     headNorm(k[t], kvHeads, weights.get(p + "self_attn.k_norm.weight"));
                 }
-                rope(q[t], heads, t);
-                rope(k[t], kvHeads, t);
+                rope(q[t], heads, t, frequencies);
+                rope(k[t], kvHeads, t, frequencies);
             }
             for (int t = 0; t < length; t++) {
                 float[] attended = new float[heads * headDim];
@@ -211,11 +242,15 @@ final class ReferenceForward {
                     float[] scores = new float[t + 1];
                     float max = Float.NEGATIVE_INFINITY;
                     for (int s = 0; s <= t; s++) {
+                        if (sliding && t - s >= slidingWindow) {
+                            scores[s] = Float.NEGATIVE_INFINITY;
+                            continue;
+                        }
                         float dot = 0;
                         for (int d = 0; d < headDim; d++) {
                             dot += q[t][h * headDim + d] * k[s][kvh * headDim + d];
                         }
-                        scores[s] = dot / (float) Math.sqrt(headDim);
+                        scores[s] = dot * queryScale;
                         max = Math.max(max, scores[s]);
                     }
                     float sum = 0;
@@ -229,7 +264,18 @@ final class ReferenceForward {
                         }
                     }
                 }
-                add(x[t], matmul(p + "self_attn.o_proj.weight", attended, hidden, heads * headDim));
+                float[] out = matmul(p + "self_attn.o_proj.weight", attended, hidden, heads * headDim);
+                if (gemma) {
+                    add(x[t], rmsNorm(out, weights.get(p + "post_attention_layernorm.weight")));
+                    float[] gateUp = matmul(p + "mlp.gate_up_proj.weight", rmsNorm(x[t], weights.get(p + "pre_feedforward_layernorm.weight")), 2 * ff, hidden);
+                    float[] act = new float[ff];
+                    for (int i = 0; i < ff; i++) {
+                        act[i] = geluTanh(gateUp[i]) * gateUp[ff + i];
+                    }
+                    add(x[t], rmsNorm(matmul(p + "mlp.down_proj.weight", act, hidden, ff), weights.get(p + "post_feedforward_layernorm.weight")));
+                    continue;
+                }
+                add(x[t], out);
                 float[] gateUp = matmul(p + "mlp.gate_up_proj.weight", rmsNorm(x[t], weights.get(p + "post_attention_layernorm.weight")), 2 * ff, hidden);
                 float[] act = new float[ff];
                 for (int i = 0; i < ff; i++) {
@@ -264,6 +310,9 @@ final class ReferenceForward {
         double[] frequencies = new double[headDim / 2];
         for (int i = 0; i < frequencies.length; i++) {
             double frequency = Math.pow(theta, -2.0 * i / headDim);
+            if (scaling.path("rope_type").asText("").equals("linear")) {
+                frequency /= scaling.path("factor").asDouble(); // Gemma 3's global layers at 4B and up
+            }
             if (llama3) {
                 double wavelength = 2 * Math.PI / frequency;
                 if (wavelength > original / low) {
@@ -278,8 +327,13 @@ final class ReferenceForward {
         return frequencies;
     }
 
+    /** Hugging Face's gelu_pytorch_tanh. */
+    private static float geluTanh(float x) {
+        return (float) (0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))));
+    }
+
     /** Rotary embedding on rotated halves: within each head, pair i with i + headDim/2. */
-    private void rope(float[] vector, int headCount, int position) {
+    private void rope(float[] vector, int headCount, int position, double[] inverseFrequencies) {
         int half = headDim / 2;
         for (int h = 0; h < headCount; h++) {
             for (int i = 0; i < half; i++) {

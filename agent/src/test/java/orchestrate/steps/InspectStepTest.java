@@ -52,24 +52,25 @@ class InspectStepTest {
         assertTrue(events.get(events.size() - 1) instanceof Event.RunFinished f && f.ok());
     }
 
-    /** Gemma 3's class on tensors we could read as another family's: said to be unsupported, never called a lie, never rewritten. */
+    /** DeepSeek V3's class on tensors we could read as another family's: said to be unsupported, never called a lie, never rewritten. */
     @Test
     void aClassWeDoNotSupportIsSaidSoAndNeitherJudgedNorPatched() throws Exception {
         Path config = workdir.resolve("model/config.json");
-        com.fasterxml.jackson.databind.node.ObjectNode gemma = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(config.toFile());
-        gemma.putArray("architectures").add("Gemma3ForCausalLM");
-        gemma.put("model_type", "gemma3_text");
-        Files.writeString(config, gemma.toPrettyString());
+        com.fasterxml.jackson.databind.node.ObjectNode other = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(config.toFile());
+        other.putArray("architectures").add("DeepseekV3ForCausalLM");
+        other.put("model_type", "deepseek_v3");
+        Files.writeString(config, other.toPrettyString());
 
         List<Event> inspected = run("name: i\nsteps:\n  - inspect: {model: model}\n");
         List<Event> patched = run("name: p\nsteps:\n  - patch-config: {model: model, from: tensors}\n");
 
-        String expected = "names Gemma3ForCausalLM, an architecture orchestrate does not support yet, so its fields are not judged against the tensors; "
-                + "supported: Phi3ForCausalLM, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, PhiForCausalLM";
+        String expected = "names DeepseekV3ForCausalLM, an architecture orchestrate does not support yet, so its fields are not judged against the "
+                + "tensors; supported: Phi3ForCausalLM, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM, "
+                + "PhiForCausalLM";
         assertTrue(String.valueOf(InProcess.failure(inspected)).contains(expected), InProcess.failure(inspected));
         assertTrue(String.valueOf(InProcess.failure(patched)).contains(expected), InProcess.failure(patched));
         assertFalse(InProcess.logs(inspected).stream().anyMatch(l -> l.contains("CONTRADICTED")), InProcess.logs(inspected).toString());
-        assertEquals(gemma.toPrettyString(), Files.readString(config), "config.json is left as it was");
+        assertEquals(other.toPrettyString(), Files.readString(config), "config.json is left as it was");
     }
 
     /** The cells of the table row for {@code field}: columns are separated by two or more spaces. */

@@ -12,6 +12,8 @@ public enum Architecture {
     QWEN2("Qwen2ForCausalLM", "qwen2"),
     /** Qwen3: llama's layout without biases, with per-head q_norm and k_norm and an explicit head_dim. */
     QWEN3("Qwen3ForCausalLM", "qwen3"),
+    /** Gemma 3 (text): q/k norms, norms before and after attention and the MLP, norm weights as w of 1 + w. */
+    GEMMA3("Gemma3ForCausalLM", "gemma3_text"),
     /** Phi-2: dense with biases, fc1/fc2, LayerNorm. */
     PHI2("PhiForCausalLM", "phi");
 
