@@ -147,6 +147,37 @@ class ModelFamiliesTest {
         assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("gemma3-F32.gguf"));
     }
 
+    /**
+     * Phi-4-mini's kind of phi3: long-context RoPE (short and long factors per rotated pair, an attention factor from
+     * the stretched context) and a partial rotation (0.75 of each head); with sharp attention, so that the rotations
+     * change what the model says.
+     */
+    @Test
+    void aPhi3WithLongRopeAndAPartialRotationComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
+        Path source = dir.resolve("hub/phi4-mini");
+        CheckpointGenerator.write(new CheckpointSpec(Architecture.PHI3, 256, 2, 4, 2, 64, 512, 640, 560, false, 1, false, false), source, 53, 0.15f);
+        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
+        // llama.cpp picks the long factors when its context (at least 256, padded) exceeds the original; Hugging Face when the sequence does
+        config.put("partial_rotary_factor", 0.75).put("original_max_position_embeddings", 256).put("max_position_embeddings", 1024)
+                .put("rope_theta", 10000.0);
+        ObjectNode rope = config.putObject("rope_scaling").put("type", "longrope");
+        var shortFactors = rope.putArray("short_factor");
+        var longFactors = rope.putArray("long_factor");
+        for (int i = 0; i < 24; i++) {
+            shortFactors.add(1.0 + 0.25 * i);
+            longFactors.add(2.0 + 0.5 * i);
+        }
+        Files.writeString(source.resolve("config.json"), config.toPrettyString());
+
+        Path workdir = run("org/tiny-phi4-mini", source, "phi4-mini");
+
+        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("phi4-mini-F32.gguf"));
+        GgufFile f32 = GgufFile.read(workdir.resolve("phi4-mini-F32.gguf"));
+        assertEquals(48, f32.metadata().get("phi3.rope.dimension_count").asLong());
+        assertEquals(Math.sqrt(1 + Math.log(4) / Math.log(256)), f32.metadata().get("phi3.rope.scaling.attn_factor").asDouble(), 1e-6);
+        assertEquals(List.of(24L), java.util.Arrays.stream(f32.tensor("rope_factors_short.weight").dims()).boxed().toList());
+    }
+
     /** A Gemma 3 config asking for what llama.cpp's graph does not compute is refused before anything is written. */
     @Test
     void aGemma3ConfigLlamaCppWouldNotComputeIsRefused() throws Exception {

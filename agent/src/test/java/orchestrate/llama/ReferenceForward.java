@@ -50,6 +50,7 @@ final class ReferenceForward {
     private final float eps;
     private final double theta;
     private final double[] inverseFrequencies;
+    private final double attentionFactor;
     /** Gemma 3: norms of 1 + w, a scaled embedding, GELU-tanh, norms after attention and MLP, sliding-window layers. */
     private final boolean gemma;
     private final double[] localInverseFrequencies;
@@ -98,6 +99,7 @@ final class ReferenceForward {
         theta = config.get("rope_theta").asDouble();
         eos = config.path("eos_token_id").asInt(-1);
         inverseFrequencies = inverseFrequencies(config, theta, headDim);
+        attentionFactor = attentionFactor(config);
         gemma = config.path("model_type").asText().startsWith("gemma3");
         localInverseFrequencies = inverseFrequencies(JsonNodeFactory.instance.objectNode(), config.path("rope_local_base_freq").asDouble(theta), headDim);
         slidingWindow = gemma ? config.path("sliding_window").asInt() : Integer.MAX_VALUE;
@@ -302,14 +304,24 @@ final class ReferenceForward {
      */
     private static double[] inverseFrequencies(JsonNode config, double theta, int headDim) {
         JsonNode scaling = config.path("rope_scaling");
+        if (scaling.path("type").asText(scaling.path("rope_type").asText("")).equals("longrope")) {
+            // Phi-3.5 / Phi-4-mini: below original_max_position_embeddings every pair's frequency is divided by its short factor
+            int rotary = rotaryDimensions(config, headDim);
+            double[] frequencies = new double[rotary / 2];
+            for (int i = 0; i < frequencies.length; i++) {
+                frequencies[i] = 1 / (scaling.path("short_factor").get(i).asDouble() * Math.pow(theta, 2.0 * i / rotary));
+            }
+            return frequencies;
+        }
         boolean llama3 = scaling.path("rope_type").asText("").equals("llama3");
         double factor = scaling.path("factor").asDouble();
         double low = scaling.path("low_freq_factor").asDouble();
         double high = scaling.path("high_freq_factor").asDouble();
         double original = scaling.path("original_max_position_embeddings").asDouble();
-        double[] frequencies = new double[headDim / 2];
+        int rotary = rotaryDimensions(config, headDim);
+        double[] frequencies = new double[rotary / 2];
         for (int i = 0; i < frequencies.length; i++) {
-            double frequency = Math.pow(theta, -2.0 * i / headDim);
+            double frequency = Math.pow(theta, -2.0 * i / rotary);
             if (scaling.path("rope_type").asText("").equals("linear")) {
                 frequency /= scaling.path("factor").asDouble(); // Gemma 3's global layers at 4B and up
             }
@@ -327,6 +339,21 @@ final class ReferenceForward {
         return frequencies;
     }
 
+    /** How many of a head's dimensions are rotated: all, or partial_rotary_factor of them (Phi-4-mini: 0.75). */
+    private static int rotaryDimensions(JsonNode config, int headDim) {
+        return (int) (headDim * config.path("partial_rotary_factor").asDouble(1.0));
+    }
+
+    /** Longrope's scale of cos and sin when the context was stretched: sqrt(1 + ln(scale) / ln(original)). */
+    private static double attentionFactor(JsonNode config) {
+        if (!config.path("rope_scaling").path("type").asText("").equals("longrope")) {
+            return 1;
+        }
+        double original = config.path("original_max_position_embeddings").asDouble();
+        double scale = config.path("max_position_embeddings").asDouble() / original;
+        return scale > 1 ? Math.sqrt(1 + Math.log(scale) / Math.log(original)) : 1;
+    }
+
     /** Hugging Face's gelu_pytorch_tanh. */
     private static float geluTanh(float x) {
         return (float) (0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))));
@@ -334,12 +361,12 @@ final class ReferenceForward {
 
     /** Rotary embedding on rotated halves: within each head, pair i with i + headDim/2. */
     private void rope(float[] vector, int headCount, int position, double[] inverseFrequencies) {
-        int half = headDim / 2;
+        int half = inverseFrequencies.length; // a partial rotation pairs i with i + half within the first 2 * half dimensions
         for (int h = 0; h < headCount; h++) {
             for (int i = 0; i < half; i++) {
                 double angle = position * inverseFrequencies[i];
-                float cos = (float) Math.cos(angle);
-                float sin = (float) Math.sin(angle);
+                float cos = (float) (Math.cos(angle) * attentionFactor);
+                float sin = (float) (Math.sin(angle) * attentionFactor);
                 int a = h * headDim + i;
                 int b = a + half;
                 float x0 = vector[a];
