@@ -82,7 +82,7 @@ public final class CheckpointSource implements TensorSource {
         }
         String architecture = mapping.architecture();
         JsonNode config = inspection.config();
-        Map<String, StoredTensor> all = Checkpoint.open(files).tensors();
+        Map<String, StoredTensor> all = LanguageModel.tensors(Checkpoint.open(files).tensors());
         Set<String> mapped = new HashSet<>();
         List<GgufMapping.TensorName> names = new ArrayList<>();
         for (GgufMapping.TensorName tensor : mapping.tensors(shape.layers())) {

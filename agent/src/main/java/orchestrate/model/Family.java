@@ -19,7 +19,7 @@ public enum Family {
     /** Qwen3: llama-style without biases, with a per-head RMSNorm of queries and keys (q_norm, k_norm). */
     QWEN3(new Variant("Qwen3ForCausalLM", "qwen3")),
     /** Gemma 3 (text): q/k norms, norms before and after attention and the MLP, norm weights stored as w of 1 + w. */
-    GEMMA3(new Variant("Gemma3ForCausalLM", "gemma3_text")),
+    GEMMA3(new Variant("Gemma3ForCausalLM", "gemma3_text"), new Variant("Gemma3ForConditionalGeneration", "gemma3")),
     /** Phi-2: dense with biases, fc1/fc2, LayerNorm. */
     PHI2(new Variant("PhiForCausalLM", "phi"));
 

@@ -19,20 +19,24 @@ import java.util.Optional;
 
 /** Everything {@code inspect} learns about a checkpoint: its true shape, the verdict on each claim, the tokenizer. */
 public record Inspection(String name, ModelShape shape, List<Finding> findings, TokenizerCheck.Result tokenizer,
-                         List<String> warnings, ObjectNode config) {
+                         List<String> warnings, ObjectNode config, boolean multimodal) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static Inspection of(CheckpointFiles files) throws IOException, SafetensorsException, ShapeException {
         Checkpoint checkpoint = Checkpoint.open(files);
+        Map<String, StoredTensor> all = checkpoint.tensors();
         Map<String, TensorEntry> tensors = new LinkedHashMap<>();
-        for (StoredTensor stored : checkpoint.tensors().values()) {
+        for (StoredTensor stored : LanguageModel.tensors(all).values()) {
             tensors.put(stored.entry().name(), stored.entry());
         }
         ObjectNode config = JSON.createObjectNode();
         List<String> warnings = new ArrayList<>(checkpoint.warnings());
+        boolean multimodal = false;
         if (files.list().contains("config.json")) {
-            config = JsonFiles.object(TokenizerCheck.readAll(files.open("config.json")), "config.json in " + files.name());
+            ObjectNode raw = JsonFiles.object(TokenizerCheck.readAll(files.open("config.json")), "config.json in " + files.name());
+            multimodal = LanguageModel.multimodal(raw);
+            config = LanguageModel.config(raw);
         } else {
             warnings.add("no config.json: every field below is missing");
         }
@@ -42,8 +46,11 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
                     + "so its fields are not judged against the tensors; supported: " + String.join(", ", Family.supported()));
         }
         ModelShape shape = ShapeInference.infer(tensors);
+        if (LanguageModel.leftOut(all) > 0) {
+            warnings.add(LanguageModel.leftOut(all) + " tensors of the vision tower and projector are left out: the GGUF holds the language model");
+        }
         TokenizerCheck.Result tokenizer = TokenizerCheck.of(files, config, shape.vocabRows());
-        return new Inspection(files.name(), shape, Diagnosis.of(shape, config), tokenizer, warnings, config);
+        return new Inspection(files.name(), shape, Diagnosis.of(shape, config), tokenizer, warnings, config, multimodal);
     }
 
     public boolean contradicted() {

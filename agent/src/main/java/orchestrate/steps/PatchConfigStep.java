@@ -95,9 +95,18 @@ record PatchConfigStep(String model, boolean fromTensors, String base, String ba
         } catch (PatchException e) {
             throw new StepException(configFile + ": " + e.getMessage());
         }
+        if (inspection.multimodal() && !patched.changes().isEmpty()) {
+            // The language model's fields live in text_config; rewriting them there is not built yet.
+            throw new StepException(configFile + " describes a multimodal model (its language model under text_config), whose patching "
+                    + "is not built yet; the tensors say: " + String.join("; ", patched.changes()));
+        }
         if (!Files.exists(originalFile)) {
             byte[] original = Files.exists(configFile) ? Files.readAllBytes(configFile) : "{}\n".getBytes(StandardCharsets.UTF_8);
             AtomicFiles.write(originalFile, original);
+        }
+        if (inspection.multimodal()) {
+            context.info("config.json (its text_config) already agrees with the tensors; nothing changed");
+            return;
         }
         context.rewrites(model + "/config.json");
         AtomicFiles.write(configFile, (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(patched.config()) + "\n").getBytes(StandardCharsets.UTF_8));

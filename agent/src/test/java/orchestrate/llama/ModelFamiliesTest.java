@@ -178,6 +178,44 @@ class ModelFamiliesTest {
         assertEquals(List.of(24L), java.util.Arrays.stream(f32.tensor("rope_factors_short.weight").dims()).boxed().toList());
     }
 
+    /** Gemma 3 4B and up are published multimodal: the language model is converted, the vision tower left out and said so. */
+    @Test
+    void theLanguageModelOfAMultimodalGemma3IsConvertedAndTheVisionTowerLeftOut() throws Exception {
+        Path source = dir.resolve("hub/gemma3-mm");
+        CheckpointGenerator.writeGemma3Multimodal(CheckpointSpec.tinyGemma3(), source, 47);
+
+        Path workdir = run("org/tiny-gemma3-mm", source, "gemma3-mm");
+
+        JsonNode diagnosis = JSON.readTree(workdir.resolve("diagnosis.json").toFile());
+        assertTrue(diagnosis.path("warnings").toString().contains("2 tensors of the vision tower and projector are left out"), diagnosis.toString());
+        assertEquals("Gemma3ForConditionalGeneration", diagnosis.path("tensors").path("architecture").asText());
+        assertTrue(verdicts(workdir.resolve("diagnosis.json")).values().stream().noneMatch(v -> v.equals("CONTRADICTED")), diagnosis.toString());
+        GgufFile f32 = GgufFile.read(workdir.resolve("gemma3-mm-F32.gguf"));
+        assertEquals("gemma3", f32.metadata().get("general.architecture").asString());
+        assertTrue(f32.tensors().stream().noneMatch(t -> t.name().startsWith("v.") || t.name().contains("vision")), "no vision tensor in the file");
+        // The same weights as a text-only checkpoint (same seed, same names before the prefix): the reference runs on it
+        Path textOnly = dir.resolve("gemma3-text-only");
+        CheckpointGenerator.write(CheckpointSpec.tinyGemma3(), textOnly, 47);
+        assertContinuesAsTheReference(textOnly, workdir.resolve("gemma3-mm-F32.gguf"));
+    }
+
+    /** A multimodal config whose text_config lies is refused by patch-config, not rewritten into a broken top level. */
+    @Test
+    void aMultimodalConfigThatLiesIsNotPatchedButRefusedWithWhatTheTensorsSay() throws Exception {
+        Path workdir = Files.createDirectories(dir.resolve("work-mm-lie"));
+        CheckpointGenerator.writeGemma3Multimodal(CheckpointSpec.tinyGemma3(), workdir.resolve("model"), 47);
+        ObjectNode config = (ObjectNode) JSON.readTree(workdir.resolve("model/config.json").toFile());
+        ((ObjectNode) config.get("text_config")).put("num_hidden_layers", 4);
+        String lying = config.toPrettyString();
+        Files.writeString(workdir.resolve("model/config.json"), lying);
+
+        List<Event> events = InProcess.run(workdir, "name: p\nsteps:\n  - patch-config: {model: model, from: tensors}\n", Map.of());
+
+        assertTrue(String.valueOf(InProcess.failure(events)).endsWith("describes a multimodal model (its language model under text_config), whose "
+                + "patching is not built yet; the tensors say: num_hidden_layers: 4 -> 6"), InProcess.failure(events));
+        assertEquals(lying, Files.readString(workdir.resolve("model/config.json")));
+    }
+
     /** A Gemma 3 config asking for what llama.cpp's graph does not compute is refused before anything is written. */
     @Test
     void aGemma3ConfigLlamaCppWouldNotComputeIsRefused() throws Exception {
