@@ -24,7 +24,12 @@ import java.util.Locale;
  * {@code delete-source}, each safetensors file is deleted (consumed) once all its tensors are written,
  * for boxes without the disk for both.
  */
-record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, boolean deleteSource) implements Step, Plannable {
+record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, boolean deleteSource) implements Step, ReadsCheckpoint, Plannable {
+
+    @Override
+    public String checkpoint() {
+        return model;
+    }
 
     static Step parse(Options options) throws RecipeException {
         String model = options.string("model", "a checkpoint directory under the workdir");

@@ -1,6 +1,13 @@
 package orchestrate.steps;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.Optional;
 import orchestrate.event.Event;
+import orchestrate.hub.HubRepo;
+import orchestrate.model.Family;
+import orchestrate.safetensors.ByteSource;
 import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import orchestrate.hub.HubException;
@@ -26,8 +33,9 @@ import orchestrate.retry.Backoff;
  * the workdir: several files at once, large files over several connections, resumable across
  * restarts, every file verified before it takes its name.
  */
-record DownloadStep(RepoDownload.Options options, String to, String endpoint) implements Step, Plannable {
+record DownloadStep(RepoDownload.Options options, String to, String endpoint, boolean checksArchitecture) implements Step, Plannable {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
 
     static Step parse(Options o) throws RecipeException {
@@ -51,7 +59,12 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint) im
         int retries = whole(o, "retries", 8, 1, 100);
         String endpoint = o.optionalString("endpoint", "a Hub mirror URL").orElse(null);
         return new DownloadStep(new RepoDownload.Options(type, repo, revision, include, exclude, parallelFiles, connections, chunk,
-                Duration.ofSeconds(timeout), retries, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60))), to, endpoint);
+                Duration.ofSeconds(timeout), retries, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(60))), to, endpoint, false);
+    }
+
+    /** This download, refusing before any weight is fetched a checkpoint whose config.json names a class we cannot convert (a later step reads it as a model). */
+    DownloadStep checkingArchitecture() {
+        return new DownloadStep(options, to, endpoint, true);
     }
 
     @Override
@@ -104,10 +117,36 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint) im
             }
         };
         try {
+            if (checksArchitecture) {
+                refuseAnArchitectureWeCannotConvert(environment);
+            }
             String commit = RepoDownload.run(options, environment, directory, events, context::cancelled);
             context.fact("commit", commit);
         } catch (HubException e) {
             throw new StepException(e.getMessage());
+        }
+    }
+
+    /** Reads the repository's config.json alone (a few hundred bytes) and refuses, before the weights, a class we do not support. */
+    private void refuseAnArchitectureWeCannotConvert(Map<String, String> environment) throws Exception {
+        HubRepo repo = HubRepo.open(options.repoType(), options.repo(), options.revision(), environment);
+        if (repo.files().stream().noneMatch(f -> f.path().equals("config.json"))) {
+            return;
+        }
+        JsonNode config;
+        try {
+            ByteSource file = repo.open("config.json");
+            if (file.size() > 1 << 20) {
+                return; // no config.json is that large; the steps that read it will say so
+            }
+            config = JSON.readTree(file.read(0, (int) file.size()));
+        } catch (IOException e) {
+            return; // the download fetches it and the steps that read it say what is wrong
+        }
+        Optional<String> unsupported = config != null && config.isObject() ? Family.unsupportedClaim(config) : Optional.empty();
+        if (unsupported.isPresent()) {
+            throw new StepException(options.repo() + "'s config.json names " + unsupported.get() + ", an architecture orchestrate cannot convert yet, "
+                    + "so nothing was downloaded; supported: " + String.join(", ", Family.supported()));
         }
     }
 

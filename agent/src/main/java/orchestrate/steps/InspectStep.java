@@ -17,7 +17,12 @@ import java.util.List;
  * {@code inspect}: reads a checkpoint's headers, infers its true architecture, logs the table of
  * config.json's claims against the tensors, and writes it all to {@code inspect.json}.
  */
-record InspectStep(String model, String to, boolean strict) implements Step {
+record InspectStep(String model, String to, boolean strict) implements Step, ReadsCheckpoint {
+
+    @Override
+    public String checkpoint() {
+        return model;
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

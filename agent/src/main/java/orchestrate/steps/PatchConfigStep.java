@@ -32,7 +32,12 @@ import java.util.Map;
  * ORG/NAME} (or a .json file under the workdir) supplies what tensors cannot prove; {@code set:}
  * gives explicit values, refused when the tensors say otherwise.
  */
-record PatchConfigStep(String model, boolean fromTensors, String base, String baseRevision, Map<String, String> set) implements Step, Plannable {
+record PatchConfigStep(String model, boolean fromTensors, String base, String baseRevision, Map<String, String> set) implements Step, ReadsCheckpoint, Plannable {
+
+    @Override
+    public String checkpoint() {
+        return model;
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

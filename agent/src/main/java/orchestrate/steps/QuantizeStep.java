@@ -34,7 +34,12 @@ import orchestrate.safetensors.SafetensorsException;
  * disk cannot hold it. {@code dry-run: true} stops after the plan, with the per-tensor table.
  */
 record QuantizeStep(String from, List<FileType> types, String to, int threads, String name, String pre, String arch, boolean deleteSource,
-                    boolean dryRun) implements Step, Plannable {
+                    boolean dryRun) implements Step, ReadsCheckpoint, Plannable {
+
+    @Override
+    public String checkpoint() {
+        return from;
+    }
 
     static Step parse(Options options) throws RecipeException {
         String from = options.string("from", "a checkpoint directory or a .gguf file under the workdir");

@@ -36,7 +36,12 @@ import orchestrate.split.SplitWriter;
  * continues from its saved plan.
  */
 record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFirst, Integer heads, Integer kvHeads, long maxShardBytes,
-                 boolean inPlace) implements Step, Plannable {
+                 boolean inPlace) implements Step, ReadsCheckpoint, Plannable {
+
+    @Override
+    public String checkpoint() {
+        return model;
+    }
 
     static Step parseBoth(Options options) throws RecipeException {
         List<String> parts = options.strings("parts", "a list of ffn and qkv");

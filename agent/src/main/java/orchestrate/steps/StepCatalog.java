@@ -49,7 +49,22 @@ public final class StepCatalog {
             }
             planned.add(new PlannedStep(spec.id(), spec.kind(), spec.canonicalOptions(), step));
         }
+        checkArchitecturesBeforeDownloading(planned);
         return planned;
+    }
+
+    /** A download whose directory a later step reads as a model checks the class its config.json names before fetching any weight. */
+    private static void checkArchitecturesBeforeDownloading(List<PlannedStep> planned) {
+        for (int i = 0; i < planned.size(); i++) {
+            if (planned.get(i).step() instanceof DownloadStep download) {
+                boolean read = planned.subList(i + 1, planned.size()).stream()
+                        .anyMatch(later -> later.step() instanceof ReadsCheckpoint reader && reader.checkpoint().equals(download.to()));
+                if (read) {
+                    PlannedStep step = planned.get(i);
+                    planned.set(i, new PlannedStep(step.id(), step.kind(), step.options(), download.checkingArchitecture()));
+                }
+            }
+        }
     }
 
     private static RecipeException unknownKind(StepSpec spec) {

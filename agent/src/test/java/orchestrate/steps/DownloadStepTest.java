@@ -69,6 +69,25 @@ class DownloadStepTest {
         return run(options, Map.of());
     }
 
+    /** A class we cannot convert costs no download when a later step would convert it; a plain download still fetches it. */
+    @Test
+    void aClassWeCannotConvertIsRefusedBeforeAnyWeightWhenALaterStepReadsTheModel() throws Exception {
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(source.resolve("config.json").toFile());
+        config.putArray("architectures").add("DeepseekV3ForCausalLM");
+        Files.writeString(source.resolve("config.json"), config.toPrettyString());
+
+        List<Event> refused = InProcess.run(workdir, "name: d\nsteps:\n  - download: {repo: " + REPO + ", to: model}\n  - inspect: {model: model}\n",
+                Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
+
+        assertEquals(REPO + "'s config.json names DeepseekV3ForCausalLM, an architecture orchestrate cannot convert yet, so nothing was downloaded; "
+                + "supported: Phi3ForCausalLM, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM, "
+                + "Gemma3ForConditionalGeneration, PhiForCausalLM", InProcess.failure(refused));
+        assertEquals(0, hub.bytesServed("model-00001-of-00002.safetensors") + hub.bytesServed("consolidated.bin"), "no weight was fetched");
+
+        assertNull(InProcess.failure(run("")), "a download no step converts is not judged");
+        assertTrue(Files.exists(workdir.resolve("model/consolidated.bin")));
+    }
+
     static String failure(List<Event> events) {
         return InProcess.failure(events);
     }
