@@ -53,12 +53,17 @@ class SentencePieceTokenizerTest {
      * markers as user-defined pieces that tokenizer_config.json lists as special), BOS added as Llama 2's is.
      */
     static Path checkpoint(Path checkpoint, long seed) throws Exception {
-        CheckpointGenerator.write(new CheckpointSpec(Architecture.MISTRAL, 256, 2, 4, 2, 64, 512, 512, 500, false, 1, false, false), checkpoint, seed);
+        return checkpoint(checkpoint, seed, new CheckpointSpec(Architecture.MISTRAL, 256, 2, 4, 2, 64, 512, 512, 500, false, 1, false, false), true);
+    }
+
+    /** As above for {@code spec}; without {@code dummyPrefix} trained as Gemma's is, with no space put before the text. */
+    static Path checkpoint(Path checkpoint, long seed, CheckpointSpec spec, boolean dummyPrefix) throws Exception {
+        CheckpointGenerator.write(spec, checkpoint, seed);
         Path text = checkpoint.resolveSibling(checkpoint.getFileName() + "-training.txt");
         try (InputStream shipped = SentencePieceTokenizerTest.class.getResourceAsStream("/orchestrate/llama/evaluation.txt")) {
             Files.write(text, shipped.readAllBytes());
         }
-        Path model = SentencePiece.train(text, checkpoint.resolveSibling(checkpoint.getFileName() + "-sp"), 512, SPECIAL);
+        Path model = SentencePiece.train(text, checkpoint.resolveSibling(checkpoint.getFileName() + "-sp"), 512, SPECIAL, dummyPrefix);
         Files.delete(checkpoint.resolve("tokenizer.json"));
         Files.copy(model, checkpoint.resolve("tokenizer.model"));
         ObjectNode tokenizerConfig = JSON.createObjectNode().put("tokenizer_class", "LlamaTokenizer").put("bos_token", "<s>").put("eos_token", "</s>")
@@ -84,7 +89,21 @@ class SentencePieceTokenizerTest {
         GgufFile file = GgufFile.read(gguf);
         assertEquals("llama", file.metadata().get("tokenizer.ggml.model").asString());
         assertEquals(512, file.metadata().get("tokenizer.ggml.scores").asList().size());
+        assertTokenizesAsSentencePiece(model, gguf);
+    }
 
+    /** Gemma's tokenizer puts no space before the text; the converter says so in the file, and llama.cpp then agrees with SentencePiece. */
+    @Test
+    void aGemmaTokenizerWithoutTheSpacePrefixTokenizesAsSentencePieceDoes() throws Exception {
+        Path checkpoint = dir.resolve("gemma3-sp");
+        Path model = checkpoint(checkpoint, 19, new CheckpointSpec(Architecture.GEMMA3, 256, 6, 4, 2, 96, 512, 512, 500, true, 1, false, false), false);
+        Path gguf = dir.resolve("gemma3-sp-F16.gguf");
+        GgufConversion.run(checkpoint, gguf, GgmlType.F16, "gemma3-sp", null, (done, total) -> { });
+        assertTokenizesAsSentencePiece(model, gguf);
+        assertEquals(false, GgufFile.read(gguf).metadata().get("tokenizer.ggml.add_space_prefix").asBool());
+    }
+
+    private static void assertTokenizesAsSentencePiece(Path model, Path gguf) throws Exception {
         List<String> differing = new ArrayList<>();
         for (String text : TEXTS) {
             List<Integer> withBos = new ArrayList<>(List.of(1));

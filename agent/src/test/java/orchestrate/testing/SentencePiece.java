@@ -2,6 +2,7 @@ package orchestrate.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -44,16 +45,23 @@ public final class SentencePiece {
      * digits split), with {@code userDefined} pieces that always stay whole, into {@code prefix}.model.
      */
     public static Path train(Path text, Path prefix, int vocabulary, List<String> userDefined) throws Exception {
+        return train(text, prefix, vocabulary, userDefined, true);
+    }
+
+    /** As above; without {@code dummyPrefix} no space is put before the text, as Gemma's tokenizer is trained. */
+    public static Path train(Path text, Path prefix, int vocabulary, List<String> userDefined, boolean dummyPrefix) throws Exception {
         String script = """
                 import json, sys, sentencepiece as spm
                 a = json.load(sys.stdin)
                 spm.SentencePieceTrainer.train(input=a["text"], model_prefix=a["prefix"], vocab_size=a["vocabulary"], model_type="bpe",
                     byte_fallback=True, character_coverage=1.0, normalization_rule_name="identity", remove_extra_whitespaces=False,
                     split_digits=True, allow_whitespace_only_pieces=True, user_defined_symbols=a["user"],
-                    unk_id=0, bos_id=1, eos_id=2, pad_id=-1, minloglevel=2)
+                    unk_id=0, bos_id=1, eos_id=2, pad_id=-1, add_dummy_prefix=a["dummy"], minloglevel=2)
                 """;
-        run(script, JSON.createObjectNode().put("text", text.toString()).put("prefix", prefix.toString()).put("vocabulary", vocabulary)
-                .set("user", JSON.valueToTree(userDefined)));
+        ObjectNode arguments = JSON.createObjectNode().put("text", text.toString()).put("prefix", prefix.toString()).put("vocabulary", vocabulary)
+                .put("dummy", dummyPrefix);
+        arguments.set("user", JSON.valueToTree(userDefined));
+        run(script, arguments);
         return Path.of(prefix + ".model");
     }
 
