@@ -108,9 +108,17 @@ class ModelFamiliesTest {
         config.put("rope_theta", 10000.0);
         config.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0).put("low_freq_factor", 1.0).put("high_freq_factor", 4.0)
                 .put("original_max_position_embeddings", 16);
+        // and the lie of a merged fine-tune: the base model's layer count and vocabulary, not this model's
+        config.put("num_hidden_layers", 16).put("vocab_size", 128256);
         Files.writeString(source.resolve("config.json"), config.toPrettyString());
 
         Path workdir = run("org/tiny-llama3", source, "llama3");
+
+        Map<String, String> verdicts = verdicts(workdir.resolve("diagnosis.json"));
+        assertEquals("CONTRADICTED", verdicts.get("num_hidden_layers"), verdicts.toString());
+        assertEquals("CONTRADICTED", verdicts.get("vocab_size"), verdicts.toString());
+        JsonNode patched = JSON.readTree(workdir.resolve("model/config.json").toFile());
+        assertEquals("llama3", patched.path("rope_scaling").path("rope_type").asText(), "what the tensors cannot prove is kept");
 
         assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("llama3-F32.gguf"));
         GgufFile f32 = GgufFile.read(workdir.resolve("llama3-F32.gguf"));
@@ -138,8 +146,17 @@ class ModelFamiliesTest {
     void aGemma3ComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
         Path source = dir.resolve("hub/gemma3");
         CheckpointGenerator.write(CheckpointSpec.tinyGemma3(), source, 47);
+        // the lie of a config copied from the 1B: its layer count, and no head_dim (llama.cpp would take 256)
+        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
+        config.remove("head_dim");
+        config.put("num_hidden_layers", 26);
+        Files.writeString(source.resolve("config.json"), config.toPrettyString());
 
         Path workdir = run("org/tiny-gemma3", source, "gemma3");
+
+        Map<String, String> verdicts = verdicts(workdir.resolve("diagnosis.json"));
+        assertEquals("CONTRADICTED", verdicts.get("num_hidden_layers"), verdicts.toString());
+        assertEquals(96, JSON.readTree(workdir.resolve("model/config.json").toFile()).path("head_dim").asInt(), "q_norm's width proves head_dim");
 
         GgufFile f32 = GgufFile.read(workdir.resolve("gemma3-F32.gguf"));
         assertEquals("gemma3", f32.metadata().get("general.architecture").asString());
