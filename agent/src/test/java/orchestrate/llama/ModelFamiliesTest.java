@@ -102,13 +102,9 @@ class ModelFamiliesTest {
      */
     @Test
     void aLlama3WithRopeScalingAndTiedEmbeddingsGetsRopeFreqsAndComputesTheHuggingFaceFunctionInLlamaCpp() throws Exception {
-        Path source = dir.resolve("hub/llama3");
-        CheckpointGenerator.write(new CheckpointSpec(Architecture.LLAMA, 256, 2, 4, 2, 64, 512, 640, 560, true, 1, false, false), source, 13, 0.15f);
-        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
-        config.put("rope_theta", 10000.0);
-        config.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0).put("low_freq_factor", 1.0).put("high_freq_factor", 4.0)
-                .put("original_max_position_embeddings", 16);
+        Path source = llama3(dir.resolve("hub/llama3"));
         // and the lie of a merged fine-tune: the base model's layer count and vocabulary, not this model's
+        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
         config.put("num_hidden_layers", 16).put("vocab_size", 128256);
         Files.writeString(source.resolve("config.json"), config.toPrettyString());
 
@@ -124,6 +120,69 @@ class ModelFamiliesTest {
         GgufFile f32 = GgufFile.read(workdir.resolve("llama3-F32.gguf"));
         assertEquals(List.of(32L), java.util.Arrays.stream(f32.tensor("rope_freqs.weight").dims()).boxed().toList(), "one factor per rotated pair");
         assertTrue(f32.tensor("output.weight") == null, "tied: llama.cpp takes the embedding as the output head");
+    }
+
+    /** The Llama 3 fixture: sharp attention, RoPE scaling over an original context of 16 tokens, tied embeddings. */
+    private static Path llama3(Path source) throws Exception {
+        CheckpointGenerator.write(new CheckpointSpec(Architecture.LLAMA, 256, 2, 4, 2, 64, 512, 640, 560, true, 1, false, false), source, 13, 0.15f);
+        ObjectNode config = (ObjectNode) JSON.readTree(source.resolve("config.json").toFile());
+        config.put("rope_theta", 10000.0);
+        config.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0).put("low_freq_factor", 1.0).put("high_freq_factor", 4.0)
+                .put("original_max_position_embeddings", 16);
+        Files.writeString(source.resolve("config.json"), config.toPrettyString());
+        return source;
+    }
+
+    /** The comparison sees a wrong mapping: the Llama 3 file without its rope_freqs (llama.cpp then rotates unscaled) disagrees. */
+    @Test
+    void aLlama3FileWithoutRopeFreqsFailsThatComparison() throws Exception {
+        Path source = llama3(dir.resolve("llama3-wrong"));
+        Path f32 = dir.resolve("llama3-wrong-F32.gguf");
+        orchestrate.model.GgufConversion.run(source, f32, orchestrate.gguf.GgmlType.F32, "llama3", null, (d, t) -> { });
+        Path wrong = rewritten(f32, dir.resolve("llama3-without-rope-freqs.gguf"), name -> name.equals("rope_freqs.weight"), name -> false);
+
+        AssertionError differs = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class, () -> assertContinuesAsTheReference(source, wrong));
+
+        assertTrue(differs.getMessage().contains("reference \""), differs.getMessage());
+    }
+
+    /** The comparison sees a wrong mapping: the Gemma 3 file with its norms as stored (w, not 1 + w) disagrees. */
+    @Test
+    void aGemma3FileWithoutThePlusOneFailsThatComparison() throws Exception {
+        Path source = dir.resolve("gemma3-wrong");
+        CheckpointGenerator.write(CheckpointSpec.tinyGemma3(), source, 47);
+        Path f32 = dir.resolve("gemma3-wrong-F32.gguf");
+        orchestrate.model.GgufConversion.run(source, f32, orchestrate.gguf.GgmlType.F32, "gemma3", null, (d, t) -> { });
+        Path wrong = rewritten(f32, dir.resolve("gemma3-without-plus-one.gguf"), name -> false, name -> name.endsWith("norm.weight"));
+
+        AssertionError differs = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class, () -> assertContinuesAsTheReference(source, wrong));
+
+        assertTrue(differs.getMessage().contains("reference \""), differs.getMessage());
+    }
+
+    /** A copy of an F32 GGUF without the tensors {@code drop} names, and with 1 taken from every value of those {@code minusOne} names. */
+    private static Path rewritten(Path from, Path target, java.util.function.Predicate<String> drop, java.util.function.Predicate<String> minusOne)
+            throws Exception {
+        GgufFile source = GgufFile.read(from);
+        try (orchestrate.gguf.GgufWriter writer = new orchestrate.gguf.GgufWriter(target, source.alignment())) {
+            source.metadata().forEach(writer::put);
+            List<orchestrate.gguf.GgufTensorInfo> kept = source.tensors().stream().filter(t -> !drop.test(t.name())).toList();
+            for (orchestrate.gguf.GgufTensorInfo tensor : kept) {
+                writer.addTensor(tensor.name(), tensor.dims(), tensor.type());
+            }
+            writer.writeHeader();
+            for (orchestrate.gguf.GgufTensorInfo tensor : kept) {
+                java.nio.ByteBuffer data = java.nio.ByteBuffer.wrap(source.data(tensor)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                if (minusOne.test(tensor.name())) {
+                    for (int i = 0; i < data.capacity(); i += 4) {
+                        data.putFloat(i, data.getFloat(i) - 1);
+                    }
+                }
+                writer.write(tensor.name(), data);
+            }
+            writer.finish();
+        }
+        return target;
     }
 
     /** Qwen2: q/k/v biases and a tied head. */
