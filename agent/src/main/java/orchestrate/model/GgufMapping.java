@@ -88,6 +88,26 @@ public interface GgufMapping {
         return names;
     }
 
+    /**
+     * The per-layer tensors of llama's layout, by HF suffix and GGUF suffix: q, k and v (each with its bias when
+     * {@code biases}), then {@code norms} of the attention (q_norm, k_norm: "self_attn.q_norm" becomes "attn_q_norm"), then gate and up.
+     */
+    static Map<String, String> separateProjections(boolean biases, List<String> norms) {
+        Map<String, String> perLayer = new java.util.LinkedHashMap<>();
+        for (String part : List.of("q", "k", "v")) {
+            perLayer.put("self_attn." + part + "_proj.weight", "attn_" + part + ".weight");
+            if (biases) {
+                perLayer.put("self_attn." + part + "_proj.bias", "attn_" + part + ".bias");
+            }
+        }
+        for (String norm : norms) {
+            perLayer.put("self_attn." + norm + ".weight", "attn_" + norm + ".weight");
+        }
+        perLayer.put("mlp.gate_proj.weight", "ffn_gate.weight");
+        perLayer.put("mlp.up_proj.weight", "ffn_up.weight");
+        return perLayer;
+    }
+
     /** The keys every decoder architecture writes, in convert_hf_to_gguf's order, ending with general.file_type. */
     static Map<String, GgufValue> decoderMetadata(String arch, ModelShape shape, JsonNode config, long ropeDimensions, long fileType)
             throws ShapeException {

@@ -2,7 +2,6 @@ package orchestrate.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import orchestrate.gguf.GgufValue;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,14 +25,7 @@ final class Qwen2Mapping implements GgufMapping {
 
     @Override
     public List<TensorName> tensors(int layers) {
-        Map<String, String> perLayer = new LinkedHashMap<>();
-        for (String part : List.of("q", "k", "v")) {
-            perLayer.put("self_attn." + part + "_proj.weight", "attn_" + part + ".weight");
-            perLayer.put("self_attn." + part + "_proj.bias", "attn_" + part + ".bias");
-        }
-        perLayer.put("mlp.gate_proj.weight", "ffn_gate.weight");
-        perLayer.put("mlp.up_proj.weight", "ffn_up.weight");
-        return GgufMapping.decoderTensors(layers, perLayer);
+        return GgufMapping.decoderTensors(layers, GgufMapping.separateProjections(true, List.of()));
     }
 
     @Override

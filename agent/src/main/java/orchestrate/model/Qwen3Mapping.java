@@ -2,7 +2,6 @@ package orchestrate.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import orchestrate.gguf.GgufValue;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -28,15 +27,7 @@ final class Qwen3Mapping implements GgufMapping {
 
     @Override
     public List<TensorName> tensors(int layers) {
-        Map<String, String> perLayer = new LinkedHashMap<>();
-        perLayer.put("self_attn.q_proj.weight", "attn_q.weight");
-        perLayer.put("self_attn.k_proj.weight", "attn_k.weight");
-        perLayer.put("self_attn.v_proj.weight", "attn_v.weight");
-        perLayer.put("self_attn.q_norm.weight", "attn_q_norm.weight");
-        perLayer.put("self_attn.k_norm.weight", "attn_k_norm.weight");
-        perLayer.put("mlp.gate_proj.weight", "ffn_gate.weight");
-        perLayer.put("mlp.up_proj.weight", "ffn_up.weight");
-        return GgufMapping.decoderTensors(layers, perLayer);
+        return GgufMapping.decoderTensors(layers, GgufMapping.separateProjections(false, List.of("q_norm", "k_norm")));
     }
 
     @Override
