@@ -353,8 +353,9 @@ class ModelFamiliesTest {
             hub.add(repo, source);
             List<Event> events = InProcess.run(workdir, recipe, Map.of(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
             assertNull(InProcess.failure(events), () -> InProcess.failure(events) + "\n" + InProcess.logs(events));
-            assertEquals(4, InProcess.logs(events).stream().filter(l -> l.matches("llama\\.cpp 80fb11ac \\(cpu\\) loaded " + name + "-.*")).count(),
-                    InProcess.logs(events).toString());
+            List<String> proven = InProcess.logs(events).stream().filter(l -> l.matches("llama\\.cpp 80fb11ac \\(cpu\\) loaded " + name + "-.*")).toList();
+            assertEquals(4, proven.size(), InProcess.logs(events).toString());
+            proven.forEach(System.out::println);
         }
         return workdir;
     }
