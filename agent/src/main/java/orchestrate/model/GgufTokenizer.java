@@ -136,6 +136,9 @@ public final class GgufTokenizer {
             }
         }
         for (var added : iterable(tokenizerConfig.path("added_tokens_decoder"))) {
+            if (!added.getKey().matches("\\d{1,9}")) {
+                throw new ShapeException("tokenizer_config.json's added_tokens_decoder has the key '" + added.getKey() + "'; expected a token id");
+            }
             int id = Integer.parseInt(added.getKey());
             String content = added.getValue().path("content").asText();
             if (id < 0 || id >= rows) {
