@@ -19,7 +19,7 @@ public interface BlockCodec {
 
     static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, MXFP4 -> true;
             default -> false;
         };
     }
@@ -37,6 +37,7 @@ public interface BlockCodec {
             case Q4_K -> new Q4_K();
             case Q5_K -> new Q5_K();
             case Q6_K -> new Q6_K();
+            case MXFP4 -> new MXFP4();
             default -> throw new IllegalArgumentException("no codec for " + type);
         };
     }

@@ -34,7 +34,7 @@ class GoldenBlocksTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "MXFP4"})
     void ourBlocksAreLlamaCppsBlocks(GgmlType type) throws Exception {
         JsonNode index = new ObjectMapper().readTree(GOLDEN.resolve("index.json").toFile());
         List<String> wrong = new ArrayList<>();
