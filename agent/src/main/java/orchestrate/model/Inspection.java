@@ -26,10 +26,7 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
     public static Inspection of(CheckpointFiles files) throws IOException, SafetensorsException, ShapeException {
         Checkpoint checkpoint = Checkpoint.open(files);
         Map<String, StoredTensor> all = checkpoint.tensors();
-        Map<String, TensorEntry> tensors = new LinkedHashMap<>();
-        for (StoredTensor stored : LanguageModel.tensors(all).values()) {
-            tensors.put(stored.entry().name(), stored.entry());
-        }
+        Map<String, TensorEntry> tensors = tensors(checkpoint);
         ObjectNode config = JSON.createObjectNode();
         List<String> warnings = new ArrayList<>(checkpoint.warnings());
         boolean multimodal = false;
@@ -51,6 +48,19 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         }
         TokenizerCheck.Result tokenizer = TokenizerCheck.of(files, config, shape.vocabRows());
         return new Inspection(files.name(), shape, Diagnosis.of(shape, config), tokenizer, warnings, config, multimodal);
+    }
+
+    /** The headers of a checkpoint's language model by tensor name, as a text-only checkpoint names them. */
+    public static Map<String, TensorEntry> tensors(CheckpointFiles files) throws IOException, SafetensorsException {
+        return tensors(Checkpoint.open(files));
+    }
+
+    private static Map<String, TensorEntry> tensors(Checkpoint checkpoint) {
+        Map<String, TensorEntry> tensors = new LinkedHashMap<>();
+        for (StoredTensor stored : LanguageModel.tensors(checkpoint.tensors()).values()) {
+            tensors.put(stored.entry().name(), stored.entry());
+        }
+        return tensors;
     }
 
     public boolean contradicted() {

@@ -1,6 +1,8 @@
 package orchestrate.steps;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import orchestrate.model.AdapterInspection;
 import orchestrate.model.Inspection;
 import orchestrate.model.ShapeException;
 import orchestrate.recipe.Options;
@@ -15,21 +17,23 @@ import java.util.List;
 
 /**
  * {@code inspect}: reads a checkpoint's headers, infers its true architecture, logs the table of
- * config.json's claims against the tensors, and writes it all to {@code inspect.json}.
+ * config.json's claims against the tensors, and writes it all to {@code inspect.json}; with
+ * {@code adapter}, a PEFT LoRA adapter is held against the checkpoint too.
  */
-record InspectStep(String model, String to, boolean strict) implements Step, ReadsCheckpoint {
-
-    @Override
-    public String checkpoint() {
-        return model;
-    }
+record InspectStep(String model, String to, boolean strict, String adapter) implements Step, ReadsCheckpoint {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static Step parse(Options options) throws RecipeException {
         return new InspectStep(options.string("model", "a checkpoint directory under the workdir"),
                 options.optionalString("to", "a file path under the workdir").orElse("inspect.json"),
-                options.bool("strict", false));
+                options.bool("strict", false),
+                options.optionalString("adapter", "a PEFT adapter directory under the workdir, held against the model").orElse(null));
+    }
+
+    @Override
+    public String checkpoint() {
+        return model;
     }
 
     @Override
@@ -46,7 +50,18 @@ record InspectStep(String model, String to, boolean strict) implements Step, Rea
             throw new StepException(e.getMessage());
         }
         inspection.lines().forEach(context::info);
-        AtomicFiles.write(context.resolve(to), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(inspection.toJson()));
+        ObjectNode json = inspection.toJson();
+        if (adapter != null) {
+            AdapterInspection lora;
+            try {
+                lora = AdapterInspection.of(new DirectoryFiles(context.resolve(adapter)), Inspection.tensors(new DirectoryFiles(context.resolve(model))));
+            } catch (SafetensorsException | ShapeException e) {
+                throw new StepException(e.getMessage());
+            }
+            lora.lines().forEach(context::info);
+            json.set("adapter", lora.toJson());
+        }
+        AtomicFiles.write(context.resolve(to), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
         if (strict && inspection.contradicted()) {
             throw new StepException("config.json of " + model + " is contradicted by its tensors (strict: true); add a patch-config step before this one");
         }

@@ -1,0 +1,162 @@
+package orchestrate.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import orchestrate.safetensors.Checkpoint;
+import orchestrate.safetensors.CheckpointFiles;
+import orchestrate.safetensors.SafetensorsException;
+import orchestrate.safetensors.StoredTensor;
+import orchestrate.safetensors.TensorEntry;
+
+/**
+ * A PEFT LoRA adapter held against the base it was trained on, from headers alone: every
+ * {@code lora_A}/{@code lora_B} pair must target a base tensor of matching shape (W is out x in, A
+ * r x in, B out x r), and what it changes is counted by module. Merging is W + scale * B * A with
+ * scale = lora_alpha / r (rsLoRA: lora_alpha / sqrt(r)). What we would not merge faithfully (DoRA,
+ * another PEFT type) is refused in one line.
+ *
+ * @param targets modules changed, by their last name (q_proj: 24), in name order
+ * @param saved   tensors the adapter replaces whole (modules_to_save)
+ */
+public record AdapterInspection(String name, int rank, double alpha, boolean rsLora, double scale, Map<String, Integer> targets, List<String> saved,
+                                long parameters) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PREFIX = "base_model.model.";
+
+    /** @param base the base checkpoint's tensors by name (its language model's, as {@link Inspection} reads them) */
+    public static AdapterInspection of(CheckpointFiles adapter, Map<String, TensorEntry> base) throws IOException, SafetensorsException, ShapeException {
+        if (!adapter.list().contains("adapter_config.json")) {
+            throw new ShapeException(adapter.name() + " has no adapter_config.json; expected a PEFT adapter");
+        }
+        JsonNode config = JsonFiles.object(TokenizerCheck.readAll(adapter.open("adapter_config.json")), adapter.name() + "/adapter_config.json");
+        String type = config.path("peft_type").asText("LORA");
+        if (!type.equals("LORA")) {
+            throw new ShapeException(adapter.name() + "/adapter_config.json: peft_type is " + type + "; only LORA adapters are merged");
+        }
+        if (config.path("use_dora").asBoolean(false)) {
+            throw new ShapeException(adapter.name() + "/adapter_config.json: use_dora is true; a DoRA adapter rescales each column by a learned "
+                    + "magnitude, which merging as W + scale * B * A would get wrong; it is not merged");
+        }
+        int rank = config.path("r").asInt(0);
+        double alpha = config.path("lora_alpha").asDouble(rank);
+        boolean rsLora = config.path("use_rslora").asBoolean(false);
+        boolean fanInFanOut = config.path("fan_in_fan_out").asBoolean(false);
+        if (rank <= 0) {
+            throw new ShapeException(adapter.name() + "/adapter_config.json: r is " + config.path("r") + "; expected the adapter's rank, a whole number above 0");
+        }
+        Map<String, TensorEntry> a = new TreeMap<>();
+        Map<String, TensorEntry> b = new TreeMap<>();
+        List<String> saved = new ArrayList<>();
+        long parameters = 0;
+        for (StoredTensor stored : Checkpoint.open(adapter).tensors().values()) {
+            TensorEntry entry = stored.entry();
+            String name = entry.name().startsWith(PREFIX) ? entry.name().substring(PREFIX.length()) : entry.name();
+            parameters += entry.elements();
+            if (name.endsWith(".lora_A.weight")) {
+                a.put(name.substring(0, name.length() - ".lora_A.weight".length()), entry);
+            } else if (name.endsWith(".lora_B.weight")) {
+                b.put(name.substring(0, name.length() - ".lora_B.weight".length()), entry);
+            } else {
+                saved.add(name);
+            }
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, Integer> targets = new TreeMap<>();
+        for (String module : a.keySet()) {
+            TensorEntry down = a.get(module);
+            TensorEntry up = b.get(module);
+            TensorEntry weight = base.get(module + ".weight");
+            if (up == null) {
+                problems.add(module + " has lora_A but no lora_B");
+                continue;
+            }
+            if (weight == null) {
+                problems.add(module + " targets " + module + ".weight, which the base does not have");
+                continue;
+            }
+            long[] w = fanInFanOut ? reversed(weight.shape()) : weight.shape();
+            if (down.rank() != 2 || up.rank() != 2 || down.dim(0) != up.dim(1) || down.dim(1) != w[1] || up.dim(0) != w[0]) {
+                problems.add(module + ": lora_A " + Arrays.toString(down.shape()) + " and lora_B " + Arrays.toString(up.shape()) + " do not make the base's "
+                        + Arrays.toString(weight.shape()) + " (expected A [r, " + w[1] + "] and B [" + w[0] + ", r])");
+                continue;
+            }
+            targets.merge(module.substring(module.lastIndexOf('.') + 1), 1, Integer::sum);
+        }
+        for (String module : b.keySet()) {
+            if (!a.containsKey(module)) {
+                problems.add(module + " has lora_B but no lora_A");
+            }
+        }
+        for (String tensor : saved) {
+            if (!base.containsKey(tensor)) {
+                problems.add(tensor + " (modules_to_save) replaces a tensor the base does not have");
+            } else if (!Arrays.equals(base.get(tensor).shape(), savedShape(adapter, tensor))) {
+                problems.add(tensor + " (modules_to_save) is not the base's shape " + Arrays.toString(base.get(tensor).shape()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ShapeException(adapter.name() + " does not fit this base: " + String.join("; ", problems));
+        }
+        if (targets.isEmpty() && saved.isEmpty()) {
+            throw new ShapeException(adapter.name() + " changes nothing: it has no lora_A/lora_B pairs and no modules_to_save");
+        }
+        double scale = rsLora ? alpha / Math.sqrt(rank) : alpha / rank;
+        return new AdapterInspection(adapter.name(), rank, alpha, rsLora, scale, targets, List.copyOf(saved), parameters);
+    }
+
+    private static long[] savedShape(CheckpointFiles adapter, String tensor) throws IOException, SafetensorsException {
+        for (StoredTensor stored : Checkpoint.open(adapter).tensors().values()) {
+            String name = stored.entry().name();
+            if (name.equals(tensor) || name.equals(PREFIX + tensor)) {
+                return stored.entry().shape();
+            }
+        }
+        return new long[0];
+    }
+
+    private static long[] reversed(long[] shape) {
+        long[] out = shape.clone();
+        for (int i = 0; i < out.length / 2; i++) {
+            long t = out[i];
+            out[i] = out[out.length - 1 - i];
+            out[out.length - 1 - i] = t;
+        }
+        return out;
+    }
+
+    /** What a person reads: the rank and scale, then what it changes. */
+    public List<String> lines() {
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "adapter %s: LoRA rank %d, alpha %s, scale %s (%s), %d parameters", name, rank, number(alpha), number(scale),
+                rsLora ? "rsLoRA: alpha / sqrt(r)" : "alpha / r", parameters));
+        lines.add("  changes " + targets.values().stream().mapToInt(Integer::intValue).sum() + " base tensors: "
+                + String.join(", ", targets.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue()).toList()));
+        if (!saved.isEmpty()) {
+            lines.add("  replaces whole (modules_to_save): " + String.join(", ", saved));
+        }
+        return lines;
+    }
+
+    public ObjectNode toJson() {
+        ObjectNode node = JSON.createObjectNode().put("adapter", name).put("rank", rank).put("alpha", alpha).put("rslora", rsLora).put("scale", scale)
+                .put("parameters", parameters);
+        targets.forEach(node.putObject("targets")::put);
+        ArrayNode replaced = node.putArray("modules_to_save");
+        saved.forEach(replaced::add);
+        return node;
+    }
+
+    private static String number(double value) {
+        return value == Math.rint(value) ? String.valueOf((long) value) : String.format(Locale.ROOT, "%.4g", value);
+    }
+}

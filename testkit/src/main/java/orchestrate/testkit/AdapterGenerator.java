@@ -1,0 +1,74 @@
+package orchestrate.testkit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Writes a PEFT LoRA adapter for a base of llama's layout, as PEFT saves one: adapter_config.json and
+ * adapter_model.safetensors with {@code base_model.model.<module>.lora_A.weight} [r, in] and
+ * {@code lora_B.weight} [out, r] for each targeted module of every layer.
+ */
+public final class AdapterGenerator {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private AdapterGenerator() {}
+
+    /**
+     * @param modules the projections to adapt: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
+     * @param config  fields laid over the written adapter_config.json (use_rslora, use_dora, peft_type, ...)
+     */
+    public static void write(CheckpointSpec base, Path dir, int rank, double alpha, List<String> modules, Map<String, Object> config, long seed)
+            throws IOException {
+        Files.createDirectories(dir);
+        long h = base.hidden();
+        long q = (long) base.heads() * base.headDim();
+        long kv = (long) base.kvHeads() * base.headDim();
+        long f = base.intermediate();
+        List<SafetensorsFile.Tensor> tensors = new ArrayList<>();
+        for (int layer = 0; layer < base.layers(); layer++) {
+            for (String module : modules) {
+                long[] outIn = switch (module) {
+                    case "q_proj" -> new long[] {q, h};
+                    case "k_proj", "v_proj" -> new long[] {kv, h};
+                    case "o_proj" -> new long[] {h, q};
+                    case "gate_proj", "up_proj" -> new long[] {f, h};
+                    case "down_proj" -> new long[] {h, f};
+                    default -> throw new IllegalArgumentException(module);
+                };
+                String block = List.of("gate_proj", "up_proj", "down_proj").contains(module) ? "mlp." : "self_attn.";
+                String path = "base_model.model.model.layers." + layer + "." + block + module;
+                tensors.add(bf16(path + ".lora_A.weight", seed, rank, outIn[1]));
+                tensors.add(bf16(path + ".lora_B.weight", seed, outIn[0], rank));
+            }
+        }
+        SafetensorsFile.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
+        ObjectNode adapterConfig = JSON.createObjectNode().put("peft_type", "LORA").put("r", rank).put("lora_alpha", alpha).put("use_rslora", false)
+                .put("use_dora", false).put("fan_in_fan_out", false).put("base_model_name_or_path", "org/base").put("task_type", "CAUSAL_LM");
+        adapterConfig.set("target_modules", JSON.valueToTree(modules));
+        adapterConfig.putNull("modules_to_save");
+        config.forEach((key, value) -> adapterConfig.set(key, JSON.valueToTree(value)));
+        Files.writeString(dir.resolve("adapter_config.json"), adapterConfig.toPrettyString());
+    }
+
+    private static SafetensorsFile.Tensor bf16(String name, long seed, long rows, long columns) {
+        int count = Math.toIntExact(rows * columns);
+        return new SafetensorsFile.Tensor(name, new long[] {rows, columns}, () -> {
+            SplittableRandom random = new SplittableRandom(seed ^ name.hashCode());
+            byte[] data = new byte[count * 2];
+            for (int i = 0; i < count; i++) {
+                short value = SafetensorsFile.bf16((float) (random.nextDouble() - 0.5) * 0.02f);
+                data[2 * i] = (byte) value;
+                data[2 * i + 1] = (byte) (value >>> 8);
+            }
+            return data;
+        });
+    }
+}
