@@ -61,7 +61,12 @@ public final class RepoDownload {
     /** Downloads and returns the commit. */
     public static String run(Options options, Map<String, String> environment, Path to, Events events, BooleanSupplier cancelled)
             throws IOException, HubException {
-        HubRepo repo = HubRepo.open(options.repoType(), options.repo(), options.revision(), environment);
+        return run(HubRepo.open(options.repoType(), options.repo(), options.revision(), environment), options, to, events, cancelled);
+    }
+
+    /** Downloads {@code repo}, already opened (its revision resolved to a commit), and returns the commit. */
+    public static String run(HubRepo repo, Options options, Path to, Events events, BooleanSupplier cancelled)
+            throws IOException, HubException {
         repo.tokenNotice().ifPresent(events::info);
         events.info("resolved " + options.repo() + "@" + options.revision() + " to commit " + repo.commit());
         List<RepoFile> files = select(repo.files(), options.include(), options.exclude());

@@ -56,7 +56,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
         }
         Map<String, TensorEntry> a = new TreeMap<>();
         Map<String, TensorEntry> b = new TreeMap<>();
-        List<String> saved = new ArrayList<>();
+        Map<String, TensorEntry> saved = new TreeMap<>();
         long parameters = 0;
         for (StoredTensor stored : Checkpoint.open(adapter).tensors().values()) {
             TensorEntry entry = stored.entry();
@@ -67,7 +67,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
             } else if (name.endsWith(".lora_B.weight")) {
                 b.put(name.substring(0, name.length() - ".lora_B.weight".length()), entry);
             } else {
-                saved.add(name);
+                saved.put(name, entry);
             }
         }
         List<String> problems = new ArrayList<>();
@@ -97,10 +97,11 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
                 problems.add(module + " has lora_B but no lora_A");
             }
         }
-        for (String tensor : saved) {
+        for (Map.Entry<String, TensorEntry> whole : saved.entrySet()) {
+            String tensor = whole.getKey();
             if (!base.containsKey(tensor)) {
                 problems.add(tensor + " (modules_to_save) replaces a tensor the base does not have");
-            } else if (!Arrays.equals(base.get(tensor).shape(), savedShape(adapter, tensor))) {
+            } else if (!Arrays.equals(base.get(tensor).shape(), whole.getValue().shape())) {
                 problems.add(tensor + " (modules_to_save) is not the base's shape " + Arrays.toString(base.get(tensor).shape()));
             }
         }
@@ -111,17 +112,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
             throw new ShapeException(adapter.name() + " changes nothing: it has no lora_A/lora_B pairs and no modules_to_save");
         }
         double scale = rsLora ? alpha / Math.sqrt(rank) : alpha / rank;
-        return new AdapterInspection(adapter.name(), rank, alpha, rsLora, scale, targets, List.copyOf(saved), parameters);
-    }
-
-    private static long[] savedShape(CheckpointFiles adapter, String tensor) throws IOException, SafetensorsException {
-        for (StoredTensor stored : Checkpoint.open(adapter).tensors().values()) {
-            String name = stored.entry().name();
-            if (name.equals(tensor) || name.equals(PREFIX + tensor)) {
-                return stored.entry().shape();
-            }
-        }
-        return new long[0];
+        return new AdapterInspection(adapter.name(), rank, alpha, rsLora, scale, targets, List.copyOf(saved.keySet()), parameters);
     }
 
     private static long[] reversed(long[] shape) {

@@ -130,17 +130,15 @@ public final class CheckpointSource implements TensorSource {
             if (order != null) {
                 rowOrders.put(tensor.gguf(), order);
             }
-            if (mapping.shift(tensor.hf()) != 0) {
-                shifts.put(tensor.gguf(), mapping.shift(tensor.hf()));
+            float shift = mapping.shift(tensor.hf());
+            if (shift != 0) {
+                shifts.put(tensor.gguf(), shift);
             }
         }
         metadata.put("general.architecture", GgufValue.string(architecture));
         metadata.put("general.name", GgufValue.string(name != null ? name : files.name()));
         metadata.putAll(mapping.metadata(shape, config, 0));
-        metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config, mapping.sentencePieceFirst()));
-        if (mapping.sentencePieceWithoutSpacePrefix() && metadata.get("tokenizer.ggml.model").asString().equals("llama")) {
-            metadata.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(false));
-        }
+        metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config, mapping));
     }
 
     @Override

@@ -2,6 +2,8 @@ package orchestrate.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import orchestrate.gguf.GgufValue;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongUnaryOperator;
@@ -71,7 +73,7 @@ public interface GgufMapping {
      * an HF suffix to a GGUF suffix, in order.
      */
     static List<TensorName> decoderTensors(int layers, Map<String, String> perLayer) {
-        List<TensorName> names = new java.util.ArrayList<>();
+        List<TensorName> names = new ArrayList<>();
         names.add(new TensorName("model.embed_tokens.weight", "token_embd.weight", true));
         for (int i = 0; i < layers; i++) {
             names.add(new TensorName("model.layers." + i + ".input_layernorm.weight", "blk." + i + ".attn_norm.weight", true));
@@ -93,7 +95,7 @@ public interface GgufMapping {
      * {@code biases}), then {@code norms} of the attention (q_norm, k_norm: "self_attn.q_norm" becomes "attn_q_norm"), then gate and up.
      */
     static Map<String, String> separateProjections(boolean biases, List<String> norms) {
-        Map<String, String> perLayer = new java.util.LinkedHashMap<>();
+        Map<String, String> perLayer = new LinkedHashMap<>();
         for (String part : List.of("q", "k", "v")) {
             perLayer.put("self_attn." + part + "_proj.weight", "attn_" + part + ".weight");
             if (biases) {
@@ -112,7 +114,7 @@ public interface GgufMapping {
     static Map<String, GgufValue> decoderMetadata(String arch, ModelShape shape, JsonNode config, long ropeDimensions, long fileType)
             throws ShapeException {
         long heads = number(config, "num_attention_heads");
-        Map<String, GgufValue> metadata = new java.util.LinkedHashMap<>();
+        Map<String, GgufValue> metadata = new LinkedHashMap<>();
         metadata.put(arch + ".context_length", GgufValue.uint32(number(config, "max_position_embeddings")));
         metadata.put(arch + ".embedding_length", GgufValue.uint32(shape.hidden()));
         metadata.put(arch + ".feed_forward_length", GgufValue.uint32(shape.intermediate()));

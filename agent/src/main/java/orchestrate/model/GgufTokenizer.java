@@ -37,21 +37,19 @@ public final class GgufTokenizer {
      * @param rows     the embedding's rows: the vocabulary is padded to them
      * @param pre      the pre-tokenizer name to write, or null to recognise it from the split regex
      */
-    public static Map<String, GgufValue> metadata(CheckpointFiles files, long rows, String pre, JsonNode config) throws IOException, ShapeException {
-        return metadata(files, rows, pre, config, false);
-    }
-
     /**
-     * @param sentencePieceFirst convert {@code tokenizer.model} when there is one, as llama.cpp's converter does for
-     *                           llama and phi3 (Llama 2, Mistral v0.3, Phi-3 ship one beside tokenizer.json)
+     * @param mapping the architecture written: whether a SentencePiece {@code tokenizer.model} is converted before
+     *                tokenizer.json, as llama.cpp's converter does for llama and phi3 (Llama 2, Mistral v0.3, Phi-3 ship
+     *                one beside it), and whether its vocabulary goes without the space prefix (Gemma)
      */
-    public static Map<String, GgufValue> metadata(CheckpointFiles files, long rows, String pre, JsonNode config, boolean sentencePieceFirst)
+    public static Map<String, GgufValue> metadata(CheckpointFiles files, long rows, String pre, JsonNode config, GgufMapping mapping)
             throws IOException, ShapeException {
+        boolean sentencePieceFirst = mapping.sentencePieceFirst();
         List<String> present = files.list();
         JsonNode tokenizerConfig = present.contains("tokenizer_config.json")
                 ? JsonFiles.object(TokenizerCheck.readAll(files.open("tokenizer_config.json")), "tokenizer_config.json") : JSON.createObjectNode();
         if (sentencePieceFirst && present.contains("tokenizer.model")) {
-            return sentencePiece(files, rows, config, tokenizerConfig);
+            return sentencePiece(files, rows, config, tokenizerConfig, mapping.sentencePieceWithoutSpacePrefix());
         }
         if (!present.contains("tokenizer.json")) {
             throw new ShapeException(files.name() + " has no tokenizer.json" + (sentencePieceFirst ? " and no tokenizer.model" : "")
@@ -105,8 +103,8 @@ public final class GgufTokenizer {
      * added tokens of added_tokens.json (user-defined) and tokenizer_config.json's added_tokens_decoder (control when
      * special or special-looking, else user-defined with SentencePiece's ▁ read as a space), both at score -1000.
      */
-    private static Map<String, GgufValue> sentencePiece(CheckpointFiles files, long rows, JsonNode config, JsonNode tokenizerConfig)
-            throws IOException, ShapeException {
+    private static Map<String, GgufValue> sentencePiece(CheckpointFiles files, long rows, JsonNode config, JsonNode tokenizerConfig,
+                                                        boolean withoutSpacePrefix) throws IOException, ShapeException {
         SentencePieceModel model = SentencePieceModel.read(TokenizerCheck.readAll(files.open("tokenizer.model")), files.name() + "/tokenizer.model");
         if (model.pieces().size() > rows) {
             throw new ShapeException("tokenizer.model has " + model.pieces().size() + " pieces, more than the embedding's " + rows + " rows");
@@ -154,8 +152,8 @@ public final class GgufTokenizer {
             ids.putIfAbsent(tokens[id], id);
         }
         Map<String, GgufValue> metadata = new LinkedHashMap<>();
-        if (tokenizerConfig.path("add_prefix_space").isBoolean()) {
-            metadata.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(tokenizerConfig.path("add_prefix_space").asBoolean()));
+        if (withoutSpacePrefix || tokenizerConfig.path("add_prefix_space").isBoolean()) {
+            metadata.put("tokenizer.ggml.add_space_prefix", GgufValue.bool(!withoutSpacePrefix && tokenizerConfig.path("add_prefix_space").asBoolean()));
         }
         metadata.put("tokenizer.ggml.model", GgufValue.string("llama"));
         metadata.put("tokenizer.ggml.pre", GgufValue.string("default"));

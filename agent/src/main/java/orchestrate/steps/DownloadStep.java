@@ -117,10 +117,11 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint, bo
             }
         };
         try {
+            HubRepo repo = HubRepo.open(options.repoType(), options.repo(), options.revision(), environment);
             if (checksArchitecture) {
-                refuseAnArchitectureWeCannotConvert(environment);
+                refuseAnArchitectureWeCannotConvert(repo);
             }
-            String commit = RepoDownload.run(options, environment, directory, events, context::cancelled);
+            String commit = RepoDownload.run(repo, options, directory, events, context::cancelled);
             context.fact("commit", commit);
         } catch (HubException e) {
             throw new StepException(e.getMessage());
@@ -128,8 +129,7 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint, bo
     }
 
     /** Reads the repository's config.json alone (a few hundred bytes) and refuses, before the weights, a class we do not support. */
-    private void refuseAnArchitectureWeCannotConvert(Map<String, String> environment) throws Exception {
-        HubRepo repo = HubRepo.open(options.repoType(), options.repo(), options.revision(), environment);
+    private void refuseAnArchitectureWeCannotConvert(HubRepo repo) throws Exception {
         if (repo.files().stream().noneMatch(f -> f.path().equals("config.json"))) {
             return;
         }

@@ -37,7 +37,7 @@ final class BuildTools {
     }
 
     /** The Debian packages of the tools that are not on the PATH. */
-    private static List<String> missing(boolean needsGit, Map<String, String> environment) {
+    static List<String> missing(boolean needsGit, Map<String, String> environment) {
         List<String> missing = new ArrayList<>();
         if (Programs.find("cmake", environment).isEmpty()) {
             missing.add("cmake");

@@ -134,6 +134,11 @@ public final class LlamaCppBuild {
         return options;
     }
 
+    /** The Debian packages (cmake, make, g++, git) that building llama.cpp from a tarball or bundle needs and this PATH lacks. */
+    public static List<String> missingBuildTools(Map<String, String> environment) {
+        return BuildTools.missing(true, environment);
+    }
+
     /** The tools {@code settings} name when they are built here, whole; nothing is started but the GPU query. */
     public static Optional<Toolchain> find(Settings settings, Map<String, String> environment) throws IOException, LlamaCppException {
         Target target = target(settings.backend(), environment);

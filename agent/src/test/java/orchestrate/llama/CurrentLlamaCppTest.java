@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.conversion.SinglePass;
 import orchestrate.gguf.GgmlType;
@@ -52,40 +51,15 @@ class CurrentLlamaCppTest {
     @Test
     void onOurF32FilesTheCurrentLlamaCppContinuesEveryPromptAsTheReferenceForwardPassDoes() throws Exception {
         Path model = orchestrate.model.GoldenModel.patched(dir.resolve("f32/model"));
-        Map<String, String> reference = referenceContinuations(model);
         Path phi3 = dir.resolve("f32/mibera-F32.gguf");
         GgufConversion.run(model, phi3, GgmlType.F32, "ref-mibera", null, (done, total) -> { });
         Path llamaCheckpoint = orchestrate.model.GgufConversionTest.splitToLlama(model, dir.resolve("f32/llama"));
         Path llama = dir.resolve("f32/mibera-llama-F32.gguf");
         GgufConversion.run(llamaCheckpoint, llama, GgmlType.F32, "ref-mibera", null, (done, total) -> { });
 
-        for (Path file : List.of(phi3, llama)) {
-            List<String> differing = new ArrayList<>();
-            for (Map.Entry<String, String> expected : reference.entrySet()) {
-                String continued = generate(file, expected.getKey(), 16);
-                if (!expected.getValue().equals(continued)) {
-                    differing.add("\"" + expected.getKey() + "\": reference \"" + expected.getValue() + "\", llama.cpp \"" + continued + "\"");
-                }
-            }
-            assertEquals(List.of(), differing, file.getFileName().toString());
-        }
-    }
-
-    /**
-     * The reference forward pass's greedy continuations, clear of ties (see LlamaLoadTest), with
-     * special tokens shown as llama-simple prints them.
-     */
-    private static Map<String, String> referenceContinuations(Path checkpoint) throws Exception {
-        ReferenceBpe bpe = new ReferenceBpe(checkpoint.resolve("tokenizer.json"));
-        ReferenceForward forward = new ReferenceForward(checkpoint);
-        Map<String, String> continuations = new java.util.LinkedHashMap<>();
-        for (String prompt : LlamaLoadTest.FIDELITY_PROMPTS) {
-            List<ReferenceForward.Step> steps = forward.greedy(bpe.encode(prompt), 16);
-            float smallest = (float) steps.stream().mapToDouble(ReferenceForward.Step::margin).min().orElseThrow();
-            assertTrue(smallest > 1e-3f, "the reference's choices after \"" + prompt + "\" must be clear of ties; smallest margin " + smallest);
-            continuations.put(prompt, bpe.decodeShowingSpecials(steps.stream().map(ReferenceForward.Step::token).toList()));
-        }
-        return continuations;
+        // the llama checkpoint is the phi3 one split: the same function, so the same reference
+        CurrentFidelity.assertContinuesAsTheReference(toolchain, model, phi3);
+        CurrentFidelity.assertContinuesAsTheReference(toolchain, model, llama);
     }
 
     @Test

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -320,7 +319,7 @@ class ModelFamiliesTest {
 
         GgufFile f32 = GgufFile.read(workdir.resolve("mistral-sp-F32.gguf"));
         assertEquals("llama", f32.metadata().get("tokenizer.ggml.model").asString());
-        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("mistral-sp-F32.gguf"), new Tokenizer() {
+        assertContinuesAsTheReference(workdir.resolve("model"), workdir.resolve("mistral-sp-F32.gguf"), new CurrentFidelity.Tokenizer() {
             @Override
             public List<Integer> encode(String prompt) throws Exception {
                 List<Integer> ids = new ArrayList<>(List.of(1)); // BOS, as tokenizer_config.json asks and llama.cpp adds
@@ -373,46 +372,11 @@ class ModelFamiliesTest {
     }
 
     /** llama.cpp's greedy continuations of the F32 file equal the reference's, whose choices are clear of ties. */
-    /** How the reference turns a prompt into ids, and a continuation's ids into the text llama-simple prints for them. */
-    interface Tokenizer {
-        List<Integer> encode(String prompt) throws Exception;
-
-        String continuation(List<Integer> prompt, List<Integer> generated) throws Exception;
-    }
-
     private static void assertContinuesAsTheReference(Path checkpoint, Path f32) throws Exception {
-        ReferenceBpe bpe = new ReferenceBpe(checkpoint.resolve("tokenizer.json"));
-        assertContinuesAsTheReference(checkpoint, f32, new Tokenizer() {
-            @Override
-            public List<Integer> encode(String prompt) {
-                return bpe.encode(prompt);
-            }
-
-            @Override
-            public String continuation(List<Integer> prompt, List<Integer> generated) {
-                return bpe.decodeShowingSpecials(generated);
-            }
-        });
+        CurrentFidelity.assertContinuesAsTheReference(toolchain, checkpoint, f32);
     }
 
-    private static void assertContinuesAsTheReference(Path checkpoint, Path f32, Tokenizer tokenizer) throws Exception {
-        ReferenceForward forward = new ReferenceForward(checkpoint);
-        List<String> differing = new ArrayList<>();
-        float smallest = Float.MAX_VALUE;
-        for (String prompt : LlamaLoadTest.FIDELITY_PROMPTS) {
-            List<Integer> ids = tokenizer.encode(prompt);
-            List<ReferenceForward.Step> steps = forward.greedy(ids, 16);
-            for (ReferenceForward.Step step : steps) {
-                smallest = Math.min(smallest, step.margin());
-            }
-            String expected = tokenizer.continuation(ids, steps.stream().map(ReferenceForward.Step::token).toList());
-            String continued = Generation.run(toolchain, f32, prompt, 16, Duration.ofSeconds(120), () -> false).text();
-            if (!expected.equals(continued)) {
-                differing.add("\"" + prompt + "\": reference \"" + expected + "\", llama.cpp \"" + continued + "\"");
-            }
-        }
-        System.out.printf("%s: smallest top-1 margin of the reference %.4f%n", f32.getFileName(), smallest);
-        assertTrue(smallest > 1e-3f, "the reference's choices must be clear of ties; smallest margin " + smallest + "; differing: " + differing);
-        assertEquals(List.of(), differing, f32.getFileName().toString());
+    private static void assertContinuesAsTheReference(Path checkpoint, Path f32, CurrentFidelity.Tokenizer tokenizer) throws Exception {
+        CurrentFidelity.assertContinuesAsTheReference(toolchain, checkpoint, f32, tokenizer);
     }
 }

