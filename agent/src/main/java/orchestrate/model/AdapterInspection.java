@@ -26,9 +26,14 @@ import orchestrate.safetensors.TensorEntry;
  *
  * @param targets modules changed, by their last name (q_proj: 24), in name order
  * @param saved   tensors the adapter replaces whole (modules_to_save)
+ * @param pairs   each changed base tensor (model.layers.0.self_attn.q_proj.weight) with its lora_A and lora_B
+ * @param wholes  each replaced base tensor with the adapter's tensor that replaces it
  */
 public record AdapterInspection(String name, int rank, double alpha, boolean rsLora, double scale, Map<String, Integer> targets, List<String> saved,
-                                long parameters) {
+                                long parameters, boolean fanInFanOut, Map<String, Pair> pairs, Map<String, StoredTensor> wholes) {
+
+    /** The two factors of one base tensor's change: A is r x in, B is out x r. */
+    public record Pair(StoredTensor a, StoredTensor b) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "base_model.model.";
@@ -54,27 +59,28 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
         if (rank <= 0) {
             throw new ShapeException(adapter.name() + "/adapter_config.json: r is " + config.path("r") + "; expected the adapter's rank, a whole number above 0");
         }
-        Map<String, TensorEntry> a = new TreeMap<>();
-        Map<String, TensorEntry> b = new TreeMap<>();
-        Map<String, TensorEntry> saved = new TreeMap<>();
+        Map<String, StoredTensor> a = new TreeMap<>();
+        Map<String, StoredTensor> b = new TreeMap<>();
+        Map<String, StoredTensor> saved = new TreeMap<>();
         long parameters = 0;
         for (StoredTensor stored : Checkpoint.open(adapter).tensors().values()) {
             TensorEntry entry = stored.entry();
             String name = entry.name().startsWith(PREFIX) ? entry.name().substring(PREFIX.length()) : entry.name();
             parameters += entry.elements();
             if (name.endsWith(".lora_A.weight")) {
-                a.put(name.substring(0, name.length() - ".lora_A.weight".length()), entry);
+                a.put(name.substring(0, name.length() - ".lora_A.weight".length()), stored);
             } else if (name.endsWith(".lora_B.weight")) {
-                b.put(name.substring(0, name.length() - ".lora_B.weight".length()), entry);
+                b.put(name.substring(0, name.length() - ".lora_B.weight".length()), stored);
             } else {
-                saved.put(name, entry);
+                saved.put(name, stored);
             }
         }
         List<String> problems = new ArrayList<>();
         Map<String, Integer> targets = new TreeMap<>();
+        Map<String, Pair> pairs = new TreeMap<>();
         for (String module : a.keySet()) {
-            TensorEntry down = a.get(module);
-            TensorEntry up = b.get(module);
+            TensorEntry down = a.get(module).entry();
+            TensorEntry up = b.containsKey(module) ? b.get(module).entry() : null;
             TensorEntry weight = base.get(module + ".weight");
             if (up == null) {
                 problems.add(module + " has lora_A but no lora_B");
@@ -90,19 +96,27 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
                         + Arrays.toString(weight.shape()) + " (expected A [r, " + w[1] + "] and B [" + w[0] + ", r])");
                 continue;
             }
+            if (!readable(down) || !readable(up)) {
+                problems.add(module + ": lora_A is " + down.dtype() + " and lora_B " + up.dtype() + "; expected BF16, F16 or F32");
+                continue;
+            }
             targets.merge(module.substring(module.lastIndexOf('.') + 1), 1, Integer::sum);
+            pairs.put(module + ".weight", new Pair(a.get(module), b.get(module)));
         }
         for (String module : b.keySet()) {
             if (!a.containsKey(module)) {
                 problems.add(module + " has lora_B but no lora_A");
             }
         }
-        for (Map.Entry<String, TensorEntry> whole : saved.entrySet()) {
+        for (Map.Entry<String, StoredTensor> whole : saved.entrySet()) {
             String tensor = whole.getKey();
+            TensorEntry entry = whole.getValue().entry();
             if (!base.containsKey(tensor)) {
                 problems.add(tensor + " (modules_to_save) replaces a tensor the base does not have");
-            } else if (!Arrays.equals(base.get(tensor).shape(), whole.getValue().shape())) {
-                problems.add(tensor + " (modules_to_save) is not the base's shape " + Arrays.toString(base.get(tensor).shape()));
+            } else if (!Arrays.equals(base.get(tensor).shape(), entry.shape())) {
+                problems.add(tensor + " (modules_to_save) is " + Arrays.toString(entry.shape()) + ", not the base's shape " + Arrays.toString(base.get(tensor).shape()));
+            } else if (!readable(entry)) {
+                problems.add(tensor + " (modules_to_save) is " + entry.dtype() + "; expected BF16, F16 or F32");
             }
         }
         if (!problems.isEmpty()) {
@@ -112,7 +126,12 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
             throw new ShapeException(adapter.name() + " changes nothing: it has no lora_A/lora_B pairs and no modules_to_save");
         }
         double scale = rsLora ? alpha / Math.sqrt(rank) : alpha / rank;
-        return new AdapterInspection(adapter.name(), rank, alpha, rsLora, scale, targets, List.copyOf(saved.keySet()), parameters);
+        return new AdapterInspection(adapter.name(), rank, alpha, rsLora, scale, targets, List.copyOf(saved.keySet()), parameters, fanInFanOut, pairs,
+                saved);
+    }
+
+    private static boolean readable(TensorEntry entry) {
+        return RowReader.readable(entry.dtype());
     }
 
     private static long[] reversed(long[] shape) {

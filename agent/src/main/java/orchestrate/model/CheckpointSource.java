@@ -2,9 +2,6 @@ package orchestrate.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,13 +15,13 @@ import java.util.stream.Collectors;
 import orchestrate.conversion.TensorSource;
 import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufValue;
-import orchestrate.quant.Half;
 import orchestrate.safetensors.Checkpoint;
 import orchestrate.safetensors.CheckpointFiles;
 import orchestrate.safetensors.DType;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.SafetensorsException;
 import orchestrate.safetensors.StoredTensor;
+import orchestrate.safetensors.TensorEntry;
 
 /**
  * A Hugging Face checkpoint seen as the tensors of a GGUF: the architecture comes from what the
@@ -34,17 +31,16 @@ import orchestrate.safetensors.StoredTensor;
  */
 public final class CheckpointSource implements TensorSource {
 
-    private final Path model;
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
     private final Map<String, StoredTensor> stored = new HashMap<>();
     private final Map<String, float[]> generated = new HashMap<>();
     private final Map<String, Float> shifts = new HashMap<>();
     private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
-    private final Map<String, FileChannel> channels = new HashMap<>();
     private final Map<String, Integer> tensorsLeft = new HashMap<>();
     private final FileDone finished;
-    private ByteBuffer buffer = ByteBuffer.allocate(0);
+    private final RowReader reader;
+    private final LoraMerge lora;
 
     /**
      * @param arch     the architecture to write instead of the one the tensors prove (the mapping still checks every tensor), or null
@@ -52,22 +48,29 @@ public final class CheckpointSource implements TensorSource {
      */
     public CheckpointSource(Path model, String name, String pre, String arch, FileDone finished)
             throws IOException, SafetensorsException, ShapeException, GgufException {
-        this(new DirectoryFiles(model), model, name != null ? name : model.getFileName().toString(), pre, arch, finished);
+        this(model, name, pre, arch, null, finished);
+    }
+
+    /** @param adapter a PEFT LoRA adapter merged into the rows as they are read (see {@link LoraMerge}), or null */
+    public CheckpointSource(Path model, String name, String pre, String arch, Path adapter, FileDone finished)
+            throws IOException, SafetensorsException, ShapeException, GgufException {
+        this(new DirectoryFiles(model), model, name != null ? name : model.getFileName().toString(), pre, arch,
+                adapter == null ? null : new DirectoryFiles(adapter), adapter, finished);
     }
 
     /**
      * The tensors and metadata of a checkpoint known by its headers only (a plan): every size is
      * known, no row can be read. With {@code deleteSource}, each tensor says which file would go after it.
      */
-    public static CheckpointSource headers(CheckpointFiles files, String name, String pre, String arch, boolean deleteSource)
+    public static CheckpointSource headers(CheckpointFiles files, String name, String pre, String arch, CheckpointFiles adapter, boolean deleteSource)
             throws IOException, SafetensorsException, ShapeException, GgufException {
-        return new CheckpointSource(files, null, name, pre, arch, deleteSource ? file -> { } : null);
+        return new CheckpointSource(files, null, name, pre, arch, adapter, null, deleteSource ? file -> { } : null);
     }
 
-    private CheckpointSource(CheckpointFiles files, Path model, String name, String pre, String arch, FileDone finished)
-            throws IOException, SafetensorsException, ShapeException, GgufException {
-        this.model = model;
+    private CheckpointSource(CheckpointFiles files, Path model, String name, String pre, String arch, CheckpointFiles adapterFiles, Path adapter,
+                             FileDone finished) throws IOException, SafetensorsException, ShapeException, GgufException {
         this.finished = finished;
+        this.reader = new RowReader(model);
         Inspection inspection = Inspection.of(files);
         ModelShape shape = inspection.shape();
         List<Finding> wrong = inspection.findings().stream()
@@ -83,6 +86,13 @@ public final class CheckpointSource implements TensorSource {
         String architecture = mapping.architecture();
         JsonNode config = inspection.config();
         Map<String, StoredTensor> all = LanguageModel.tensors(Checkpoint.open(files).tensors());
+        TokenizerChoice tokenizer = null;
+        if (adapterFiles != null) {
+            lora = LoraMerge.open(adapterFiles, adapter, entries(all), null);
+            tokenizer = TokenizerChoice.of(files, adapterFiles, lora.inspection());
+        } else {
+            lora = null;
+        }
         Set<String> mapped = new HashSet<>();
         List<GgufMapping.TensorName> names = new ArrayList<>();
         for (GgufMapping.TensorName tensor : mapping.tensors(shape.layers())) {
@@ -114,7 +124,7 @@ public final class CheckpointSource implements TensorSource {
         for (GgufMapping.TensorName tensor : names) {
             StoredTensor source = all.get(tensor.hf());
             DType dtype = source.entry().dtype();
-            if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32) {
+            if (!RowReader.readable(dtype)) {
                 throw new GgufException(tensor.hf() + " is " + dtype + "; we read BF16, F16 and F32");
             }
             long[] shapeHf = source.entry().shape();
@@ -138,7 +148,13 @@ public final class CheckpointSource implements TensorSource {
         metadata.put("general.architecture", GgufValue.string(architecture));
         metadata.put("general.name", GgufValue.string(name != null ? name : files.name()));
         metadata.putAll(mapping.metadata(shape, config, 0));
-        metadata.putAll(GgufTokenizer.metadata(files, shape.vocabRows(), pre, config, mapping));
+        metadata.putAll(GgufTokenizer.metadata(tokenizer == null ? files : tokenizer.source(), shape.vocabRows(), pre, config, mapping));
+    }
+
+    private static Map<String, TensorEntry> entries(Map<String, StoredTensor> tensors) {
+        Map<String, TensorEntry> entries = new LinkedHashMap<>();
+        tensors.forEach((name, tensor) -> entries.put(name, tensor.entry()));
+        return entries;
     }
 
     @Override
@@ -159,42 +175,24 @@ public final class CheckpointSource implements TensorSource {
             return;
         }
         StoredTensor source = stored.get(tensor.name());
-        DType dtype = source.entry().dtype();
-        int size = dtype.bytes();
-        long rowLength = tensor.rowLength();
-        int length = (int) (rows * rowLength * size);
-        if (buffer.capacity() < length) {
-            buffer = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        buffer.clear().limit(length);
-        FileChannel channel = channel(source.file());
+        int rowLength = Math.toIntExact(tensor.rowLength());
         LongUnaryOperator order = rowOrders.get(tensor.name());
-        long rowBytes = rowLength * size;
         if (order == null) {
-            fill(channel, buffer, source.offset() + firstRow * rowBytes, source);
+            reader.read(source, firstRow, rows, out, 0);
         } else {
-            for (long row = firstRow; row < firstRow + rows; row++) {
-                buffer.limit(buffer.position() + (int) rowBytes);
-                fill(channel, buffer, source.offset() + order.applyAsLong(row) * rowBytes, source);
+            for (int row = 0; row < rows; row++) {
+                reader.read(source, order.applyAsLong(firstRow + row), 1, out, row * rowLength);
             }
         }
-        buffer.flip();
-        int count = (int) (rows * rowLength);
-        switch (dtype) {
-            case BF16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = Half.fromBf16(buffer.getShort());
-                }
+        if (lora != null && lora.changes(source.entry().name())) {
+            for (int row = 0; row < rows; row++) {
+                long hfRow = order == null ? firstRow + row : order.applyAsLong(firstRow + row);
+                lora.apply(source.entry(), hfRow, out, row * rowLength); // before the shift: a merged checkpoint holds W + delta, the shift comes when converting
             }
-            case F16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = Half.toFloat(buffer.getShort());
-                }
-            }
-            default -> buffer.asFloatBuffer().get(out, 0, count);
         }
         Float shift = shifts.get(tensor.name());
         if (shift != null) {
+            int count = rows * rowLength;
             for (int i = 0; i < count; i++) {
                 out[i] += shift; // in float32, as the converter adds it after reading bf16 as float32
             }
@@ -208,10 +206,7 @@ public final class CheckpointSource implements TensorSource {
         }
         String file = stored.get(tensor.name()).file();
         if (tensorsLeft.merge(file, -1, Integer::sum) == 0) {
-            FileChannel channel = channels.remove(file);
-            if (channel != null) {
-                channel.close();
-            }
+            reader.release(file);
             if (finished != null) {
                 finished.file(file);
             }
@@ -220,28 +215,8 @@ public final class CheckpointSource implements TensorSource {
 
     @Override
     public void close() throws IOException {
-        for (FileChannel channel : channels.values()) {
-            channel.close();
-        }
-        channels.clear();
-    }
-
-    private FileChannel channel(String file) throws IOException {
-        FileChannel channel = channels.get(file);
-        if (channel == null) {
-            channel = FileChannel.open(model.resolve(file));
-            channels.put(file, channel);
-        }
-        return channel;
-    }
-
-    /** Fills the buffer up to its limit from {@code position} on. */
-    private static void fill(FileChannel channel, ByteBuffer in, long position, StoredTensor source) throws IOException {
-        long start = position - in.position();
-        while (in.hasRemaining()) {
-            if (channel.read(in, start + in.position()) < 0) {
-                throw new IOException(source.file() + " ends inside " + source.entry().name());
-            }
+        try (RowReader closing = reader; LoraMerge merging = lora) {
+            // both closed, the second even when the first fails
         }
     }
 }

@@ -31,19 +31,20 @@ public final class GgufConversion {
     /** @param type the type of 2-D weights: F32, F16, BF16 or Q8_0 (1-D tensors are always F32) */
     public static Result run(Path model, Path target, GgmlType type, String name, String pre, Progress progress)
             throws IOException, SafetensorsException, ShapeException, GgufException {
-        return run(model, target, type, name, pre, null, progress, null);
+        return run(model, target, type, name, pre, null, null, progress, null);
     }
 
     /**
      * @param arch     the architecture to write instead of the one the tensors prove, or null
+     * @param adapter  a PEFT LoRA adapter merged in as the tensors are read, or null
      * @param finished told when a source file is no longer needed (delete-source); null keeps them
      */
-    public static Result run(Path model, Path target, GgmlType type, String name, String pre, String arch, Progress progress,
+    public static Result run(Path model, Path target, GgmlType type, String name, String pre, String arch, Path adapter, Progress progress,
                              TensorSource.FileDone finished) throws IOException, SafetensorsException, ShapeException, GgufException {
         if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.Q8_0) {
             throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
         }
-        try (CheckpointSource source = new CheckpointSource(model, name, pre, arch, finished)) {
+        try (CheckpointSource source = new CheckpointSource(model, name, pre, arch, adapter, finished)) {
             SinglePass.Output output = output(source, target, type);
             SinglePass.Written written = SinglePass.run(source, List.of(output), Runtime.getRuntime().availableProcessors(), progress::bytes).get(0);
             return new Result(target, written.size(), written.sha256(), output.types().size());

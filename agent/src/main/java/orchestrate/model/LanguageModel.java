@@ -28,13 +28,18 @@ final class LanguageModel {
         Map<String, StoredTensor> language = new LinkedHashMap<>();
         for (StoredTensor tensor : all.values()) {
             TensorEntry entry = tensor.entry();
-            if (OTHER_PARTS.stream().noneMatch(entry.name()::startsWith)) {
-                String name = entry.name().replace(PREFIX, "");
+            String name = name(entry.name());
+            if (name != null) {
                 language.put(name, new StoredTensor(tensor.file(), new TensorEntry(name, entry.dtype(), entry.shape(), entry.begin(), entry.end()),
                         tensor.dataStart()));
             }
         }
         return language;
+    }
+
+    /** A stored tensor's name as a text-only checkpoint names it, or null for a tensor of the vision tower or projector. */
+    static String name(String stored) {
+        return OTHER_PARTS.stream().anyMatch(stored::startsWith) ? null : stored.replace(PREFIX, "");
     }
 
     /** How many tensors {@link #tensors} leaves out. */

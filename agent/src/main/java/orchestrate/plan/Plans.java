@@ -18,14 +18,15 @@ public final class Plans {
     private Plans() {}
 
     /** convert: the exact size of its file from the checkpoint's headers; time at the conversion rate. */
-    public static boolean convert(PlanContext plan, String model, String to, GgmlType type, String name, String pre, String arch, boolean deleteSource)
-            throws Exception {
+    public static boolean convert(PlanContext plan, String model, String to, GgmlType type, String name, String pre, String arch, String adapter,
+                                  boolean deleteSource) throws Exception {
         CheckpointFiles files = plan.checkpoint(model);
         if (files == null) {
             return false;
         }
         long before = plan.disk();
-        try (CheckpointSource source = CheckpointSource.headers(files, name != null ? name : Path.of(model).getFileName().toString(), pre, arch, deleteSource)) {
+        try (CheckpointSource source = CheckpointSource.headers(files, name != null ? name : Path.of(model).getFileName().toString(), pre, arch,
+                adapter(plan, adapter), deleteSource)) {
             SinglePass.Output output = GgufConversion.output(source, Path.of(to), type);
             long size = SinglePass.size(source, output);
             long input = source.tensors().stream().mapToLong(TensorSource.Tensor::sourceBytes).sum();
@@ -40,7 +41,7 @@ public final class Plans {
 
     /** quantize: every file's exact size and the pass's peak (QuantizePlan); time at the quantization rate on every core. */
     public static boolean quantize(PlanContext plan, String from, List<FileType> types, List<String> targets, String name, String pre, String arch,
-                                   boolean deleteSource) throws Exception {
+                                   String adapter, boolean deleteSource) throws Exception {
         TensorSource source = plan.gguf(from);
         boolean checkpoint = source == null;
         if (checkpoint) {
@@ -48,7 +49,8 @@ public final class Plans {
             if (files == null) {
                 return false;
             }
-            source = CheckpointSource.headers(files, name != null ? name : Path.of(from).getFileName().toString(), pre, arch, deleteSource);
+            source = CheckpointSource.headers(files, name != null ? name : Path.of(from).getFileName().toString(), pre, arch, adapter(plan, adapter),
+                    deleteSource);
         }
         long before = plan.disk();
         QuantizePlan quantize = new QuantizePlan(source, types, targets.stream().map(Path::of).toList());
@@ -78,6 +80,11 @@ public final class Plans {
         }
         plan.estimate(seconds, peak, before, String.join(", ", quantize.summary()));
         return true;
+    }
+
+    /** The adapter's files as the plan knows them (merging changes no size, but a misfit adapter is refused before renting), or null. */
+    private static CheckpointFiles adapter(PlanContext plan, String adapter) {
+        return adapter == null ? null : plan.checkpoint(adapter);
     }
 
     private static void consumeShards(PlanContext plan, String model, boolean deleteSource) {

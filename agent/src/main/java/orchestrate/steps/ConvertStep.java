@@ -24,7 +24,7 @@ import java.util.Locale;
  * {@code delete-source}, each safetensors file is deleted (consumed) once all its tensors are written,
  * for boxes without the disk for both.
  */
-record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, boolean deleteSource) implements Step, ReadsCheckpoint, Plannable {
+record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, String adapter, boolean deleteSource) implements Step, ReadsCheckpoint, Plannable {
 
     @Override
     public String checkpoint() {
@@ -49,8 +49,9 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         if (arch != null && GgufMapping.forArchitecture(arch) == null) {
             throw options.error("arch", "'arch' of " + options.owner() + " must be " + GgufMapping.written() + " (the architectures convert writes), not '" + arch + "'");
         }
+        String adapter = options.optionalString("adapter", "a PEFT LoRA adapter directory under the workdir, merged in as the tensors are read").orElse(null);
         boolean deleteSource = options.bool("delete-source", false);
-        return new ConvertStep(model, to, type, name, pre, arch, deleteSource);
+        return new ConvertStep(model, to, type, name, pre, arch, adapter, deleteSource);
     }
 
     @Override
@@ -60,7 +61,7 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
 
     @Override
     public boolean plan(PlanContext plan) throws Exception {
-        return orchestrate.plan.Plans.convert(plan, model, to, type, name, pre, arch, deleteSource);
+        return orchestrate.plan.Plans.convert(plan, model, to, type, name, pre, arch, adapter, deleteSource);
     }
 
     @Override
@@ -68,7 +69,7 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         Path target = context.resolve(to);
         GgufConversion.Result result;
         try {
-            result = GgufConversion.run(context.resolve(model), target, type, name, pre, arch,
+            result = GgufConversion.run(context.resolve(model), target, type, name, pre, arch, adapter == null ? null : context.resolve(adapter),
                     (done, total) -> context.progress(done, total, Event.Unit.BYTES, to), deleteSource ? file -> consume(context, file) : null);
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(e.getMessage());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import orchestrate.model.AdapterInspection;
 import orchestrate.model.Inspection;
 import orchestrate.model.ShapeException;
+import orchestrate.model.TokenizerChoice;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
 import orchestrate.files.AtomicFiles;
@@ -52,14 +53,19 @@ record InspectStep(String model, String to, boolean strict, String adapter) impl
         inspection.lines().forEach(context::info);
         ObjectNode json = inspection.toJson();
         if (adapter != null) {
+            DirectoryFiles base = new DirectoryFiles(context.resolve(model));
+            DirectoryFiles adapterFiles = new DirectoryFiles(context.resolve(adapter));
             AdapterInspection lora;
+            TokenizerChoice tokenizer;
             try {
-                lora = AdapterInspection.of(new DirectoryFiles(context.resolve(adapter)), Inspection.tensors(new DirectoryFiles(context.resolve(model))));
+                lora = AdapterInspection.of(adapterFiles, Inspection.tensors(base));
+                tokenizer = TokenizerChoice.of(base, adapterFiles, lora);
             } catch (SafetensorsException | ShapeException e) {
                 throw new StepException(e.getMessage());
             }
             lora.lines().forEach(context::info);
-            json.set("adapter", lora.toJson());
+            tokenizer.lines().forEach(context::info);
+            json.set("adapter", lora.toJson().set("tokenizer", tokenizer.toJson()));
         }
         AtomicFiles.write(context.resolve(to), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
         if (strict && inspection.contradicted()) {

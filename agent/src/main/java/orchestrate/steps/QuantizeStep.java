@@ -33,7 +33,7 @@ import orchestrate.safetensors.SafetensorsException;
  * The plan (types, exact sizes, peak disk) is logged first, and the step refuses to start when the
  * disk cannot hold it. {@code dry-run: true} stops after the plan, with the per-tensor table.
  */
-record QuantizeStep(String from, List<FileType> types, String to, int threads, String name, String pre, String arch, boolean deleteSource,
+record QuantizeStep(String from, List<FileType> types, String to, int threads, String name, String pre, String arch, String adapter, boolean deleteSource,
                     boolean dryRun) implements Step, ReadsCheckpoint, Plannable {
 
     @Override
@@ -72,7 +72,8 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
         if (arch != null && GgufMapping.forArchitecture(arch) == null) {
             throw options.error("arch", "'arch' of " + options.owner() + " must be " + GgufMapping.written() + ", not '" + arch + "'");
         }
-        return new QuantizeStep(from, List.copyOf(types), to, (int) threads, name, pre, arch, options.bool("delete-source", false),
+        String adapter = options.optionalString("adapter", "a PEFT LoRA adapter directory under the workdir, merged in as the tensors are read").orElse(null);
+        return new QuantizeStep(from, List.copyOf(types), to, (int) threads, name, pre, arch, adapter, options.bool("delete-source", false),
                 options.bool("dry-run", false));
     }
 
@@ -87,7 +88,7 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
 
     @Override
     public boolean plan(PlanContext plan) throws Exception {
-        return !dryRun && orchestrate.plan.Plans.quantize(plan, from, types, targets(), name, pre, arch, deleteSource);
+        return !dryRun && orchestrate.plan.Plans.quantize(plan, from, types, targets(), name, pre, arch, adapter, deleteSource);
     }
 
     @Override
@@ -120,13 +121,14 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
 
     private TensorSource open(Path source, StepContext context) throws IOException, SafetensorsException, ShapeException, GgufException, StepException {
         if (Files.isDirectory(source)) {
-            return new CheckpointSource(source, name, pre, arch, deleteSource ? file -> consume(context, from + "/" + file) : null);
+            return new CheckpointSource(source, name, pre, arch, adapter == null ? null : context.resolve(adapter),
+                    deleteSource ? file -> consume(context, from + "/" + file) : null);
         }
         if (!Files.isRegularFile(source)) {
             throw new StepException("'from' of quantize is " + from + ", which does not exist (a checkpoint directory or a .gguf file is expected)");
         }
-        if (name != null || pre != null || arch != null) {
-            throw new StepException("name, pre and arch apply to a checkpoint; " + from + " is a GGUF and keeps its own");
+        if (name != null || pre != null || arch != null || adapter != null) {
+            throw new StepException("name, pre, arch and adapter apply to a checkpoint; " + from + " is a GGUF and keeps its own");
         }
         return new GgufSource(source, deleteSource ? file -> consume(context, from) : null);
     }

@@ -25,6 +25,7 @@ public final class StepCatalog {
             new StepKind("download", DownloadStep::parse),
             new StepKind("inspect", InspectStep::parse),
             new StepKind("patch-config", PatchConfigStep::parse),
+            new StepKind("merge-lora", MergeLoraStep::parse),
             new StepKind("llama-cpp", LlamaCppStep::parse),
             new StepKind("evaluate", EvaluateStep::parse),
             new StepKind("write", WriteStep::parse));

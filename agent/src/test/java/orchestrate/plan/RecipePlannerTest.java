@@ -158,7 +158,7 @@ class RecipePlannerTest {
 
             PatchedFiles truth = new PatchedFiles(new DirectoryFiles(mibera), CheckpointGenerator.trueConfig(full, full.tokens() - 4).toString());
             long exact;
-            try (CheckpointSource source = CheckpointSource.headers(truth, "mibera-v1-merged", null, null, false)) {
+            try (CheckpointSource source = CheckpointSource.headers(truth, "mibera-v1-merged", null, null, null, false)) {
                 exact = new QuantizePlan(source, List.of(FileType.Q4_K_M, FileType.Q3_K_M), List.of(Path.of("a.gguf"), Path.of("b.gguf"))).totalSize();
             }
             PlanContext.Estimate download = estimates.get(1);

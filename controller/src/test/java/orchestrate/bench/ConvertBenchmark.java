@@ -47,7 +47,7 @@ public final class ConvertBenchmark {
                 Path out = dir.resolve("model-" + type + ".gguf");
                 Measure.DiskSampler disk = new Measure.DiskSampler(dir);
                 start = System.nanoTime();
-                GgufConversion.Result result = GgufConversion.run(model, out, type, "bench", null, null, (done, total) -> disk.sample(),
+                GgufConversion.Result result = GgufConversion.run(model, out, type, "bench", null, null, null, (done, total) -> disk.sample(),
                         file -> {
                             if (deleteSource) {
                                 Files.delete(model.resolve(file));

@@ -27,6 +27,15 @@ public final class AdapterGenerator {
      */
     public static void write(CheckpointSpec base, Path dir, int rank, double alpha, List<String> modules, Map<String, Object> config, long seed)
             throws IOException {
+        write(base, dir, rank, alpha, modules, List.of(), config, seed);
+    }
+
+    /**
+     * @param saved base tensors the adapter replaces whole (modules_to_save): model.embed_tokens.weight or lm_head.weight,
+     *              written as PEFT saves them, {@code base_model.model.<name>}
+     */
+    public static void write(CheckpointSpec base, Path dir, int rank, double alpha, List<String> modules, List<String> saved, Map<String, Object> config,
+                             long seed) throws IOException {
         Files.createDirectories(dir);
         long h = base.hidden();
         long q = (long) base.heads() * base.headDim();
@@ -49,11 +58,22 @@ public final class AdapterGenerator {
                 tensors.add(bf16(path + ".lora_B.weight", seed, outIn[0], rank));
             }
         }
+        for (String tensor : saved) {
+            if (!tensor.equals("model.embed_tokens.weight") && !tensor.equals("lm_head.weight")) {
+                throw new IllegalArgumentException(tensor);
+            }
+            tensors.add(bf16("base_model.model." + tensor, seed, base.vocabRows(), h));
+        }
         SafetensorsFile.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
         ObjectNode adapterConfig = JSON.createObjectNode().put("peft_type", "LORA").put("r", rank).put("lora_alpha", alpha).put("use_rslora", false)
                 .put("use_dora", false).put("fan_in_fan_out", false).put("base_model_name_or_path", "org/base").put("task_type", "CAUSAL_LM");
         adapterConfig.set("target_modules", JSON.valueToTree(modules));
-        adapterConfig.putNull("modules_to_save");
+        if (saved.isEmpty()) {
+            adapterConfig.putNull("modules_to_save");
+        } else {
+            adapterConfig.set("modules_to_save", JSON.valueToTree(saved.stream().map(t -> t.substring(t.lastIndexOf('.', t.length() - 8) + 1,
+                    t.length() - ".weight".length())).toList()));
+        }
         config.forEach((key, value) -> adapterConfig.set(key, JSON.valueToTree(value)));
         Files.writeString(dir.resolve("adapter_config.json"), adapterConfig.toPrettyString());
     }

@@ -1,0 +1,141 @@
+package orchestrate.steps;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import orchestrate.event.Event;
+import orchestrate.files.Hashing;
+import orchestrate.gguf.GgufFile;
+import orchestrate.run.InProcess;
+import orchestrate.testing.ReferenceMerge;
+import orchestrate.testkit.AdapterGenerator;
+import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.CheckpointSpec;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** merge-lora and merging while converting: the reference merge, the same files both ways, and the tokenizer the output gets. */
+class MergeLoraStepTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path workdir;
+
+    @BeforeEach
+    void baseAndAdapter() throws Exception {
+        CheckpointGenerator.write(CheckpointSpec.tinyLlama(), workdir.resolve("base"), 3);
+        AdapterGenerator.write(CheckpointSpec.tinyLlama(), workdir.resolve("adapter"), 8, 64, List.of("q_proj", "v_proj", "down_proj"),
+                List.of("lm_head.weight"), Map.of(), 11);
+    }
+
+    @Test
+    void theMergedCheckpointHoldsTheReferenceMergeTensorForTensor() throws Exception {
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - merge-lora: {base: base, adapter: adapter, to: merged}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        ReferenceMerge.write(workdir.resolve("base"), workdir.resolve("adapter"), workdir.resolve("reference"));
+        Map<String, ReferenceMerge.Located> merged = ReferenceMerge.tensors(workdir.resolve("merged"));
+        Map<String, ReferenceMerge.Located> reference = ReferenceMerge.tensors(workdir.resolve("reference"));
+        Map<String, ReferenceMerge.Located> base = ReferenceMerge.tensors(workdir.resolve("base"));
+        assertEquals(reference.keySet(), merged.keySet());
+        int changed = 0;
+        for (String name : reference.keySet()) {
+            float[] expected = ReferenceMerge.read(reference.get(name));
+            assertArrayEquals(expected, ReferenceMerge.read(merged.get(name)), name);
+            assertArrayEquals(reference.get(name).shape(), merged.get(name).shape(), name);
+            changed += java.util.Arrays.equals(expected, ReferenceMerge.read(base.get(name))) ? 0 : 1;
+        }
+        assertEquals(2 * 3 + 1, changed, "q, v and down of both layers, and lm_head, differ from the base's");
+        assertEquals(Files.readString(workdir.resolve("base/config.json")), Files.readString(workdir.resolve("merged/config.json")));
+        assertTrue(InProcess.logs(events).contains("tokenizer: the adapter carries no tokenizer: the base's is used"), InProcess.logs(events).toString());
+    }
+
+    @Test
+    void mergingWhileConvertingAndQuantizingGivesTheFilesOfMergingFirst() throws Exception {
+        List<Event> events = InProcess.run(workdir, """
+                name: m
+                steps:
+                  - merge-lora: {base: base, adapter: adapter, to: merged}
+                  - id: c1
+                    convert: {model: merged, type: F16, to: merged-F16.gguf, name: tiny}
+                  - id: c2
+                    convert: {model: base, adapter: adapter, type: F16, to: fly-F16.gguf, name: tiny}
+                  - id: c3
+                    convert: {model: base, type: F16, to: base-F16.gguf, name: tiny}
+                  - id: q1
+                    quantize: {from: merged, types: [Q4_K_M, Q8_0], to: 'merged-{type}.gguf', name: tiny}
+                  - id: q2
+                    quantize: {from: base, adapter: adapter, types: [Q4_K_M, Q8_0], to: 'fly-{type}.gguf', name: tiny}
+                """, Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        for (String type : List.of("F16", "Q4_K_M", "Q8_0")) {
+            assertEquals(sha256("merged-" + type + ".gguf"), sha256("fly-" + type + ".gguf"), type);
+        }
+        assertNotEquals(sha256("base-F16.gguf"), sha256("fly-F16.gguf"), "the adapter changes the file");
+    }
+
+    @Test
+    void anAdapterTrainedWithAnotherChatTemplateAndEndTokenGivesItsTokenizerToTheOutput() throws Exception {
+        copyTokenizer();
+        ObjectNode config = (ObjectNode) JSON.readTree(workdir.resolve("adapter/tokenizer_config.json").toFile());
+        String eos = config.path("eos_token").asText();
+        config.put("chat_template", "{% for m in messages %}[{{ m['role'] }}] {{ m['content'] }}{% endfor %}");
+        config.put("eos_token", config.path("pad_token").asText("<|im_start|>"));
+        Files.writeString(workdir.resolve("adapter/tokenizer_config.json"), config.toPrettyString());
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - convert: {model: base, adapter: adapter, type: F16, to: fly.gguf}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        GgufFile gguf = GgufFile.read(workdir.resolve("fly.gguf"));
+        assertEquals(config.path("chat_template").asText(), gguf.metadata().get("tokenizer.chat_template").asString());
+        assertNotEquals(eos, config.path("eos_token").asText(), "the test changes the end token");
+    }
+
+    @Test
+    void anAdapterWhoseVocabularyDiffersWithoutItsEmbeddingsIsRefusedBeforeAnythingIsWritten() throws Exception {
+        AdapterGenerator.write(CheckpointSpec.tinyLlama(), workdir.resolve("adapter"), 8, 64, List.of("q_proj"), Map.of(), 11);
+        copyTokenizer();
+        String tokenizer = Files.readString(workdir.resolve("adapter/tokenizer.json"));
+        Files.writeString(workdir.resolve("adapter/tokenizer.json"), tokenizer.replaceFirst("\"vocab\":\\{\"", "\"vocab\":{\"renamed"));
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - merge-lora: {base: base, adapter: adapter, to: merged}\n", Map.of());
+
+        String failure = InProcess.failure(events);
+        assertTrue(failure != null && failure.contains("the tokenizer of " + workdir.resolve("adapter") + " differs from its base's in vocabulary")
+                && failure.endsWith("use the base the adapter was trained on") && !failure.contains("\n"), failure);
+        assertFalse(Files.exists(workdir.resolve("merged/model.safetensors.index.json")), "nothing is written");
+    }
+
+    @Test
+    void anAdapterCarryingTheBasesOwnTokenizerKeepsItAndSaysSo() throws Exception {
+        copyTokenizer();
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - inspect: {model: base, adapter: adapter}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        assertTrue(InProcess.logs(events).contains("tokenizer: the adapter's tokenizer files are the base's, byte for byte"), InProcess.logs(events).toString());
+    }
+
+    private void copyTokenizer() throws Exception {
+        for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(workdir.resolve("base").resolve(file), workdir.resolve("adapter").resolve(file), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private String sha256(String file) throws Exception {
+        return Hashing.sha256(workdir.resolve(file));
+    }
+}
