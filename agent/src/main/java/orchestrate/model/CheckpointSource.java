@@ -37,10 +37,15 @@ public final class CheckpointSource implements TensorSource {
     private final Map<String, float[]> generated = new HashMap<>();
     private final Map<String, Float> shifts = new HashMap<>();
     private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
+    private final Map<String, GgufMapping.Slice> slices = new HashMap<>();
     private final Map<String, Integer> tensorsLeft = new HashMap<>();
     private final FileDone finished;
     private final RowReader reader;
     private final LoraMerge lora;
+    /** One expert's matrix of a stacked tensor, merged, while its columns are cut into rows. */
+    private String heldTensor;
+    private long heldExpert = -1;
+    private float[] held = new float[0];
 
     /**
      * @param arch     the architecture to write instead of the one the tensors prove (the mapping still checks every tensor), or null
@@ -132,9 +137,16 @@ public final class CheckpointSource implements TensorSource {
             for (int i = 0; i < dims.length; i++) {
                 dims[i] = shapeHf[shapeHf.length - 1 - i];
             }
+            long sourceBytes = source.entry().bytes();
+            GgufMapping.Slice slice = mapping.slice(tensor.gguf());
+            if (slice != null) {
+                dims = sliced(tensor.hf(), shapeHf, slice);
+                sourceBytes /= slice.stride();
+                slices.put(tensor.gguf(), slice);
+            }
             boolean lastOfFile = left.merge(source.file(), -1, Integer::sum) == 0;
             long freed = lastOfFile && finished != null ? fileSizes.get(source.file()) : 0;
-            tensors.add(new Tensor(tensor.gguf(), dims, source.entry().bytes(), freed));
+            tensors.add(new Tensor(tensor.gguf(), dims, sourceBytes, freed));
             stored.put(tensor.gguf(), source);
             LongUnaryOperator order = mapping.rowOrder(tensor.hf(), config);
             if (order != null) {
@@ -149,6 +161,24 @@ public final class CheckpointSource implements TensorSource {
         metadata.put("general.name", GgufValue.string(name != null ? name : files.name()));
         metadata.putAll(mapping.metadata(shape, config, 0));
         metadata.putAll(GgufTokenizer.metadata(tokenizer == null ? files : tokenizer.source(), shape.vocabRows(), pre, config, mapping));
+    }
+
+    /** The GGUF dims (ne[0] first) of a slice of a tensor of Hugging Face shape {@code shape}. */
+    private static long[] sliced(String hf, long[] shape, GgufMapping.Slice slice) throws ShapeException {
+        long columns = shape[shape.length - 1];
+        if (columns % slice.stride() != 0 || (slice.transposed() && shape.length != 3)) {
+            throw new ShapeException(hf + " is " + java.util.Arrays.toString(shape) + "; expected " + (slice.transposed() ? "[experts, rows, columns] " : "")
+                    + "columns that are a multiple of " + slice.stride());
+        }
+        if (slice.transposed()) {
+            return new long[] {shape[1], columns / slice.stride(), shape[0]};
+        }
+        long[] dims = new long[shape.length];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape[shape.length - 1 - i];
+        }
+        dims[0] = columns / slice.stride();
+        return dims;
     }
 
     private static Map<String, TensorEntry> entries(Map<String, StoredTensor> tensors) {
@@ -176,15 +206,18 @@ public final class CheckpointSource implements TensorSource {
         }
         StoredTensor source = stored.get(tensor.name());
         int rowLength = Math.toIntExact(tensor.rowLength());
+        GgufMapping.Slice slice = slices.get(tensor.name());
         LongUnaryOperator order = rowOrders.get(tensor.name());
-        if (order == null) {
+        if (slice != null) {
+            readSlice(source, slice, firstRow, rows, rowLength, out);
+        } else if (order == null) {
             reader.read(source, firstRow, rows, out, 0);
         } else {
             for (int row = 0; row < rows; row++) {
                 reader.read(source, order.applyAsLong(firstRow + row), 1, out, row * rowLength);
             }
         }
-        if (lora != null && lora.changes(source.entry().name())) {
+        if (slice == null && merges(source)) {
             for (int row = 0; row < rows; row++) {
                 long hfRow = order == null ? firstRow + row : order.applyAsLong(firstRow + row);
                 lora.apply(source.entry(), hfRow, out, row * rowLength); // before the shift: a merged checkpoint holds W + delta, the shift comes when converting
@@ -197,6 +230,58 @@ public final class CheckpointSource implements TensorSource {
                 out[i] += shift; // in float32, as the converter adds it after reading bf16 as float32
             }
         }
+    }
+
+    private boolean merges(StoredTensor source) {
+        return lora != null && lora.changes(source.entry().name());
+    }
+
+    /** Rows cut from a Hugging Face tensor as {@code slice} says, merged with the adapter first (a merged checkpoint holds them whole). */
+    private void readSlice(StoredTensor source, GgufMapping.Slice slice, long firstRow, int rows, int rowLength, float[] out) throws IOException {
+        TensorEntry entry = source.entry();
+        int columns = Math.toIntExact(entry.dim(entry.rank() - 1));
+        if (!slice.transposed()) {
+            float[] row = hold(columns);
+            for (int r = 0; r < rows; r++) {
+                reader.read(source, firstRow + r, 1, row, 0);
+                if (merges(source)) {
+                    lora.apply(entry, firstRow + r, row, 0);
+                }
+                for (int j = 0; j < rowLength; j++) {
+                    out[r * rowLength + j] = row[slice.offset() + j * slice.stride()];
+                }
+            }
+            heldTensor = null;
+            return;
+        }
+        int height = Math.toIntExact(entry.dim(1));
+        long perExpert = columns / slice.stride();
+        for (int r = 0; r < rows; r++) {
+            long expert = (firstRow + r) / perExpert;
+            int column = Math.toIntExact(slice.offset() + ((firstRow + r) % perExpert) * slice.stride());
+            if (!entry.name().equals(heldTensor) || expert != heldExpert) {
+                float[] matrix = hold(height * columns);
+                reader.read(source, expert * height, height, matrix, 0);
+                if (merges(source)) {
+                    for (int i = 0; i < height; i++) {
+                        lora.apply(entry, expert * height + i, matrix, i * columns);
+                    }
+                }
+                heldTensor = entry.name();
+                heldExpert = expert;
+            }
+            for (int i = 0; i < height; i++) {
+                out[r * rowLength + i] = held[i * columns + column];
+            }
+        }
+    }
+
+    private float[] hold(int length) {
+        if (held.length < length) {
+            held = new float[length];
+        }
+        heldTensor = null;
+        return held;
     }
 
     @Override

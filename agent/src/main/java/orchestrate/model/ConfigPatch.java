@@ -64,6 +64,9 @@ public final class ConfigPatch {
         node.put("num_hidden_layers", shape.layers());
         node.put("hidden_size", shape.hidden());
         node.put("intermediate_size", shape.intermediate());
+        if (shape.experts() > 0) {
+            node.put("num_local_experts", shape.experts());
+        }
         node.put("vocab_size", shape.vocabRows());
         node.put("tie_word_embeddings", shape.tied());
         if (shape.headsProven()) {

@@ -21,7 +21,12 @@ public enum Family {
     /** Gemma 3 (text): q/k norms, norms before and after attention and the MLP, norm weights stored as w of 1 + w. */
     GEMMA3(new Variant("Gemma3ForCausalLM", "gemma3_text"), new Variant("Gemma3ForConditionalGeneration", "gemma3")),
     /** Phi-2: dense with biases, fc1/fc2, LayerNorm. */
-    PHI2(new Variant("PhiForCausalLM", "phi"));
+    PHI2(new Variant("PhiForCausalLM", "phi")),
+    /**
+     * gpt-oss: attention with biases and per-head sinks, a router with a bias, and every layer's experts stacked in
+     * one gate_up_proj (gate and up interleaved) and one down_proj, each with a bias.
+     */
+    GPT_OSS(new Variant("GptOssForCausalLM", "gpt_oss"));
 
     /** A Hugging Face class with this layout, and its model_type. */
     public record Variant(String architecture, String modelType) {}

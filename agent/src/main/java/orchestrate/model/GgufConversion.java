@@ -55,7 +55,7 @@ public final class GgufConversion {
     public static SinglePass.Output output(TensorSource source, Path target, GgmlType type) {
         List<GgmlType> types = new ArrayList<>();
         for (TensorSource.Tensor tensor : source.tensors()) {
-            types.add(tensor.dims().length == 1 ? GgmlType.F32 : type);
+            types.add(keptF32(tensor.name(), tensor.dims()) ? GgmlType.F32 : type);
         }
         Map<String, GgufValue> metadata = new LinkedHashMap<>(source.metadata());
         metadata.put("general.file_type", GgufValue.uint32(fileType(type)));
@@ -63,6 +63,11 @@ public final class GgufConversion {
             metadata.put("general.quantization_version", GgufValue.uint32(2));
         }
         return new SinglePass.Output(target, types, metadata);
+    }
+
+    /** What convert_hf_to_gguf writes in F32 whatever the type: 1-D tensors, biases (whatever their rank) and a MoE router. */
+    private static boolean keptF32(String name, long[] dims) {
+        return dims.length == 1 || !name.endsWith(".weight") || name.endsWith("ffn_gate_inp.weight");
     }
 
     /** general.file_type: llama.cpp's LLAMA_FTYPE values. */

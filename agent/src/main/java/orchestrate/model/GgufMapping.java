@@ -17,6 +17,13 @@ public interface GgufMapping {
     /** One tensor: its Hugging Face name, its GGUF name, and whether a checkpoint must have it. */
     record TensorName(String hf, String gguf, boolean required) {}
 
+    /**
+     * How a GGUF tensor is cut from its Hugging Face tensor when not row for row: every {@code stride}-th element of
+     * each row from {@code offset}; {@code transposed}: of each matrix of a stacked [experts, a, b] tensor, every
+     * stride-th column from offset, each becoming a row of a.
+     */
+    record Slice(boolean transposed, int stride, int offset) {}
+
     /** llama.cpp's name for the architecture ({@code general.architecture}). */
     String architecture();
 
@@ -60,6 +67,11 @@ public interface GgufMapping {
     /** A constant the converter adds to every value of the tensor (Gemma's norms: 1 + w); 0 for none. */
     default float shift(String hf) {
         return 0;
+    }
+
+    /** How the GGUF tensor is cut from its Hugging Face tensor, or null when row for row. */
+    default Slice slice(String gguf) {
+        return null;
     }
 
     /** For each output row, the source row it is read from; null when rows are copied in order. */
@@ -142,6 +154,7 @@ public interface GgufMapping {
             case QWEN2 -> new Qwen2Mapping();
             case QWEN3 -> new Qwen3Mapping();
             case GEMMA3 -> new Gemma3Mapping();
+            case GPT_OSS -> new GptOssMapping();
             default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; we write " + written());
         };
     }
@@ -153,7 +166,7 @@ public interface GgufMapping {
     }
 
     private static List<GgufMapping> all() {
-        return List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping(), new Gemma3Mapping());
+        return List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping(), new Gemma3Mapping(), new GptOssMapping());
     }
 
     /** The mapping that writes {@code general.architecture} {@code arch}, or null when none does. */

@@ -80,7 +80,7 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         Family.Variant variant = s.family().claimedBy(config);
         lines.add(name + ": " + variant.modelType() + " (" + variant.architecture() + "), " + s.layers() + " layers, hidden "
                 + s.hidden() + ", intermediate " + s.intermediate() + ", " + s.vocabRows() + " vocabulary rows" + (s.tied() ? " (tied lm_head)" : "")
-                + ", " + (s.fusedQkv() ? "fused qkv_proj" : "separate q/k/v") + ", " + (s.fusedGateUp() ? "fused gate_up_proj" : s.family() == Family.PHI2 ? "fc1/fc2" : "separate gate/up")
+                + ", " + (s.fusedQkv() ? "fused qkv_proj" : "separate q/k/v") + ", " + (s.experts() > 0 ? s.experts() + " experts" : s.fusedGateUp() ? "fused gate_up_proj" : s.family() == Family.PHI2 ? "fc1/fc2" : "separate gate/up")
                 + ", " + (s.attentionBias() ? "attention biases" : "no attention biases") + ", " + s.norm() + " norm");
         lines.add(String.format(Locale.ROOT, "%d tensors, %s parameters, %s, dtypes %s", s.tensorCount(), count(s.parameters()),
                 bytes(s.bytes()), s.dtypes().keySet()));
@@ -116,7 +116,7 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         s.put("family", shape.family().claimedBy(config).modelType()).put("architecture", shape.family().claimedBy(config).architecture())
                 .put("layers", shape.layers()).put("hidden_size", shape.hidden()).put("intermediate_size", shape.intermediate())
                 .put("vocab_rows", shape.vocabRows()).put("output_rows", shape.outputRows()).put("tied", shape.tied())
-                .put("fused_qkv", shape.fusedQkv()).put("fused_gate_up", shape.fusedGateUp())
+                .put("fused_qkv", shape.fusedQkv()).put("fused_gate_up", shape.fusedGateUp()).put("experts", shape.experts())
                 .put("q_width", shape.qWidth()).put("kv_width", shape.kvWidth()).put("heads_proven", shape.headsProven())
                 .put("attention_bias", shape.attentionBias()).put("mlp_bias", shape.mlpBias()).put("norm", shape.norm())
                 .put("parameters", shape.parameters()).put("bytes", shape.bytes()).put("tensor_count", shape.tensorCount());

@@ -14,12 +14,13 @@ import java.util.Map;
  * @param headsProven    whether a tensor (per-head norm) fixes head_dim
  * @param norm           "rms" (weight only) or "layer" (weight and bias)
  * @param dtypes         elements per dtype
+ * @param experts        experts per MoE layer (intermediate is then each expert's width), 0 for a dense model
  */
 public record ModelShape(Family family, int layers, long hidden, long vocabRows, long outputRows, long intermediate,
                          boolean fusedQkv, boolean fusedGateUp, long qWidth, long kvWidth,
                          List<HeadLayout> headLayouts, boolean headsProven,
                          boolean attentionBias, boolean mlpBias, String norm,
-                         Map<String, Long> dtypes, long parameters, long bytes, int tensorCount) {
+                         Map<String, Long> dtypes, long parameters, long bytes, int tensorCount, int experts) {
 
     public boolean tied() {
         return outputRows == 0;

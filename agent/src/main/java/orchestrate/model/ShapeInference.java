@@ -57,7 +57,12 @@ public final class ShapeInference {
         boolean fusedGateUp = first.containsKey("mlp.gate_up_proj.weight");
         boolean phi2Mlp = first.containsKey("mlp.fc1.weight");
         long intermediate;
-        if (fusedGateUp) {
+        int experts = 0;
+        if (first.containsKey("mlp.experts.gate_up_proj") || first.containsKey("mlp.experts.gate_up_proj_blocks")) {
+            long[] stacked = stackedExperts(first, hidden);
+            experts = (int) stacked[0];
+            intermediate = stacked[1];
+        } else if (fusedGateUp) {
             long rows = rows(first, "mlp.gate_up_proj.weight", hidden);
             if (rows % 2 != 0) {
                 throw new ShapeException("model.layers.0.mlp.gate_up_proj.weight has an odd number of rows (" + rows + ")");
@@ -77,7 +82,7 @@ public final class ShapeInference {
         boolean attentionBias = first.keySet().stream().anyMatch(k -> k.startsWith("self_attn.") && k.endsWith("_proj.bias") && !k.contains("o_proj"));
         boolean mlpBias = first.keySet().stream().anyMatch(k -> k.startsWith("mlp.") && k.endsWith(".bias"));
         String norm = first.containsKey("input_layernorm.bias") ? "layer" : "rms";
-        Family family = family(fusedQkv, fusedGateUp, phi2Mlp, attentionBias, norm, first);
+        Family family = experts > 0 ? gptOss(attentionBias, norm, first) : family(fusedQkv, fusedGateUp, phi2Mlp, attentionBias, norm, first);
 
         TensorEntry qNorm = first.get("self_attn.q_norm.weight");
         List<HeadLayout> layouts = qNorm != null ? proven(qWidth, kvWidth, (int) qNorm.dim(0)) : candidates(qWidth, kvWidth);
@@ -92,7 +97,47 @@ public final class ShapeInference {
         }
         return new ModelShape(family, layers.lastKey() + 1, hidden, vocabRows, head == null ? 0 : head.dim(0), intermediate,
                 fusedQkv, fusedGateUp, qWidth, kvWidth, layouts, qNorm != null, attentionBias, mlpBias, norm,
-                dtypes, parameters, bytes, tensors.size());
+                dtypes, parameters, bytes, tensors.size(), experts);
+    }
+
+    /**
+     * gpt-oss's experts, stacked: gate_up_proj [experts, hidden, 2 x ff] (or, as OpenAI published it, MXFP4 blocks
+     * [experts, 2 x ff, hidden / 32, 16]) and down_proj [experts, ff, hidden] (blocks [experts, hidden, ff / 32, 16]).
+     * Returns the experts and ff.
+     */
+    private static long[] stackedExperts(Map<String, TensorEntry> first, long hidden) throws ShapeException {
+        TensorEntry gateUp = first.get("mlp.experts.gate_up_proj");
+        long experts;
+        long ff;
+        if (gateUp != null) {
+            if (gateUp.rank() != 3 || gateUp.dim(1) != hidden || gateUp.dim(2) % 2 != 0) {
+                throw new ShapeException("model.layers.0.mlp.experts.gate_up_proj is " + Arrays.toString(gateUp.shape())
+                        + "; expected [experts, " + hidden + ", 2 x ff] (gate and up interleaved)");
+            }
+            experts = gateUp.dim(0);
+            ff = gateUp.dim(2) / 2;
+        } else {
+            TensorEntry blocks = first.get("mlp.experts.gate_up_proj_blocks");
+            if (blocks.rank() != 4 || blocks.dim(2) * 32 != hidden || blocks.dim(3) != 16 || blocks.dim(1) % 2 != 0) {
+                throw new ShapeException("model.layers.0.mlp.experts.gate_up_proj_blocks is " + Arrays.toString(blocks.shape())
+                        + "; expected MXFP4 blocks [experts, 2 x ff, " + hidden / 32 + ", 16]");
+            }
+            experts = blocks.dim(0);
+            ff = blocks.dim(1) / 2;
+        }
+        TensorEntry router = require(first, "mlp.router.weight", "layer 0's router");
+        if (router.rank() != 2 || router.dim(0) != experts || router.dim(1) != hidden) {
+            throw new ShapeException("model.layers.0.mlp.router.weight is " + Arrays.toString(router.shape()) + "; expected [" + experts + ", " + hidden + "]");
+        }
+        return new long[] {experts, ff};
+    }
+
+    private static Family gptOss(boolean attentionBias, String norm, Map<String, TensorEntry> first) throws ShapeException {
+        if (!first.containsKey("self_attn.sinks") || !attentionBias || !norm.equals("rms")) {
+            throw new ShapeException("layer 0 stacks its experts as gpt-oss does but lacks its attention (q/k/v biases and self_attn.sinks): "
+                    + new TreeSet<>(first.keySet()));
+        }
+        return Family.GPT_OSS;
     }
 
     private static Family family(boolean fusedQkv, boolean fusedGateUp, boolean phi2Mlp, boolean attentionBias, String norm,

@@ -15,7 +15,9 @@ public enum FileType {
     Q4_0(2, GgmlType.Q4_0), Q8_0(7, GgmlType.Q8_0), Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1),
     Q2_K(10, GgmlType.Q2_K), Q3_K_S(11, GgmlType.Q3_K), Q3_K_M(12, GgmlType.Q3_K), Q3_K_L(13, GgmlType.Q3_K),
     Q4_K_S(14, GgmlType.Q4_K), Q4_K_M(15, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K),
-    Q6_K(18, GgmlType.Q6_K);
+    Q6_K(18, GgmlType.Q6_K),
+    /** gpt-oss's own: the 3-D expert tensors in MXFP4 (as OpenAI trained them), every other weight Q8_0. */
+    MXFP4_MOE(38, GgmlType.MXFP4);
 
     private final int id;
     private final GgmlType base;

@@ -13,7 +13,8 @@ import orchestrate.gguf.GgmlType;
  * published phi-4 Q4_K_M files show.
  *
  * <p>Not modelled: the rules for Falcon, for 8-expert models and for LLaMA-70B's attn_v, none of
- * which the architectures we convert (phi3, llama, qwen2) reach except a 70B llama.
+ * which the architectures we convert reach except a 70B llama. MoE experts ({@code ffn_*_exps})
+ * follow the rules of their dense names, one per layer, as llama.cpp's do.
  */
 public final class TensorTypes {
 
@@ -59,6 +60,10 @@ public final class TensorTypes {
             }
             String name = tensor.name();
             GgmlType type = fileType.base();
+            if (fileType == FileType.MXFP4_MOE) {
+                types[index] = mxfp4Moe(tensor, tied);
+                continue;
+            }
             if (name.equals("output.weight") || (tied && name.equals("token_embd.weight"))) {
                 if (tensor.dims()[0] % type.blockSize() != 0) {
                     type = GgmlType.Q8_0;
@@ -86,9 +91,17 @@ public final class TensorTypes {
         return List.of(types);
     }
 
-    /** Only 2-D (or larger) tensors named *weight, and never norms: the rest stay F32. */
+    /** Only 2-D (or larger) tensors named *weight, never norms or a MoE router: the rest stay F32. */
     public static boolean quantizable(Tensor tensor) {
-        return tensor.dims().length >= 2 && tensor.name().endsWith("weight") && !tensor.name().contains("_norm.weight");
+        return tensor.dims().length >= 2 && tensor.name().endsWith("weight") && !tensor.name().contains("_norm.weight")
+                && !tensor.name().endsWith("ffn_gate_inp.weight");
+    }
+
+    /** MXFP4_MOE: experts (tensors with a third dimension above 1) in MXFP4; the output (and a tied embedding) and every other weight in Q8_0. */
+    private static GgmlType mxfp4Moe(Tensor tensor, boolean tied) {
+        boolean output = tensor.name().equals("output.weight") || (tied && tensor.name().equals("token_embd.weight"));
+        GgmlType type = !output && tensor.dims().length > 2 && tensor.dims()[2] > 1 ? GgmlType.MXFP4 : GgmlType.Q8_0;
+        return fallback(type, tensor.dims()[0]);
     }
 
     /** More bits for the first and last eighth of the layers and every third one between. */

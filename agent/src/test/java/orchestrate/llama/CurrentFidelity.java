@@ -25,8 +25,22 @@ final class CurrentFidelity {
     }
 
     static void assertContinuesAsTheReference(LlamaCppBuild.Toolchain toolchain, Path checkpoint, Path f32) throws Exception {
-        ReferenceBpe bpe = new ReferenceBpe(checkpoint.resolve("tokenizer.json"));
-        assertContinuesAsTheReference(toolchain, checkpoint, f32, new Tokenizer() {
+        assertContinuesAsTheReference(toolchain, new ReferenceForward(checkpoint)::greedy, checkpoint.resolve("tokenizer.json"), f32);
+    }
+
+    static void assertContinuesAsTheReference(LlamaCppBuild.Toolchain toolchain, Path checkpoint, Path f32, Tokenizer tokenizer) throws Exception {
+        assertContinuesAsTheReference(toolchain, new ReferenceForward(checkpoint)::greedy, f32, tokenizer);
+    }
+
+    /** A reference forward pass: the greedy continuation of a prompt's ids, with each choice's margin. */
+    interface Reference {
+        List<ReferenceForward.Step> greedy(List<Integer> prompt, int count) throws Exception;
+    }
+
+    /** The reference's tokenizer is tokenizer.json's (byte-level BPE). */
+    static void assertContinuesAsTheReference(LlamaCppBuild.Toolchain toolchain, Reference forward, Path tokenizerJson, Path f32) throws Exception {
+        ReferenceBpe bpe = new ReferenceBpe(tokenizerJson);
+        assertContinuesAsTheReference(toolchain, forward, f32, new Tokenizer() {
             @Override
             public List<Integer> encode(String prompt) {
                 return bpe.encode(prompt);
@@ -39,8 +53,7 @@ final class CurrentFidelity {
         });
     }
 
-    static void assertContinuesAsTheReference(LlamaCppBuild.Toolchain toolchain, Path checkpoint, Path f32, Tokenizer tokenizer) throws Exception {
-        ReferenceForward forward = new ReferenceForward(checkpoint);
+    static void assertContinuesAsTheReference(LlamaCppBuild.Toolchain toolchain, Reference forward, Path f32, Tokenizer tokenizer) throws Exception {
         List<String> differing = new ArrayList<>();
         float smallest = Float.MAX_VALUE;
         for (String prompt : LlamaLoadTest.FIDELITY_PROMPTS) {
