@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import orchestrate.event.Event;
 import orchestrate.gguf.GgmlType;
+import orchestrate.conversion.QuantizePlan;
+import orchestrate.conversion.SinglePass;
 import orchestrate.gguf.GgufFile;
+import orchestrate.gguf.GgufTensorInfo;
+import orchestrate.model.CheckpointSource;
+import orchestrate.quant.FileType;
 import orchestrate.model.GgufConversion;
 import orchestrate.run.InProcess;
 import orchestrate.testing.CurrentLlamaCpp;
@@ -43,5 +49,40 @@ class GptOssTest {
         assertEquals("gpt-4o", file.metadata().get("tokenizer.ggml.pre").asString());
         assertEquals(List.of(288L, 160L, 4L), java.util.Arrays.stream(file.tensor("blk.0.ffn_gate_exps.weight").dims()).boxed().toList());
         CurrentFidelity.assertContinuesAsTheReference(toolchain, new ReferenceGptOss(checkpoint)::greedy, checkpoint.resolve("tokenizer.json"), f32);
+    }
+
+    /** MXFP4_MOE and Q4_K_M (with the fallbacks rows of 288, like 2880, need) in one pass from the checkpoint, tensor for tensor llama-quantize's. */
+    @Test
+    void bothQuantizationsOfTheSeedsJobAreLlamaQuantizesByteForByte() throws Exception {
+        Path checkpoint = dir.resolve("gpt-oss");
+        GptOssGenerator.write(GptOssGenerator.Spec.tiny(), checkpoint, 5);
+        Path f32 = dir.resolve("gpt-oss-F32.gguf");
+        GgufConversion.run(checkpoint, f32, GgmlType.F32, "gpt-oss", null, (d, t) -> { });
+        List<FileType> types = List.of(FileType.MXFP4_MOE, FileType.Q4_K_M);
+        List<Path> ours = types.stream().map(t -> dir.resolve("ours-" + t + ".gguf")).toList();
+        try (CheckpointSource source = new CheckpointSource(checkpoint, "gpt-oss", null, null, null)) {
+            SinglePass.run(source, new QuantizePlan(source, types, ours).outputs(), 2, (done, total) -> { });
+        }
+
+        List<String> differing = new ArrayList<>();
+        for (int i = 0; i < types.size(); i++) {
+            Path theirs = dir.resolve("llama-quantize-" + types.get(i) + ".gguf");
+            Process quantize = new ProcessBuilder(toolchain.tool("llama-quantize").toString(), f32.toString(), theirs.toString(), types.get(i).name(), "2")
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("quantize.log").toFile()).start();
+            assertEquals(0, quantize.waitFor(), java.nio.file.Files.readString(dir.resolve("quantize.log")));
+            GgufFile expected = GgufFile.read(theirs);
+            GgufFile actual = GgufFile.read(ours.get(i));
+            Map<GgmlType, Integer> typesSeen = new java.util.TreeMap<>();
+            for (GgufTensorInfo tensor : expected.tensors()) {
+                GgufTensorInfo mine = actual.tensor(tensor.name());
+                typesSeen.merge(tensor.type(), 1, Integer::sum);
+                if (mine == null || mine.type() != tensor.type() || !java.util.Arrays.equals(expected.data(tensor), actual.data(mine))) {
+                    differing.add(types.get(i) + " " + tensor.name() + ": llama-quantize " + tensor.type() + ", ours " + (mine == null ? "none" : mine.type()));
+                }
+            }
+            System.out.println(types.get(i) + ": llama-quantize's types " + typesSeen);
+            assertEquals(expected.tensors().size(), actual.tensors().size());
+        }
+        assertEquals(List.of(), differing);
     }
 }
