@@ -32,8 +32,15 @@ import orchestrate.safetensors.TensorEntry;
 public record AdapterInspection(String name, int rank, double alpha, boolean rsLora, double scale, Map<String, Integer> targets, List<String> saved,
                                 long parameters, boolean fanInFanOut, Map<String, Pair> pairs, Map<String, StoredTensor> wholes) {
 
-    /** The two factors of one base tensor's change: A is r x in, B is out x r. */
-    public record Pair(StoredTensor a, StoredTensor b) {}
+    /**
+     * The two factors of one base tensor's change: for a matrix, A is r x in and B out x r. For a stacked [experts, d1, d2]
+     * parameter (target_parameters, PEFT's ParamWrapper), A is [r x experts, d1] with expert e's rows at e * r + k and B is
+     * [d2, r x experts] with expert e's columns at k * experts + e; {@code swapped} (PEFT 0.19 on a module not marked
+     * transposed) exchanges d1 and d2 in both.
+     *
+     * @param experts 0 for a matrix
+     */
+    public record Pair(StoredTensor a, StoredTensor b, int rank, int experts, boolean swapped) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "base_model.model.";
@@ -78,12 +85,23 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
         List<String> problems = new ArrayList<>();
         Map<String, Integer> targets = new TreeMap<>();
         Map<String, Pair> pairs = new TreeMap<>();
+        List<String> parameters3d = new ArrayList<>();
+        config.path("target_parameters").forEach(target -> parameters3d.add(target.asText()));
         for (String module : a.keySet()) {
             TensorEntry down = a.get(module).entry();
             TensorEntry up = b.containsKey(module) ? b.get(module).entry() : null;
             TensorEntry weight = base.get(module + ".weight");
             if (up == null) {
                 problems.add(module + " has lora_A but no lora_B");
+                continue;
+            }
+            String parameter = stackedParameter(module, parameters3d, base, down, up);
+            if (parameter != null) {
+                Pair pair = stackedPair(module, parameter, base.get(parameter), a.get(module), b.get(module), problems);
+                if (pair != null) {
+                    targets.merge(parameter.substring(parameter.lastIndexOf('.') + 1), 1, Integer::sum);
+                    pairs.put(parameter, pair);
+                }
                 continue;
             }
             if (weight == null) {
@@ -101,7 +119,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
                 continue;
             }
             targets.merge(module.substring(module.lastIndexOf('.') + 1), 1, Integer::sum);
-            pairs.put(module + ".weight", new Pair(a.get(module), b.get(module)));
+            pairs.put(module + ".weight", new Pair(a.get(module), b.get(module), (int) down.dim(0), 0, false));
         }
         for (String module : b.keySet()) {
             if (!a.containsKey(module)) {
@@ -125,9 +143,102 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
         if (targets.isEmpty() && saved.isEmpty()) {
             throw new ShapeException(adapter.name() + " changes nothing: it has no lora_A/lora_B pairs and no modules_to_save");
         }
+        resolveSquareOrientations(pairs, base, problems);
+        if (!problems.isEmpty()) {
+            throw new ShapeException(adapter.name() + " does not fit this base: " + String.join("; ", problems));
+        }
         double scale = rsLora ? alpha / Math.sqrt(rank) : alpha / rank;
         return new AdapterInspection(adapter.name(), rank, alpha, rsLora, scale, targets, List.copyOf(saved.keySet()), parameters, fanInFanOut, pairs,
                 saved);
+    }
+
+    /**
+     * The stacked parameter a LoRA pair at {@code module} targets, or null for a module's weight matrix. PEFT wraps a
+     * module once per targeted parameter, the first registered innermost ({@code experts.base_layer} holds gpt-oss's
+     * gate_up_proj when down_proj is targeted too), so the parameter is told by which of the module's targeted
+     * parameters the factors' shapes fit.
+     */
+    private static String stackedParameter(String module, List<String> targets, Map<String, TensorEntry> base, TensorEntry a, TensorEntry b) {
+        String owner = module;
+        while (owner.endsWith(".base_layer")) {
+            owner = owner.substring(0, owner.length() - ".base_layer".length());
+        }
+        List<String> fitting = new ArrayList<>();
+        List<String> named = new ArrayList<>();
+        for (String target : targets) {
+            String parameter = owner + "." + target.substring(target.lastIndexOf('.') + 1);
+            TensorEntry tensor = base.get(parameter);
+            if (tensor == null || !(parameter.equals(target) || parameter.endsWith("." + target)) || named.contains(parameter)) {
+                continue;
+            }
+            named.add(parameter);
+            if (tensor.rank() == 3 && a.rank() == 2 && b.rank() == 2) {
+                long d1 = tensor.dim(1);
+                long d2 = tensor.dim(2);
+                if ((a.dim(1) == d1 && b.dim(0) == d2) || (a.dim(1) == d2 && b.dim(0) == d1)) {
+                    fitting.add(parameter);
+                }
+            }
+        }
+        if (fitting.size() == 1) {
+            return fitting.get(0);
+        }
+        return named.size() == 1 ? named.get(0) : null;
+    }
+
+    private static Pair stackedPair(String module, String parameter, TensorEntry tensor, StoredTensor a, StoredTensor b, List<String> problems) {
+        TensorEntry down = a.entry();
+        TensorEntry up = b.entry();
+        if (tensor.rank() != 3) {
+            problems.add(module + " targets " + parameter + ", which is " + Arrays.toString(tensor.shape()) + "; stacked parameters are [experts, in, out]");
+            return null;
+        }
+        long experts = tensor.dim(0);
+        long d1 = tensor.dim(1);
+        long d2 = tensor.dim(2);
+        boolean fits = down.rank() == 2 && up.rank() == 2 && down.dim(0) == up.dim(1) && down.dim(0) % experts == 0;
+        boolean straight = fits && down.dim(1) == d1 && up.dim(0) == d2;
+        boolean swapped = fits && down.dim(1) == d2 && up.dim(0) == d1;
+        if (!straight && !swapped) {
+            problems.add(module + ": lora_A " + Arrays.toString(down.shape()) + " and lora_B " + Arrays.toString(up.shape()) + " do not make " + parameter + "'s "
+                    + Arrays.toString(tensor.shape()) + " (expected A [r x " + experts + ", " + d1 + "] and B [" + d2 + ", r x " + experts + "])");
+            return null;
+        }
+        if (!readable(down) || !readable(up)) {
+            problems.add(module + ": lora_A is " + down.dtype() + " and lora_B " + up.dtype() + "; expected BF16, F16 or F32");
+            return null;
+        }
+        return new Pair(a, b, (int) (down.dim(0) / experts), (int) experts, !straight);
+    }
+
+    /**
+     * A square stacked parameter (gpt-oss-20b's down_proj is [32, 2880, 2880]) fits both layouts; it takes the one the
+     * adapter's other stacked pairs prove, as one PEFT version wrote them all. With none to prove it, it is refused.
+     */
+    private static void resolveSquareOrientations(Map<String, Pair> pairs, Map<String, TensorEntry> base, List<String> problems) {
+        List<Boolean> proven = new ArrayList<>();
+        List<String> square = new ArrayList<>();
+        for (Map.Entry<String, Pair> pair : pairs.entrySet()) {
+            if (pair.getValue().experts() > 0) {
+                TensorEntry tensor = base.get(pair.getKey());
+                if (tensor.dim(1) == tensor.dim(2)) {
+                    square.add(pair.getKey());
+                } else {
+                    proven.add(pair.getValue().swapped());
+                }
+            }
+        }
+        if (square.isEmpty()) {
+            return;
+        }
+        if (proven.isEmpty() || proven.contains(true) && proven.contains(false)) {
+            problems.add(square.get(0) + " is square, so its LoRA factors fit both PEFT layouts, and no other stacked parameter of the adapter tells which it has");
+            return;
+        }
+        for (String name : square) {
+            Pair pair = pairs.get(name);
+            pairs.put(name, new Pair(pair.a(), pair.b(), pair.rank(), pair.experts(), proven.get(0)));
+        }
     }
 
     private static boolean readable(TensorEntry entry) {

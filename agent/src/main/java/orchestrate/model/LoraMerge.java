@@ -20,6 +20,7 @@ import orchestrate.safetensors.TensorEntry;
 public final class LoraMerge implements AutoCloseable {
 
     private final AdapterInspection adapter;
+    private final Double override;
     private final double scale;
     private final RowReader rows;
     private String loaded;
@@ -27,9 +28,10 @@ public final class LoraMerge implements AutoCloseable {
     private float[] b;
     private double[] sums = new double[0];
 
-    private LoraMerge(AdapterInspection adapter, double scale, Path directory) {
+    private LoraMerge(AdapterInspection adapter, Double override, Path directory) {
         this.adapter = adapter;
-        this.scale = scale;
+        this.override = override;
+        this.scale = override != null ? override : adapter.scale();
         this.rows = new RowReader(directory);
     }
 
@@ -40,7 +42,7 @@ public final class LoraMerge implements AutoCloseable {
     public static LoraMerge open(CheckpointFiles files, Path directory, Map<String, TensorEntry> base, Double scale)
             throws IOException, SafetensorsException, ShapeException {
         AdapterInspection adapter = AdapterInspection.of(files, base);
-        return new LoraMerge(adapter, scale != null ? scale : adapter.scale(), directory);
+        return new LoraMerge(adapter, scale, directory);
     }
 
     public AdapterInspection inspection() {
@@ -74,15 +76,22 @@ public final class LoraMerge implements AutoCloseable {
         }
     }
 
-    /** W[row] += scale * B[row] A, or with fan_in_fan_out (W stored in x out) W[row] += scale * (B A[:, row])ᵀ. */
+    /**
+     * W[row] += scale * B[row] A, or with fan_in_fan_out (W stored in x out) W[row] += scale * (B A[:, row])ᵀ; for a
+     * stacked parameter, the row of expert e's matrix, from that expert's factors (see {@link AdapterInspection.Pair}).
+     */
     private void addDelta(String tensor, long row, float[] values, int offset, int length) throws IOException {
         load(tensor);
-        int rank = adapter.rank();
+        AdapterInspection.Pair pair = adapter.pairs().get(tensor);
+        int rank = pair.rank();
+        double scale = override != null ? override : adapter.rsLora() ? adapter.alpha() / Math.sqrt(rank) : adapter.alpha() / rank;
         if (sums.length < length) {
             sums = new double[length];
         }
         java.util.Arrays.fill(sums, 0, length, 0);
-        if (!adapter.fanInFanOut()) {
+        if (pair.experts() > 0) {
+            stackedDelta(pair, row, length);
+        } else if (!adapter.fanInFanOut()) {
             for (int k = 0; k < rank; k++) {
                 double coefficient = b[(int) row * rank + k];
                 int from = k * length;
@@ -102,6 +111,34 @@ public final class LoraMerge implements AutoCloseable {
         }
         for (int j = 0; j < length; j++) {
             values[offset + j] += (float) (scale * sums[j]);
+        }
+    }
+
+    /** ΔW[e][x][y] = Σ_k B[y, k E + e] A[e r + k, x], or swapped Σ_k B[x, k E + e] A[e r + k, y], for row e * d1 + x. */
+    private void stackedDelta(AdapterInspection.Pair pair, long row, int length) {
+        int experts = pair.experts();
+        int rank = pair.rank();
+        int columnsB = rank * experts;
+        int widthA = a.length / columnsB;
+        int d1 = pair.swapped() ? b.length / columnsB : widthA;
+        int e = (int) (row / d1);
+        int x = (int) (row % d1);
+        if (!pair.swapped()) {
+            for (int y = 0; y < length; y++) {
+                double sum = 0;
+                for (int k = 0; k < rank; k++) {
+                    sum += (double) b[y * columnsB + k * experts + e] * a[(e * rank + k) * widthA + x];
+                }
+                sums[y] = sum;
+            }
+        } else {
+            for (int k = 0; k < rank; k++) {
+                double coefficient = b[x * columnsB + k * experts + e];
+                int from = (e * rank + k) * widthA;
+                for (int y = 0; y < length; y++) {
+                    sums[y] += coefficient * a[from + y];
+                }
+            }
         }
     }
 

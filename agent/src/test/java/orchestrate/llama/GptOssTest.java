@@ -1,9 +1,12 @@
 package orchestrate.llama;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +20,10 @@ import orchestrate.model.CheckpointSource;
 import orchestrate.quant.FileType;
 import orchestrate.model.GgufConversion;
 import orchestrate.run.InProcess;
+import orchestrate.files.Hashing;
 import orchestrate.testing.CurrentLlamaCpp;
+import orchestrate.testing.ReferenceMerge;
+import orchestrate.testkit.AdapterGenerator;
 import orchestrate.testkit.GptOssGenerator;
 import orchestrate.toolchain.LlamaCppBuild;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,6 +55,60 @@ class GptOssTest {
         assertEquals("gpt-4o", file.metadata().get("tokenizer.ggml.pre").asString());
         assertEquals(List.of(288L, 160L, 4L), java.util.Arrays.stream(file.tensor("blk.0.ffn_gate_exps.weight").dims()).boxed().toList());
         CurrentFidelity.assertContinuesAsTheReference(toolchain, new ReferenceGptOss(checkpoint)::greedy, checkpoint.resolve("tokenizer.json"), f32);
+    }
+
+    /**
+     * The seed's job on the tiny model: a LoRA adapter on attention (target_modules) and on the stacked experts
+     * (target_parameters) merged while converting and quantizing gives the files of merging first; the merged weights
+     * are the reference merge's; llama.cpp on the merged file computes the reference forward pass of the reference
+     * merge; and the adapter changes what the model says.
+     */
+    @Test
+    void aLoraOnAttentionAndExpertsMergesAsTheReferenceSaysAndChangesTheText() throws Exception {
+        Path workdir = dir.resolve("work");
+        GptOssGenerator.write(GptOssGenerator.Spec.tiny(), workdir.resolve("base"), 5);
+        AdapterGenerator.writeGptOss(GptOssGenerator.Spec.tiny(), workdir.resolve("adapter"), 4, 512, List.of(0, 1), false, 9);
+
+        List<Event> events = InProcess.run(workdir, """
+                name: g
+                steps:
+                  - merge-lora: {base: base, adapter: adapter, to: merged}
+                  - id: merged-f32
+                    convert: {model: merged, type: F32, to: merged-F32.gguf, name: g}
+                  - id: fly-f32
+                    convert: {model: base, adapter: adapter, type: F32, to: fly-F32.gguf, name: g}
+                  - id: base-f32
+                    convert: {model: base, type: F32, to: base-F32.gguf, name: g}
+                  - id: merged-quants
+                    quantize: {from: merged, types: [MXFP4_MOE, Q4_K_M], to: 'merged-{type}.gguf', name: g}
+                  - id: fly-quants
+                    quantize: {from: base, adapter: adapter, types: [MXFP4_MOE, Q4_K_M], to: 'fly-{type}.gguf', name: g}
+                """, Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        assertTrue(InProcess.logs(events).contains("  changes 12 base tensors: down_proj x2, gate_up_proj x2, k_proj x2, o_proj x2, q_proj x2, v_proj x2"),
+                InProcess.logs(events).toString());
+        for (String type : List.of("F32", "MXFP4_MOE", "Q4_K_M")) {
+            assertEquals(Hashing.sha256(workdir.resolve("merged-" + type + ".gguf")), Hashing.sha256(workdir.resolve("fly-" + type + ".gguf")), type);
+        }
+        Path reference = dir.resolve("reference");
+        ReferenceMerge.write(workdir.resolve("base"), workdir.resolve("adapter"), reference);
+        Map<String, ReferenceMerge.Located> expected = ReferenceMerge.tensors(reference);
+        Map<String, ReferenceMerge.Located> merged = ReferenceMerge.tensors(workdir.resolve("merged"));
+        for (String name : expected.keySet()) {
+            assertArrayEquals(ReferenceMerge.read(expected.get(name)), ReferenceMerge.read(merged.get(name)), name);
+        }
+        CurrentFidelity.assertContinuesAsTheReference(toolchain, new ReferenceGptOss(reference)::greedy, reference.resolve("tokenizer.json"),
+                workdir.resolve("fly-F32.gguf"));
+        List<String> changed = new ArrayList<>();
+        for (String prompt : LlamaLoadTest.FIDELITY_PROMPTS) {
+            String before = Generation.run(toolchain, workdir.resolve("base-F32.gguf"), prompt, 16, Duration.ofSeconds(120), () -> false).text();
+            String after = Generation.run(toolchain, workdir.resolve("fly-F32.gguf"), prompt, 16, Duration.ofSeconds(120), () -> false).text();
+            if (!before.equals(after)) {
+                changed.add(prompt);
+            }
+        }
+        assertEquals(LlamaLoadTest.FIDELITY_PROMPTS, changed, "the adapter changes every continuation");
     }
 
     /** MXFP4_MOE and Q4_K_M (with the fallbacks rows of 288, like 2880, need) in one pass from the checkpoint, tensor for tensor llama-quantize's. */

@@ -21,9 +21,12 @@ import orchestrate.testing.ReferenceMerge;
 import orchestrate.testkit.AdapterGenerator;
 import orchestrate.testkit.CheckpointGenerator;
 import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.GptOssGenerator;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** merge-lora and merging while converting: the reference merge, the same files both ways, and the tokenizer the output gets. */
 class MergeLoraStepTest {
@@ -60,6 +63,26 @@ class MergeLoraStepTest {
         assertEquals(2 * 3 + 1, changed, "q, v and down of both layers, and lm_head, differ from the base's");
         assertEquals(Files.readString(workdir.resolve("base/config.json")), Files.readString(workdir.resolve("merged/config.json")));
         assertTrue(InProcess.logs(events).contains("tokenizer: the adapter carries no tokenizer: the base's is used"), InProcess.logs(events).toString());
+    }
+
+    /** A gpt-oss adapter on the stacked experts (target_parameters), in both layouts PEFT has written, merges as the reference merge does. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void stackedExpertsMergeAsTheReferenceSaysInEitherPeftLayout(boolean swapped) throws Exception {
+        GptOssGenerator.write(GptOssGenerator.Spec.tiny(), workdir.resolve("gpt-oss"), 5);
+        AdapterGenerator.writeGptOss(GptOssGenerator.Spec.tiny(), workdir.resolve("experts"), 4, 64, List.of(1), swapped, 9);
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - merge-lora: {base: gpt-oss, adapter: experts, to: merged}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        ReferenceMerge.write(workdir.resolve("gpt-oss"), workdir.resolve("experts"), workdir.resolve("reference"));
+        Map<String, ReferenceMerge.Located> reference = ReferenceMerge.tensors(workdir.resolve("reference"));
+        Map<String, ReferenceMerge.Located> merged = ReferenceMerge.tensors(workdir.resolve("merged"));
+        for (String name : reference.keySet()) {
+            assertArrayEquals(ReferenceMerge.read(reference.get(name)), ReferenceMerge.read(merged.get(name)), name);
+        }
+        assertFalse(java.util.Arrays.equals(ReferenceMerge.read(reference.get("model.layers.1.mlp.experts.down_proj")),
+                ReferenceMerge.read(ReferenceMerge.tensors(workdir.resolve("gpt-oss")).get("model.layers.1.mlp.experts.down_proj"))), "the experts change");
     }
 
     @Test

@@ -51,6 +51,10 @@ public final class ReferenceMerge {
             if (name.endsWith(".lora_A.weight")) {
                 String module = name.substring(0, name.length() - ".lora_A.weight".length());
                 Located w = merged.get(module + ".weight");
+                if (w == null) {
+                    mergeStacked(config, module, entry.getValue(), lora.get(PREFIX + module + ".lora_B.weight"), merged, scale, rank);
+                    continue;
+                }
                 float[] a = read(entry.getValue());
                 float[] b = read(lora.get(PREFIX + module + ".lora_B.weight"));
                 float[] weights = read(w);
@@ -70,6 +74,54 @@ public final class ReferenceMerge {
                 overwrite(merged.get(name), read(entry.getValue()));
             }
         }
+    }
+
+    /**
+     * A LoRA pair on a stacked [experts, d1, d2] parameter (PEFT's target_parameters): the parameter is the one of the
+     * module's targets whose shape the factors fit, and the delta is PEFT's
+     * {@code einsum("o r e, e r i -> e i o", B.reshape(out, r, E), A.reshape(E, r, in))}, or "e o i" when the factors come
+     * in the exchanged layout.
+     */
+    private static void mergeStacked(JsonNode config, String module, Located aTensor, Located bTensor, Map<String, Located> merged, double scale, int rank)
+            throws IOException {
+        String owner = module.replace(".base_layer", "");
+        for (JsonNode target : config.path("target_parameters")) {
+            String parameter = owner + "." + target.asText().substring(target.asText().lastIndexOf('.') + 1);
+            Located w = merged.get(parameter);
+            if (w == null || !parameter.endsWith(target.asText())) {
+                continue;
+            }
+            int experts = (int) w.shape()[0];
+            int d1 = (int) w.shape()[1];
+            int d2 = (int) w.shape()[2];
+            boolean straight = aTensor.shape()[1] == d1 && bTensor.shape()[0] == d2;
+            boolean swapped = aTensor.shape()[1] == d2 && bTensor.shape()[0] == d1;
+            if (!straight && !swapped) {
+                continue;
+            }
+            float[] a = read(aTensor);
+            float[] b = read(bTensor);
+            float[] weights = read(w);
+            int in = (int) aTensor.shape()[1];
+            int columns = rank * experts;
+            for (int e = 0; e < experts; e++) {
+                for (int x = 0; x < d1; x++) {
+                    for (int y = 0; y < d2; y++) {
+                        int i = straight ? x : y; // A's column
+                        int o = straight ? y : x; // B's row
+                        double sum = 0;
+                        for (int k = 0; k < rank; k++) {
+                            sum += (double) b[o * columns + k * experts + e] * a[(e * rank + k) * in + i];
+                        }
+                        int at = (e * d1 + x) * d2 + y;
+                        weights[at] = weights[at] + (float) (scale * sum);
+                    }
+                }
+            }
+            overwrite(w, weights);
+            return;
+        }
+        throw new IllegalArgumentException(module + ": no target parameter fits");
     }
 
     /** Every tensor of every safetensors file in {@code dir}, by name. */

@@ -78,6 +78,52 @@ public final class AdapterGenerator {
         Files.writeString(dir.resolve("adapter_config.json"), adapterConfig.toPrettyString());
     }
 
+    /**
+     * A PEFT adapter for a gpt-oss base as the OpenAI cookbook trains one: q/k/v/o_proj of every layer (target_modules)
+     * and, on {@code expertLayers}, the stacked experts' gate_up_proj and down_proj (target_parameters), named as PEFT
+     * nests the two wrappers of one module (gate_up_proj's in {@code experts.base_layer}). A is [r x experts, d1] and B
+     * [d2, r x experts] for a [experts, d1, d2] parameter; {@code swapped} writes PEFT 0.19's exchanged layout.
+     */
+    public static void writeGptOss(GptOssGenerator.Spec base, Path dir, int rank, double alpha, List<Integer> expertLayers, boolean swapped, long seed)
+            throws IOException {
+        Files.createDirectories(dir);
+        long h = base.hidden();
+        long q = (long) base.heads() * base.headDim();
+        long kv = (long) base.kvHeads() * base.headDim();
+        long e = base.experts();
+        long f = base.ff();
+        List<SafetensorsFile.Tensor> tensors = new ArrayList<>();
+        List<String> parameters = new ArrayList<>();
+        for (int layer = 0; layer < base.layers(); layer++) {
+            String path = "base_model.model.model.layers." + layer + ".";
+            for (String module : List.of("q_proj", "k_proj", "v_proj", "o_proj")) {
+                long out = module.equals("q_proj") ? q : module.equals("o_proj") ? h : kv;
+                long in = module.equals("o_proj") ? q : h;
+                tensors.add(bf16(path + "self_attn." + module + ".lora_A.weight", seed, rank, in));
+                tensors.add(bf16(path + "self_attn." + module + ".lora_B.weight", seed, out, rank));
+            }
+            if (expertLayers.contains(layer)) {
+                long[][] stacked = {{h, 2 * f}, {f, h}}; // gate_up_proj [e, h, 2f], down_proj [e, f, h]
+                String[] wrappers = {"mlp.experts.base_layer.", "mlp.experts."};
+                for (int p = 0; p < 2; p++) {
+                    long d1 = swapped ? stacked[p][1] : stacked[p][0];
+                    long d2 = swapped ? stacked[p][0] : stacked[p][1];
+                    tensors.add(bf16(path + wrappers[p] + "lora_A.weight", seed, rank * e, d1));
+                    tensors.add(bf16(path + wrappers[p] + "lora_B.weight", seed, d2, rank * e));
+                }
+                parameters.add(layer + ".mlp.experts.gate_up_proj");
+                parameters.add(layer + ".mlp.experts.down_proj");
+            }
+        }
+        SafetensorsFile.write(dir.resolve("adapter_model.safetensors"), tensors, Map.of("format", "pt"));
+        ObjectNode adapterConfig = JSON.createObjectNode().put("peft_type", "LORA").put("r", rank).put("lora_alpha", alpha).put("use_rslora", false)
+                .put("use_dora", false).put("fan_in_fan_out", false).put("base_model_name_or_path", "unsloth/gpt-oss-20b-BF16").put("task_type", "CAUSAL_LM");
+        adapterConfig.set("target_modules", JSON.valueToTree(List.of("q_proj", "k_proj", "v_proj", "o_proj")));
+        adapterConfig.set("target_parameters", JSON.valueToTree(parameters));
+        adapterConfig.putNull("modules_to_save");
+        Files.writeString(dir.resolve("adapter_config.json"), adapterConfig.toPrettyString());
+    }
+
     private static SafetensorsFile.Tensor bf16(String name, long seed, long rows, long columns) {
         int count = Math.toIntExact(rows * columns);
         return new SafetensorsFile.Tensor(name, new long[] {rows, columns}, () -> {
