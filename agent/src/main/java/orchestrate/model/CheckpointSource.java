@@ -38,6 +38,7 @@ public final class CheckpointSource implements TensorSource {
     private final Map<String, Float> shifts = new HashMap<>();
     private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
     private final Map<String, GgufMapping.Slice> slices = new HashMap<>();
+    private final Map<String, PackedExperts.Packed> packed = new HashMap<>();
     private final Map<String, Integer> tensorsLeft = new HashMap<>();
     private final FileDone finished;
     private final RowReader reader;
@@ -90,7 +91,7 @@ public final class CheckpointSource implements TensorSource {
         }
         String architecture = mapping.architecture();
         JsonNode config = inspection.config();
-        Map<String, StoredTensor> all = LanguageModel.tensors(Checkpoint.open(files).tensors());
+        Map<String, StoredTensor> all = PackedExperts.logical(LanguageModel.tensors(Checkpoint.open(files).tensors()), packed);
         TokenizerChoice tokenizer = null;
         if (adapterFiles != null) {
             lora = LoraMerge.open(adapterFiles, adapter, entries(all), null);
@@ -139,6 +140,11 @@ public final class CheckpointSource implements TensorSource {
             }
             long sourceBytes = source.entry().bytes();
             GgufMapping.Slice slice = mapping.slice(tensor.gguf());
+            PackedExperts.Packed mxfp4 = packed.get(tensor.hf());
+            if (mxfp4 != null && (slice == null || !slice.transposed() || (finished != null && !mxfp4.blocks().file().equals(mxfp4.scales().file())))) {
+                throw new ShapeException(tensor.hf() + "'s MXFP4 blocks and scales are read a whole expert at a time, from one file; this checkpoint "
+                        + "lays them out otherwise");
+            }
             if (slice != null) {
                 dims = sliced(tensor.hf(), shapeHf, slice);
                 sourceBytes /= slice.stride();
@@ -261,7 +267,11 @@ public final class CheckpointSource implements TensorSource {
             int column = Math.toIntExact(slice.offset() + ((firstRow + r) % perExpert) * slice.stride());
             if (!entry.name().equals(heldTensor) || expert != heldExpert) {
                 float[] matrix = hold(height * columns);
-                reader.read(source, expert * height, height, matrix, 0);
+                if (packed.containsKey(entry.name())) {
+                    PackedExperts.read(packed.get(entry.name()), expert, reader, matrix);
+                } else {
+                    reader.read(source, expert * height, height, matrix, 0);
+                }
                 if (merges(source)) {
                     for (int i = 0; i < height; i++) {
                         lora.apply(entry, expert * height + i, matrix, i * columns);

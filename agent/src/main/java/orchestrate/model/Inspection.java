@@ -11,6 +11,7 @@ import orchestrate.safetensors.StoredTensor;
 import orchestrate.safetensors.TensorEntry;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -37,6 +38,7 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
         } else {
             warnings.add("no config.json: every field below is missing");
         }
+        BitsAndBytes.refuse(files.name(), tensors, config);
         Optional<String> unsupported = Family.unsupportedClaim(config);
         if (unsupported.isPresent()) {
             throw new ShapeException("config.json in " + files.name() + " names " + unsupported.get() + ", an architecture orchestrate does not support yet, "
@@ -51,8 +53,12 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
     }
 
     /** The headers of a checkpoint's language model by tensor name, as a text-only checkpoint names them. */
-    public static Map<String, TensorEntry> tensors(CheckpointFiles files) throws IOException, SafetensorsException {
-        return tensors(Checkpoint.open(files));
+    public static Map<String, TensorEntry> tensors(CheckpointFiles files) throws IOException, SafetensorsException, ShapeException {
+        Map<String, TensorEntry> tensors = new LinkedHashMap<>();
+        for (StoredTensor stored : PackedExperts.logical(LanguageModel.tensors(Checkpoint.open(files).tensors()), new HashMap<>()).values()) {
+            tensors.put(stored.entry().name(), stored.entry());
+        }
+        return tensors;
     }
 
     private static Map<String, TensorEntry> tensors(Checkpoint checkpoint) {

@@ -55,6 +55,11 @@ public final class MergedCheckpoint {
         Checkpoint checkpoint = Checkpoint.open(baseFiles);
         Map<String, TensorEntry> language = new LinkedHashMap<>();
         LanguageModel.tensors(checkpoint.tensors()).forEach((name, tensor) -> language.put(name, tensor.entry()));
+        BitsAndBytes.refuse(baseFiles.name(), language, Inspection.of(baseFiles).config());
+        if (language.keySet().stream().anyMatch(name -> name.endsWith("_blocks"))) {
+            throw new ShapeException(base + " holds gpt-oss's experts in MXFP4 as OpenAI published them; a merged copy would be BF16 and far larger: "
+                    + "merge while converting instead (adapter: on convert or quantize), which reads them exactly, or merge into the BF16 checkpoint");
+        }
         Files.createDirectories(target);
         List<Written> written = new ArrayList<>();
         try (LoraMerge lora = LoraMerge.open(adapterFiles, adapter, language, scale); RowReader reader = new RowReader(base)) {

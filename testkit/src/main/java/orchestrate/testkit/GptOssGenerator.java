@@ -52,6 +52,65 @@ public final class GptOssGenerator {
         Files.writeString(dir.resolve("config.json"), CheckpointGenerator.pretty(config(spec, firstSpecial)));
     }
 
+    /**
+     * The same random gpt-oss twice: in {@code mxfp4} with its experts as OpenAI published them (U8 {@code _blocks}
+     * [experts, rows, in / 32, 16] and {@code _scales} [experts, rows, in / 32], rows the out dimension), and in
+     * {@code bf16} with those experts dequantized into the Hugging Face layout [experts, in, out], as unsloth's BF16 copy
+     * holds them: every MXFP4 value is a bfloat16, so the two are one model.
+     */
+    public static void writeMxfp4Twins(Spec spec, Path mxfp4, Path bf16, long seed) throws IOException {
+        List<Tensor> packed = new ArrayList<>();
+        List<Tensor> unpacked = new ArrayList<>();
+        for (Tensor tensor : tensors(spec, seed)) {
+            if (!tensor.name().endsWith("gate_up_proj") && !tensor.name().endsWith("down_proj")) {
+                packed.add(tensor);
+                unpacked.add(tensor);
+                continue;
+            }
+            long[] shape = tensor.shape(); // [experts, in, out]
+            int experts = (int) shape[0];
+            int in = (int) shape[1];
+            int rows = (int) shape[2];
+            int groups = in / 32;
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed ^ tensor.name().hashCode());
+            byte[] blocks = new byte[experts * rows * groups * 16];
+            byte[] scales = new byte[experts * rows * groups];
+            random.nextBytes(blocks);
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = (byte) (121 + random.nextInt(6)); // values up to 6 x 2^-1
+            }
+            float[] lut = {0f, 0.5f, 1f, 1.5f, 2f, 3f, 4f, 6f, -0f, -0.5f, -1f, -1.5f, -2f, -3f, -4f, -6f};
+            byte[] values = new byte[experts * in * rows * 2];
+            for (int e = 0; e < experts; e++) {
+                for (int row = 0; row < rows; row++) {
+                    for (int column = 0; column < in; column++) {
+                        int group = (e * rows + row) * groups + column / 32;
+                        int nibbles = blocks[group * 16 + (column % 32) / 2] & 0xFF;
+                        float value = lut[column % 2 == 0 ? nibbles & 0x0F : nibbles >>> 4] * (float) Math.pow(2, (scales[group] & 0xFF) - 127);
+                        short bits = SafetensorsFile.bf16(value);
+                        int at = ((e * in + column) * rows + row) * 2;
+                        values[at] = (byte) bits;
+                        values[at + 1] = (byte) (bits >>> 8);
+                    }
+                }
+            }
+            packed.add(new Tensor(tensor.name() + "_blocks", new long[] {experts, rows, groups, 16}, () -> blocks, "U8"));
+            packed.add(new Tensor(tensor.name() + "_scales", new long[] {experts, rows, groups}, () -> scales, "U8"));
+            unpacked.add(new Tensor(tensor.name(), shape, () -> values));
+        }
+        for (Path dir : List.of(mxfp4, bf16)) {
+            Files.createDirectories(dir);
+            CheckpointGenerator.writeShards(spec.shards(), dir, dir.equals(mxfp4) ? packed : unpacked);
+            ObjectNode config = config(spec, writeTokenizer(spec, dir));
+            if (dir.equals(mxfp4)) {
+                ObjectNode quantization = config.putObject("quantization_config").put("quant_method", "mxfp4");
+                quantization.putArray("modules_to_not_convert").add("model.layers.*.self_attn").add("model.layers.*.mlp.router")
+                        .add("model.embed_tokens").add("lm_head");
+            }
+            Files.writeString(dir.resolve("config.json"), CheckpointGenerator.pretty(config));
+        }
+    }
+
     /** config.json as gpt-oss-20b's, at this size. */
     public static ObjectNode config(Spec spec, int firstSpecial) {
         ObjectNode config = JSON.createObjectNode();

@@ -20,11 +20,19 @@ import java.util.function.Supplier;
  */
 final class SafetensorsFile {
 
-    /** A bf16 tensor; {@code data} null leaves its bytes as a hole (a sparse file). */
-    record Tensor(String name, long[] shape, Supplier<byte[]> data) {
+    /** A tensor (bf16 unless {@code dtype} says otherwise); {@code data} null leaves its bytes as a hole (a sparse file). */
+    record Tensor(String name, long[] shape, Supplier<byte[]> data, String dtype) {
+
+        Tensor(String name, long[] shape, Supplier<byte[]> data) {
+            this(name, shape, data, "BF16");
+        }
 
         long bytes() {
-            long count = 2;
+            long count = switch (dtype) {
+                case "U8", "I8" -> 1;
+                case "F32", "I32" -> 4;
+                default -> 2;
+            };
             for (long dimension : shape) {
                 count *= dimension;
             }
@@ -64,7 +72,7 @@ final class SafetensorsFile {
         long offset = 0;
         for (Tensor tensor : tensors) {
             ObjectNode entry = root.putObject(tensor.name());
-            entry.put("dtype", "BF16");
+            entry.put("dtype", tensor.dtype());
             var shape = entry.putArray("shape");
             for (long dimension : tensor.shape()) {
                 shape.add(dimension);
