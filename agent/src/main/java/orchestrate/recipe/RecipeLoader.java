@@ -93,7 +93,7 @@ public final class RecipeLoader {
                 if (!(value instanceof YamlNode.Scalar scalar)) {
                     throw new RecipeException(value.location(), "var '" + var.getKey() + "' must be a single value, not " + value.describe());
                 }
-                values.put(var.getKey(), scalar.text());
+                values.put(var.getKey(), scalar.text().isEmpty() ? null : scalar.text()); // empty: required, given with --set
             }
         }
         for (var override : overrides.entrySet()) {

@@ -37,6 +37,9 @@ public final class Variables {
                 }
                 String name = text.substring(i + 2, end);
                 String value = values.get(name);
+                if (value == null && values.containsKey(name)) {
+                    throw new RecipeException(location, "var ${" + name + "} has no value in the recipe; pass --set " + name + "=VALUE");
+                }
                 if (value == null) {
                     throw new RecipeException(location, "unknown variable ${" + name + "}; "
                             + (values.isEmpty() ? "the recipe defines no vars" : "defined: " + String.join(", ", values.keySet()))

@@ -16,7 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.event.Event;
 import orchestrate.testkit.CheckpointGenerator;
+import orchestrate.testkit.AdapterGenerator;
 import orchestrate.testkit.CheckpointSpec;
+import orchestrate.testkit.GptOssGenerator;
 import orchestrate.testkit.LocalHub;
 import orchestrate.model.CheckpointSource;
 import orchestrate.quant.FileType;
@@ -168,6 +170,37 @@ class RecipePlannerTest {
             assertTrue(download.diskAfter() > 29_000_000_000L && quantize.diskPeak() > 45_000_000_000L, estimates.toString());
             // 29.3 GB at 100 MB/s; 29.3 GB quantized twice at 38 MB/s on 8 cores.
             assertEquals(download.diskAfter() / 1e6 / 100, download.seconds(), 1);
+        }
+    }
+
+    /**
+     * The seed's gpt-oss job at gpt-oss-20b's shapes (holes served by the local Hub, read by their headers): the disk is
+     * the base plus the two files, with no merged checkpoint and no BF16 GGUF between them.
+     */
+    @Test
+    void atGptOss20bScaleTheLoraJobNeedsTheBasePlusItsTwoFiles() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            GptOssGenerator.write(GptOssGenerator.Spec.twentyB(), dir.resolve("hub/base"), 1);
+            AdapterGenerator.writeGptOss(GptOssGenerator.Spec.twentyB(), dir.resolve("hub/adapter"), 8, 16, List.of(7, 15, 23), false, 1);
+            hub.add("unsloth/gpt-oss-20b-BF16", dir.resolve("hub/base"));
+            hub.add("org/gpt-oss-lora", dir.resolve("hub/adapter"));
+            Map<String, String> vars = new java.util.HashMap<>(llamaCppVars());
+            vars.put("adapter", "org/gpt-oss-lora");
+            String file = "gpt-oss-lora.yaml";
+            Recipe recipe = RecipeLoader.parse(file, Files.readString(Path.of("..", "recipes", file)), vars);
+
+            List<PlanContext.Estimate> estimates = RecipePlanner.plan(StepCatalog.plan(recipe), Map.of("HF_ENDPOINT", hub.endpoint()), RATES).estimates();
+
+            estimates.forEach(e -> System.out.printf("gpt-oss-lora.yaml at 20B: %-16s disk after %6.2f GB, peak %6.2f GB, %s%n", e.step(), e.diskAfter() / 1e9,
+                    e.diskPeak() / 1e9, e.note()));
+            PlanContext.Estimate base = estimates.stream().filter(e -> e.step().equals("download-base")).findFirst().orElseThrow();
+            PlanContext.Estimate adapter = estimates.stream().filter(e -> e.step().equals("download-adapter")).findFirst().orElseThrow();
+            PlanContext.Estimate quantize = estimates.stream().filter(e -> e.step().equals("quantize")).findFirst().orElseThrow();
+            long outputs = quantize.diskAfter() - adapter.diskAfter();
+            assertTrue(base.diskAfter() > 41_000_000_000L && base.diskAfter() < 42_500_000_000L, "20.9 billion bf16 parameters: " + base);
+            assertTrue(outputs > 20_000_000_000L && outputs < 30_000_000_000L, "MXFP4_MOE and Q4_K_M: " + quantize);
+            assertTrue(quantize.diskPeak() <= quantize.diskAfter() + 100_000_000L, "nothing in between: " + quantize);
+            assertTrue(quantize.note().contains("MXFP4_MOE") && quantize.note().contains("Q4_K_M"), quantize.note());
         }
     }
 }

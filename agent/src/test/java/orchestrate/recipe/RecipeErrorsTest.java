@@ -96,6 +96,14 @@ class RecipeErrorsTest {
                           - shell: {run: "echo ${modle}"}
                         """,
                         "r.yaml:4:18: unknown variable ${modle}; defined: model (define it under 'vars:', pass --set modle=VALUE, or write $${modle} for a literal)"),
+                Arguments.of("a required variable not given", """
+                        name: demo
+                        vars:
+                          adapter:
+                        steps:
+                          - shell: {run: "echo ${adapter}"}
+                        """,
+                        "r.yaml:5:18: var ${adapter} has no value in the recipe; pass --set adapter=VALUE"),
                 Arguments.of("budget is not a number", """
                         name: demo
                         cost: {per-hour: 0.4, budget: lots}

@@ -33,13 +33,19 @@ public final class GptOssGenerator {
      *
      * @param ff            each expert's width (gpt-oss-20b: 2880, its hidden size)
      * @param slidingWindow tokens a sliding layer sees, itself included (gpt-oss: 128)
+     * @param sparse        leave tensor data as holes: real shapes at no disk cost, for plans
      */
     public record Spec(int hidden, int layers, int heads, int kvHeads, int headDim, int experts, int expertsUsed, int ff, int vocabRows, int tokens,
-                       int slidingWindow, int shards) {
+                       int slidingWindow, int shards, boolean sparse) {
 
         /** A tiny gpt-oss: 288 wide (like 2880, a multiple of 32 but not of 256), 4 experts of 160, 2 used, a window of 4. */
         public static Spec tiny() {
-            return new Spec(288, 2, 4, 2, 64, 4, 2, 160, 640, 560, 4, 2);
+            return new Spec(288, 2, 4, 2, 64, 4, 2, 160, 640, 560, 4, 2, false);
+        }
+
+        /** gpt-oss-20b's shapes (config.json of openai/gpt-oss-20b), as holes; its tokenizer is the tiny one, padded to 201,088 rows. */
+        public static Spec twentyB() {
+            return new Spec(2880, 24, 64, 8, 64, 32, 4, 2880, 201088, 560, 128, 9, true);
         }
     }
 
@@ -155,7 +161,7 @@ public final class GptOssGenerator {
         long kv = (long) spec.kvHeads() * spec.headDim();
         long e = spec.experts();
         long f = spec.ff();
-        CheckpointGenerator.Values values = new CheckpointGenerator.Values(false, seed);
+        CheckpointGenerator.Values values = new CheckpointGenerator.Values(spec.sparse(), seed);
         List<Tensor> tensors = new ArrayList<>();
         tensors.add(values.weights("model.embed_tokens.weight", spec.vocabRows(), h));
         for (int i = 0; i < spec.layers(); i++) {
