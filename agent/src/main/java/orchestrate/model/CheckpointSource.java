@@ -39,6 +39,8 @@ public final class CheckpointSource implements TensorSource {
     private final Map<String, LongUnaryOperator> rowOrders = new HashMap<>();
     private final Map<String, GgufMapping.Slice> slices = new HashMap<>();
     private final Map<String, PackedExperts.Packed> packed = new HashMap<>();
+    /** Experts stored one tensor each (Qwen3-MoE), stacked into one GGUF tensor, in expert order. */
+    private final Map<String, List<StoredTensor>> stacks = new HashMap<>();
     private final Map<String, Integer> tensorsLeft = new HashMap<>();
     private final FileDone finished;
     private final RowReader reader;
@@ -100,13 +102,19 @@ public final class CheckpointSource implements TensorSource {
             lora = null;
         }
         Set<String> mapped = new HashSet<>();
-        List<GgufMapping.TensorName> names = new ArrayList<>();
+        Map<GgufMapping.TensorName, List<StoredTensor>> names = new LinkedHashMap<>();
         for (GgufMapping.TensorName tensor : mapping.tensors(shape.layers())) {
-            mapped.add(tensor.hf());
-            if (all.containsKey(tensor.hf())) {
-                names.add(tensor);
-            } else if (tensor.required()) {
-                throw new ShapeException("the " + architecture + " architecture needs " + tensor.hf() + " (" + tensor.gguf() + "), which the checkpoint lacks");
+            List<StoredTensor> parts = new ArrayList<>();
+            for (String hf : tensor.sources(shape.experts())) {
+                mapped.add(hf);
+                if (all.containsKey(hf)) {
+                    parts.add(all.get(hf));
+                } else if (tensor.required()) {
+                    throw new ShapeException("the " + architecture + " architecture needs " + hf + " (" + tensor.gguf() + "), which the checkpoint lacks");
+                }
+            }
+            if (!parts.isEmpty()) {
+                names.put(tensor, parts);
             }
         }
         for (String tensor : all.keySet()) {
@@ -119,26 +127,37 @@ public final class CheckpointSource implements TensorSource {
             generated.put(computed.getKey(), computed.getValue());
         }
         Map<String, Long> fileSizes = new HashMap<>();
-        for (GgufMapping.TensorName tensor : names) {
-            StoredTensor source = all.get(tensor.hf());
-            tensorsLeft.merge(source.file(), 1, Integer::sum);
-            if (!fileSizes.containsKey(source.file())) {
-                fileSizes.put(source.file(), files.open(source.file()).size());
+        for (List<StoredTensor> parts : names.values()) {
+            for (String file : files(parts)) {
+                tensorsLeft.merge(file, 1, Integer::sum);
+                if (!fileSizes.containsKey(file)) {
+                    fileSizes.put(file, files.open(file).size());
+                }
             }
         }
         Map<String, Integer> left = new HashMap<>(tensorsLeft);
-        for (GgufMapping.TensorName tensor : names) {
-            StoredTensor source = all.get(tensor.hf());
-            DType dtype = source.entry().dtype();
-            if (!RowReader.readable(dtype)) {
-                throw new GgufException(tensor.hf() + " is " + dtype + "; we read BF16, F16 and F32");
+        for (Map.Entry<GgufMapping.TensorName, List<StoredTensor>> named : names.entrySet()) {
+            GgufMapping.TensorName tensor = named.getKey();
+            List<StoredTensor> parts = named.getValue();
+            StoredTensor source = parts.get(0);
+            for (StoredTensor part : parts) {
+                if (!RowReader.readable(part.entry().dtype())) {
+                    throw new GgufException(part.entry().name() + " is " + part.entry().dtype() + "; we read BF16, F16 and F32");
+                }
+                if (!java.util.Arrays.equals(part.entry().shape(), source.entry().shape()) || part.entry().dtype() != source.entry().dtype()) {
+                    throw new ShapeException(part.entry() + " is not " + source.entry() + "'s shape and dtype; experts are stacked alike");
+                }
             }
             long[] shapeHf = source.entry().shape();
-            long[] dims = new long[shapeHf.length];
-            for (int i = 0; i < dims.length; i++) {
+            long[] dims = new long[shapeHf.length + (parts.size() > 1 || tensor.stacked() ? 1 : 0)];
+            for (int i = 0; i < shapeHf.length; i++) {
                 dims[i] = shapeHf[shapeHf.length - 1 - i];
             }
-            long sourceBytes = source.entry().bytes();
+            if (dims.length > shapeHf.length) {
+                dims[shapeHf.length] = parts.size();
+                stacks.put(tensor.gguf(), parts);
+            }
+            long sourceBytes = parts.stream().mapToLong(part -> part.entry().bytes()).sum();
             GgufMapping.Slice slice = mapping.slice(tensor.gguf());
             PackedExperts.Packed mxfp4 = packed.get(tensor.hf());
             if (mxfp4 != null && (slice == null || !slice.transposed() || (finished != null && !mxfp4.blocks().file().equals(mxfp4.scales().file())))) {
@@ -150,8 +169,12 @@ public final class CheckpointSource implements TensorSource {
                 sourceBytes /= slice.stride();
                 slices.put(tensor.gguf(), slice);
             }
-            boolean lastOfFile = left.merge(source.file(), -1, Integer::sum) == 0;
-            long freed = lastOfFile && finished != null ? fileSizes.get(source.file()) : 0;
+            long freed = 0;
+            for (String file : files(parts)) {
+                if (left.merge(file, -1, Integer::sum) == 0 && finished != null) {
+                    freed += fileSizes.get(file);
+                }
+            }
             tensors.add(new Tensor(tensor.gguf(), dims, sourceBytes, freed));
             stored.put(tensor.gguf(), source);
             LongUnaryOperator order = mapping.rowOrder(tensor.hf(), config);
@@ -167,6 +190,13 @@ public final class CheckpointSource implements TensorSource {
         metadata.put("general.name", GgufValue.string(name != null ? name : files.name()));
         metadata.putAll(mapping.metadata(shape, config, 0));
         metadata.putAll(GgufTokenizer.metadata(tokenizer == null ? files : tokenizer.source(), shape.vocabRows(), pre, config, mapping));
+    }
+
+    /** The files {@code parts} are in, each once. */
+    private static Set<String> files(List<StoredTensor> parts) {
+        Set<String> files = new java.util.LinkedHashSet<>();
+        parts.forEach(part -> files.add(part.file()));
+        return files;
     }
 
     /** The GGUF dims (ne[0] first) of a slice of a tensor of Hugging Face shape {@code shape}. */
@@ -214,7 +244,10 @@ public final class CheckpointSource implements TensorSource {
         int rowLength = Math.toIntExact(tensor.rowLength());
         GgufMapping.Slice slice = slices.get(tensor.name());
         LongUnaryOperator order = rowOrders.get(tensor.name());
-        if (slice != null) {
+        List<StoredTensor> stack = stacks.get(tensor.name());
+        if (stack != null) {
+            readStacked(stack, firstRow, rows, rowLength, out);
+        } else if (slice != null) {
             readSlice(source, slice, firstRow, rows, rowLength, out);
         } else if (order == null) {
             reader.read(source, firstRow, rows, out, 0);
@@ -223,7 +256,7 @@ public final class CheckpointSource implements TensorSource {
                 reader.read(source, order.applyAsLong(firstRow + row), 1, out, row * rowLength);
             }
         }
-        if (slice == null && merges(source)) {
+        if (slice == null && stack == null && merges(source)) {
             for (int row = 0; row < rows; row++) {
                 long hfRow = order == null ? firstRow + row : order.applyAsLong(firstRow + row);
                 lora.apply(source.entry(), hfRow, out, row * rowLength); // before the shift: a merged checkpoint holds W + delta, the shift comes when converting
@@ -240,6 +273,25 @@ public final class CheckpointSource implements TensorSource {
 
     private boolean merges(StoredTensor source) {
         return lora != null && lora.changes(source.entry().name());
+    }
+
+    /** Rows of experts stored apart: row r is row r % per-expert rows of expert r / per-expert rows, merged with the adapter first. */
+    private void readStacked(List<StoredTensor> stack, long firstRow, int rows, int rowLength, float[] out) throws IOException {
+        long perExpert = stack.get(0).entry().dim(0);
+        int done = 0;
+        while (done < rows) {
+            long row = firstRow + done;
+            StoredTensor expert = stack.get((int) (row / perExpert));
+            long within = row % perExpert;
+            int count = (int) Math.min(rows - done, perExpert - within);
+            reader.read(expert, within, count, out, done * rowLength);
+            if (merges(expert)) {
+                for (int r = 0; r < count; r++) {
+                    lora.apply(expert.entry(), within + r, out, (done + r) * rowLength);
+                }
+            }
+            done += count;
+        }
     }
 
     /** Rows cut from a Hugging Face tensor as {@code slice} says, merged with the adapter first (a merged checkpoint holds them whole). */
@@ -299,11 +351,13 @@ public final class CheckpointSource implements TensorSource {
         if (generated.containsKey(tensor.name())) {
             return;
         }
-        String file = stored.get(tensor.name()).file();
-        if (tensorsLeft.merge(file, -1, Integer::sum) == 0) {
-            reader.release(file);
-            if (finished != null) {
-                finished.file(file);
+        List<StoredTensor> parts = stacks.getOrDefault(tensor.name(), List.of(stored.get(tensor.name())));
+        for (String file : files(parts)) {
+            if (tensorsLeft.merge(file, -1, Integer::sum) == 0) {
+                reader.release(file);
+                if (finished != null) {
+                    finished.file(file);
+                }
             }
         }
     }

@@ -63,9 +63,9 @@ public final class ConfigPatch {
         node.put("model_type", variant.modelType());
         node.put("num_hidden_layers", shape.layers());
         node.put("hidden_size", shape.hidden());
-        node.put("intermediate_size", shape.intermediate());
-        if (shape.experts() > 0) {
-            node.put("num_local_experts", shape.experts());
+        node.put(shape.family().expertWidthField(), shape.intermediate());
+        if (shape.family().expertsField() != null) {
+            node.put(shape.family().expertsField(), shape.experts());
         }
         node.put("vocab_size", shape.vocabRows());
         node.put("tie_word_embeddings", shape.tied());

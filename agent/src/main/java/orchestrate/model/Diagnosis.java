@@ -23,10 +23,11 @@ public final class Diagnosis {
         rows.add(compare("model_type", text(config, "model_type"), variant.modelType(), null));
         rows.add(compare("num_hidden_layers", text(config, "num_hidden_layers"), String.valueOf(shape.layers()), null));
         rows.add(compare("hidden_size", text(config, "hidden_size"), String.valueOf(shape.hidden()), null));
-        rows.add(compare("intermediate_size", text(config, "intermediate_size"), String.valueOf(shape.intermediate()),
+        Family family = shape.family();
+        rows.add(compare(family.expertWidthField(), text(config, family.expertWidthField()), String.valueOf(shape.intermediate()),
                 shape.experts() > 0 ? "each expert's width" : shape.fusedGateUp() ? "half of gate_up_proj's rows" : null));
-        if (shape.experts() > 0) {
-            rows.add(compare("num_local_experts", text(config, "num_local_experts"), String.valueOf(shape.experts()), "experts per layer"));
+        if (family.expertsField() != null) {
+            rows.add(compare(family.expertsField(), text(config, family.expertsField()), String.valueOf(shape.experts()), "experts per layer"));
         }
         rows.add(compare("vocab_size", text(config, "vocab_size"), String.valueOf(shape.vocabRows()), "rows of embed_tokens"));
         rows.add(compare("tie_word_embeddings", text(config, "tie_word_embeddings"), String.valueOf(shape.tied()),

@@ -26,7 +26,9 @@ public enum Family {
      * gpt-oss: attention with biases and per-head sinks, a router with a bias, and every layer's experts stacked in
      * one gate_up_proj (gate and up interleaved) and one down_proj, each with a bias.
      */
-    GPT_OSS(new Variant("GptOssForCausalLM", "gpt_oss"));
+    GPT_OSS(new Variant("GptOssForCausalLM", "gpt_oss")),
+    /** Qwen3-MoE: Qwen3's attention, and in every layer a router (mlp.gate) over experts stored one tensor each. */
+    QWEN3_MOE(new Variant("Qwen3MoeForCausalLM", "qwen3_moe"));
 
     /** A Hugging Face class with this layout, and its model_type. */
     public record Variant(String architecture, String modelType) {}
@@ -35,6 +37,16 @@ public enum Family {
 
     Family(Variant... variants) {
         this.variants = List.of(variants);
+    }
+
+    /** config.json's field for the number of experts a layer has, or null for a dense family. */
+    public String expertsField() {
+        return this == GPT_OSS ? "num_local_experts" : this == QWEN3_MOE ? "num_experts" : null;
+    }
+
+    /** config.json's field for one expert's width (gpt-oss calls it intermediate_size; Qwen's intermediate_size is the dense MLP's). */
+    public String expertWidthField() {
+        return this == QWEN3_MOE ? "moe_intermediate_size" : "intermediate_size";
     }
 
     /** The class a converter expects when config.json names none of this family's. */

@@ -14,8 +14,28 @@ import java.util.function.LongUnaryOperator;
  */
 public interface GgufMapping {
 
-    /** One tensor: its Hugging Face name, its GGUF name, and whether a checkpoint must have it. */
-    record TensorName(String hf, String gguf, boolean required) {}
+    /**
+     * One tensor: its Hugging Face name, its GGUF name, and whether a checkpoint must have it. A name with
+     * {@code {e}} stands for one tensor per expert, stacked in expert order into one GGUF tensor of one more dimension.
+     */
+    record TensorName(String hf, String gguf, boolean required) {
+
+        public boolean stacked() {
+            return hf.contains("{e}");
+        }
+
+        /** The Hugging Face tensors it is made of. */
+        public List<String> sources(int experts) {
+            if (!stacked()) {
+                return List.of(hf);
+            }
+            List<String> sources = new ArrayList<>();
+            for (int e = 0; e < experts; e++) {
+                sources.add(hf.replace("{e}", String.valueOf(e)));
+            }
+            return sources;
+        }
+    }
 
     /**
      * How a GGUF tensor is cut from its Hugging Face tensor when not row for row: every {@code stride}-th element of
@@ -155,6 +175,7 @@ public interface GgufMapping {
             case QWEN3 -> new Qwen3Mapping();
             case GEMMA3 -> new Gemma3Mapping();
             case GPT_OSS -> new GptOssMapping();
+            case QWEN3_MOE -> new Qwen3MoeMapping();
             default -> throw new ShapeException("converting a " + family.architecture() + " checkpoint is not built yet; we write " + written());
         };
     }
@@ -166,7 +187,7 @@ public interface GgufMapping {
     }
 
     private static List<GgufMapping> all() {
-        return List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping(), new Gemma3Mapping(), new GptOssMapping());
+        return List.of(new Phi3Mapping(), new LlamaMapping(), new Qwen2Mapping(), new Qwen3Mapping(), new Gemma3Mapping(), new GptOssMapping(), new Qwen3MoeMapping());
     }
 
     /** The mapping that writes {@code general.architecture} {@code arch}, or null when none does. */

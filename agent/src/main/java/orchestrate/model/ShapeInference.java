@@ -58,10 +58,15 @@ public final class ShapeInference {
         boolean phi2Mlp = first.containsKey("mlp.fc1.weight");
         long intermediate;
         int experts = 0;
+        boolean separateExperts = first.containsKey("mlp.experts.0.gate_proj.weight");
         if (first.containsKey("mlp.experts.gate_up_proj") || first.containsKey("mlp.experts.gate_up_proj_blocks")) {
             long[] stacked = stackedExperts(first, hidden);
             experts = (int) stacked[0];
             intermediate = stacked[1];
+        } else if (separateExperts) {
+            long[] separate = separateExperts(first, hidden);
+            experts = (int) separate[0];
+            intermediate = separate[1];
         } else if (fusedGateUp) {
             long rows = rows(first, "mlp.gate_up_proj.weight", hidden);
             if (rows % 2 != 0) {
@@ -82,7 +87,8 @@ public final class ShapeInference {
         boolean attentionBias = first.keySet().stream().anyMatch(k -> k.startsWith("self_attn.") && k.endsWith("_proj.bias") && !k.contains("o_proj"));
         boolean mlpBias = first.keySet().stream().anyMatch(k -> k.startsWith("mlp.") && k.endsWith(".bias"));
         String norm = first.containsKey("input_layernorm.bias") ? "layer" : "rms";
-        Family family = experts > 0 ? gptOss(attentionBias, norm, first) : family(fusedQkv, fusedGateUp, phi2Mlp, attentionBias, norm, first);
+        Family family = experts == 0 ? family(fusedQkv, fusedGateUp, phi2Mlp, attentionBias, norm, first)
+                : separateExperts ? qwen3Moe(attentionBias, norm, first) : gptOss(attentionBias, norm, first);
 
         TensorEntry qNorm = first.get("self_attn.q_norm.weight");
         List<HeadLayout> layouts = qNorm != null ? proven(qWidth, kvWidth, (int) qNorm.dim(0)) : candidates(qWidth, kvWidth);
@@ -130,6 +136,37 @@ public final class ShapeInference {
             throw new ShapeException("model.layers.0.mlp.router.weight is " + Arrays.toString(router.shape()) + "; expected [" + experts + ", " + hidden + "]");
         }
         return new long[] {experts, ff};
+    }
+
+    /** Qwen3-MoE's experts, one tensor each: mlp.experts.E.{gate,up}_proj [ff, hidden], down_proj [hidden, ff], and the router mlp.gate [experts, hidden]. */
+    private static long[] separateExperts(Map<String, TensorEntry> first, long hidden) throws ShapeException {
+        int experts = 0;
+        while (first.containsKey("mlp.experts." + experts + ".gate_proj.weight")) {
+            experts++;
+        }
+        long ff = rows(first, "mlp.experts.0.gate_proj.weight", hidden);
+        for (int e = 0; e < experts; e++) {
+            String p = "mlp.experts." + e + ".";
+            TensorEntry down = require(first, p + "down_proj.weight", "expert " + e + "'s down projection");
+            if (rows(first, p + "gate_proj.weight", hidden) != ff || rows(first, p + "up_proj.weight", hidden) != ff || down.rank() != 2
+                    || down.dim(0) != hidden || down.dim(1) != ff) {
+                throw new ShapeException("model.layers.0." + p + "* are not [" + ff + ", " + hidden + "] gate and up and [" + hidden + ", " + ff
+                        + "] down, as expert 0's are");
+            }
+        }
+        TensorEntry router = require(first, "mlp.gate.weight", "layer 0's router");
+        if (router.rank() != 2 || router.dim(0) != experts || router.dim(1) != hidden) {
+            throw new ShapeException("model.layers.0.mlp.gate.weight is " + Arrays.toString(router.shape()) + "; expected [" + experts + ", " + hidden + "]");
+        }
+        return new long[] {experts, ff};
+    }
+
+    private static Family qwen3Moe(boolean attentionBias, String norm, Map<String, TensorEntry> first) throws ShapeException {
+        if (!first.containsKey("self_attn.q_norm.weight") || attentionBias || !norm.equals("rms")) {
+            throw new ShapeException("layer 0 has experts stored one tensor each but not Qwen3's attention (q_norm and k_norm, no biases): "
+                    + new TreeSet<>(first.keySet()));
+        }
+        return Family.QWEN3_MOE;
     }
 
     private static Family gptOss(boolean attentionBias, String norm, Map<String, TensorEntry> first) throws ShapeException {

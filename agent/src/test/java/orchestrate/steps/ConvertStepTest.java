@@ -71,7 +71,7 @@ class ConvertStepTest {
     void anArchConvertDoesNotWriteIsARecipeError() {
         var e = org.junit.jupiter.api.Assertions.assertThrows(orchestrate.recipe.RecipeException.class, () -> orchestrate.steps.StepCatalog.plan(
                 orchestrate.recipe.RecipeLoader.parse("r.yaml", "name: c\nsteps:\n  - convert: {model: model, arch: gpt9}\n", Map.of())));
-        assertTrue(e.getMessage().contains("'arch' of") && e.getMessage().contains("must be phi3, llama, qwen2, qwen3, gemma3 or gpt-oss") && e.getMessage().contains("'gpt9'"),
+        assertTrue(e.getMessage().contains("'arch' of") && e.getMessage().contains("must be phi3, llama, qwen2, qwen3, gemma3, gpt-oss or qwen3moe") && e.getMessage().contains("'gpt9'"),
                 e.getMessage());
     }
 }

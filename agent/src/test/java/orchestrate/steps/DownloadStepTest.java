@@ -81,7 +81,7 @@ class DownloadStepTest {
 
         assertEquals(REPO + "'s config.json names DeepseekV3ForCausalLM, an architecture orchestrate cannot convert yet, so nothing was downloaded; "
                 + "supported: Phi3ForCausalLM, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM, "
-                + "Gemma3ForConditionalGeneration, PhiForCausalLM, GptOssForCausalLM", InProcess.failure(refused));
+                + "Gemma3ForConditionalGeneration, PhiForCausalLM, GptOssForCausalLM, Qwen3MoeForCausalLM", InProcess.failure(refused));
         assertEquals(0, hub.bytesServed("model-00001-of-00002.safetensors") + hub.bytesServed("consolidated.bin"), "no weight was fetched");
 
         assertNull(InProcess.failure(run("")), "a download no step converts is not judged");

@@ -66,7 +66,7 @@ class InspectStepTest {
 
         String expected = "names DeepseekV3ForCausalLM, an architecture orchestrate does not support yet, so its fields are not judged against the "
                 + "tensors; supported: Phi3ForCausalLM, LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM, "
-                + "Gemma3ForConditionalGeneration, PhiForCausalLM, GptOssForCausalLM";
+                + "Gemma3ForConditionalGeneration, PhiForCausalLM, GptOssForCausalLM, Qwen3MoeForCausalLM";
         assertTrue(String.valueOf(InProcess.failure(inspected)).contains(expected), InProcess.failure(inspected));
         assertTrue(String.valueOf(InProcess.failure(patched)).contains(expected), InProcess.failure(patched));
         assertFalse(InProcess.logs(inspected).stream().anyMatch(l -> l.contains("CONTRADICTED")), InProcess.logs(inspected).toString());
