@@ -57,6 +57,38 @@ class GptOssTest {
         CurrentFidelity.assertContinuesAsTheReference(toolchain, new ReferenceGptOss(checkpoint)::greedy, checkpoint.resolve("tokenizer.json"), f32);
     }
 
+    /** The comparison sees the interleave: with gate and up taken from each other's columns, llama.cpp computes another function. */
+    @Test
+    void aFileWithGateAndUpDeinterleavedTheWrongWayFailsThatComparison() throws Exception {
+        Path checkpoint = dir.resolve("gpt-oss");
+        GptOssGenerator.write(GptOssGenerator.Spec.tiny(), checkpoint, 5);
+        Path swapped = dir.resolve("swapped");
+        java.nio.file.Files.createDirectories(swapped);
+        try (var files = java.nio.file.Files.list(checkpoint)) {
+            for (Path file : files.toList()) {
+                java.nio.file.Files.copy(file, swapped.resolve(file.getFileName()));
+            }
+        }
+        for (Map.Entry<String, ReferenceMerge.Located> tensor : ReferenceMerge.tensors(swapped).entrySet()) {
+            if (tensor.getKey().endsWith("gate_up_proj") || tensor.getKey().endsWith("gate_up_proj_bias")) {
+                float[] values = ReferenceMerge.read(tensor.getValue());
+                for (int i = 0; i + 1 < values.length; i += 2) { // even columns (gate) and odd ones (up) exchanged
+                    float gate = values[i];
+                    values[i] = values[i + 1];
+                    values[i + 1] = gate;
+                }
+                ReferenceMerge.overwrite(tensor.getValue(), values);
+            }
+        }
+        Path f32 = dir.resolve("swapped-F32.gguf");
+        GgufConversion.run(swapped, f32, GgmlType.F32, "gpt-oss", null, (d, t) -> { });
+
+        AssertionError failure = org.junit.jupiter.api.Assertions.assertThrows(AssertionError.class, () -> CurrentFidelity.assertContinuesAsTheReference(
+                toolchain, new ReferenceGptOss(checkpoint)::greedy, checkpoint.resolve("tokenizer.json"), f32));
+
+        assertTrue(failure.getMessage().contains("llama.cpp"), failure.getMessage());
+    }
+
     /**
      * The seed's job on the tiny model: a LoRA adapter on attention (target_modules) and on the stacked experts
      * (target_parameters) merged while converting and quantizing gives the files of merging first; the merged weights

@@ -175,7 +175,8 @@ public final class ReferenceMerge {
         return values;
     }
 
-    private static void overwrite(Located tensor, float[] values) throws IOException {
+    /** Writes {@code values} over the tensor's bytes, each rounded to the nearest bfloat16. */
+    public static void overwrite(Located tensor, float[] values) throws IOException {
         ByteBuffer bytes = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
         for (float value : values) {
             bytes.putShort(nearestBf16(value));
