@@ -49,6 +49,7 @@ public final class CheckpointSource implements TensorSource {
     private String heldTensor;
     private long heldExpert = -1;
     private float[] held = new float[0];
+    private float[] heldColumns = new float[0];
 
     /**
      * @param arch     the architecture to write instead of the one the tensors prove (the mapping still checks every tensor), or null
@@ -329,11 +330,27 @@ public final class CheckpointSource implements TensorSource {
                         lora.apply(entry, expert * height + i, matrix, i * columns);
                     }
                 }
+                transpose(matrix, height, columns);
                 heldTensor = entry.name();
                 heldExpert = expert;
             }
-            for (int i = 0; i < height; i++) {
-                out[r * rowLength + i] = held[i * columns + column];
+            System.arraycopy(heldColumns, column * height, out, r * rowLength, height);
+        }
+    }
+
+    /** The held matrix's columns, each made a row, in blocks that stay in the cache (a strided gather per row is several times slower). */
+    private void transpose(float[] matrix, int height, int columns) {
+        if (heldColumns.length < height * columns) {
+            heldColumns = new float[height * columns];
+        }
+        int block = 32;
+        for (int i0 = 0; i0 < height; i0 += block) {
+            for (int j0 = 0; j0 < columns; j0 += block) {
+                for (int i = i0; i < Math.min(i0 + block, height); i++) {
+                    for (int j = j0; j < Math.min(j0 + block, columns); j++) {
+                        heldColumns[j * height + i] = matrix[i * columns + j];
+                    }
+                }
             }
         }
     }
