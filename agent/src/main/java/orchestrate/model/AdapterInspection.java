@@ -40,7 +40,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
      *
      * @param experts 0 for a matrix
      */
-    public record Pair(StoredTensor a, StoredTensor b, int rank, int experts, boolean swapped) {}
+    public record Pair(StoredTensor a, StoredTensor b, int rank, int experts, boolean swapped, double alpha) {}
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "base_model.model.";
@@ -78,6 +78,10 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
                 a.put(name.substring(0, name.length() - ".lora_A.weight".length()), stored);
             } else if (name.endsWith(".lora_B.weight")) {
                 b.put(name.substring(0, name.length() - ".lora_B.weight".length()), stored);
+            } else if (name.contains(".lora_")) {
+                throw new ShapeException(adapter.name() + ": " + name + " is a LoRA part we do not merge (" + (name.contains("lora_embedding_")
+                        ? "a LoRA on an embedding" : name.contains("lora_magnitude") ? "DoRA's magnitude" : name.endsWith(".bias") ? "a LoRA bias, lora_bias"
+                        : "not lora_A or lora_B") + "); the adapter is not merged");
             } else {
                 saved.put(name, stored);
             }
@@ -97,7 +101,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
             }
             String parameter = stackedParameter(module, parameters3d, base, down, up);
             if (parameter != null) {
-                Pair pair = stackedPair(module, parameter, base.get(parameter), a.get(module), b.get(module), problems);
+                Pair pair = stackedPair(module, parameter, base.get(parameter), a.get(module), b.get(module), problems, alpha(config, parameter, alpha));
                 if (pair != null) {
                     targets.merge(parameter.substring(parameter.lastIndexOf('.') + 1), 1, Integer::sum);
                     pairs.put(parameter, pair);
@@ -119,7 +123,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
                 continue;
             }
             targets.merge(module.substring(module.lastIndexOf('.') + 1), 1, Integer::sum);
-            pairs.put(module + ".weight", new Pair(a.get(module), b.get(module), (int) down.dim(0), 0, false));
+            pairs.put(module + ".weight", new Pair(a.get(module), b.get(module), (int) down.dim(0), 0, false, alpha(config, module, alpha)));
         }
         for (String module : b.keySet()) {
             if (!a.containsKey(module)) {
@@ -186,7 +190,8 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
         return named.size() == 1 ? named.get(0) : null;
     }
 
-    private static Pair stackedPair(String module, String parameter, TensorEntry tensor, StoredTensor a, StoredTensor b, List<String> problems) {
+    private static Pair stackedPair(String module, String parameter, TensorEntry tensor, StoredTensor a, StoredTensor b, List<String> problems,
+                                    double alpha) {
         TensorEntry down = a.entry();
         TensorEntry up = b.entry();
         if (tensor.rank() != 3) {
@@ -208,7 +213,7 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
             problems.add(module + ": lora_A is " + down.dtype() + " and lora_B " + up.dtype() + "; expected BF16, F16 or F32");
             return null;
         }
-        return new Pair(a, b, (int) (down.dim(0) / experts), (int) experts, !straight);
+        return new Pair(a, b, (int) (down.dim(0) / experts), (int) experts, !straight, alpha);
     }
 
     /**
@@ -237,8 +242,27 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
         }
         for (String name : square) {
             Pair pair = pairs.get(name);
-            pairs.put(name, new Pair(pair.a(), pair.b(), pair.rank(), pair.experts(), proven.get(0)));
+            pairs.put(name, new Pair(pair.a(), pair.b(), pair.rank(), pair.experts(), proven.get(0), pair.alpha()));
         }
+    }
+
+    /**
+     * lora_alpha for one target: the first alpha_pattern key that ends the target's path at a dot, as PEFT matches it
+     * ({@code (.*\.)?(key)$}), else the adapter's lora_alpha. (The rank is the factors' own, so rank_pattern needs no reading.)
+     */
+    private static double alpha(JsonNode config, String target, double alpha) {
+        for (var entry : (Iterable<Map.Entry<String, JsonNode>>) config.path("alpha_pattern")::fields) {
+            java.util.regex.Pattern pattern;
+            try {
+                pattern = java.util.regex.Pattern.compile("(.*\\.)?(" + entry.getKey() + ")$");
+            } catch (java.util.regex.PatternSyntaxException e) {
+                pattern = java.util.regex.Pattern.compile("(.*\\.)?(" + java.util.regex.Pattern.quote(entry.getKey()) + ")$");
+            }
+            if (pattern.matcher(target).matches()) {
+                return entry.getValue().asDouble();
+            }
+        }
+        return alpha;
     }
 
     private static boolean readable(TensorEntry entry) {
@@ -264,6 +288,9 @@ public record AdapterInspection(String name, int rank, double alpha, boolean rsL
                 + String.join(", ", targets.entrySet().stream().map(e -> e.getKey() + " x" + e.getValue()).toList()));
         if (!saved.isEmpty()) {
             lines.add("  replaces whole (modules_to_save): " + String.join(", ", saved));
+        }
+        if (pairs.values().stream().anyMatch(pair -> pair.alpha() != alpha)) {
+            lines.add("  alpha_pattern gives " + pairs.values().stream().filter(pair -> pair.alpha() != alpha).count() + " of them their own alpha");
         }
         return lines;
     }

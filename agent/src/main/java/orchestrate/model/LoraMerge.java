@@ -84,7 +84,7 @@ public final class LoraMerge implements AutoCloseable {
         load(tensor);
         AdapterInspection.Pair pair = adapter.pairs().get(tensor);
         int rank = pair.rank();
-        double scale = override != null ? override : adapter.rsLora() ? adapter.alpha() / Math.sqrt(rank) : adapter.alpha() / rank;
+        double scale = override != null ? override : adapter.rsLora() ? pair.alpha() / Math.sqrt(rank) : pair.alpha() / rank;
         if (sums.length < length) {
             sums = new double[length];
         }

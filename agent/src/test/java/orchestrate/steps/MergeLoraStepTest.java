@@ -85,6 +85,53 @@ class MergeLoraStepTest {
                 ReferenceMerge.read(ReferenceMerge.tensors(workdir.resolve("gpt-oss")).get("model.layers.1.mlp.experts.down_proj"))), "the experts change");
     }
 
+    /** fan_in_fan_out (W stored in x out, GPT-2's Conv1D) and alpha_pattern (one target's own alpha) merge as the reference merge says. */
+    @Test
+    void fanInFanOutAndAlphaPatternMergeAsTheReferenceSays() throws Exception {
+        // q_proj is square in the tiny llama (256 x 256), so the same factors fit it stored either way
+        AdapterGenerator.write(CheckpointSpec.tinyLlama(), workdir.resolve("conv1d"), 8, 16, List.of("q_proj", "o_proj"),
+                Map.of("fan_in_fan_out", true, "alpha_pattern", Map.of("layers\\.1\\.self_attn\\.q_proj", 256)), 5);
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - merge-lora: {base: base, adapter: conv1d, to: merged}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        assertTrue(InProcess.logs(events).contains("  alpha_pattern gives 1 of them their own alpha"), InProcess.logs(events).toString());
+        ReferenceMerge.write(workdir.resolve("base"), workdir.resolve("conv1d"), workdir.resolve("reference"));
+        Map<String, ReferenceMerge.Located> reference = ReferenceMerge.tensors(workdir.resolve("reference"));
+        Map<String, ReferenceMerge.Located> merged = ReferenceMerge.tensors(workdir.resolve("merged"));
+        for (String name : reference.keySet()) {
+            assertArrayEquals(ReferenceMerge.read(reference.get(name)), ReferenceMerge.read(merged.get(name)), name);
+        }
+    }
+
+    /** An adapter that retrained the embeddings (modules_to_save) may bring its own vocabulary: the output gets its tokenizer. */
+    @Test
+    void anAdapterCarryingItsEmbeddingsMayBringItsOwnVocabulary() throws Exception {
+        AdapterGenerator.write(CheckpointSpec.tinyLlama(), workdir.resolve("adapter"), 8, 64, List.of("q_proj"), List.of("model.embed_tokens.weight",
+                "lm_head.weight"), Map.of(), 11);
+        copyTokenizer();
+        String tokenizer = Files.readString(workdir.resolve("adapter/tokenizer.json"));
+        Files.writeString(workdir.resolve("adapter/tokenizer.json"), tokenizer.replaceFirst("\"vocab\":\\{\"", "\"vocab\":{\"renamed"));
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - merge-lora: {base: base, adapter: adapter, to: merged}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        assertTrue(InProcess.logs(events).stream().anyMatch(l -> l.startsWith("tokenizer: the adapter was trained with its own tokenizer, which differs in "
+                + "vocabulary")), InProcess.logs(events).toString());
+        assertEquals(Files.readString(workdir.resolve("adapter/tokenizer.json")), Files.readString(workdir.resolve("merged/tokenizer.json")));
+    }
+
+    @Test
+    void aLoraBiasIsRefusedInOneLine() throws Exception {
+        AdapterGenerator.write(CheckpointSpec.tinyLlama(), workdir.resolve("biased"), 8, 64, List.of("q_proj"), Map.of("lora_bias", true), 11);
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - inspect: {model: base, adapter: biased}\n", Map.of());
+
+        String failure = InProcess.failure(events);
+        assertTrue(failure != null && failure.endsWith("model.layers.0.self_attn.q_proj.lora_B.bias is a LoRA part we do not merge (a LoRA bias, lora_bias); "
+                + "the adapter is not merged") && !failure.contains("\n"), failure);
+    }
+
     @Test
     void mergingWhileConvertingAndQuantizingGivesTheFilesOfMergingFirst() throws Exception {
         List<Event> events = InProcess.run(workdir, """

@@ -58,15 +58,18 @@ public final class ReferenceMerge {
                 float[] a = read(entry.getValue());
                 float[] b = read(lora.get(PREFIX + module + ".lora_B.weight"));
                 float[] weights = read(w);
-                int out = (int) w.shape()[0];
-                int in = (int) w.shape()[1];
+                boolean transposed = config.path("fan_in_fan_out").asBoolean(false); // W stored [in, out]
+                int out = (int) w.shape()[transposed ? 1 : 0];
+                int in = (int) w.shape()[transposed ? 0 : 1];
+                double own = scale(config, module, alpha, rank);
                 for (int o = 0; o < out; o++) {
                     for (int j = 0; j < in; j++) {
                         double sum = 0;
                         for (int k = 0; k < rank; k++) {
                             sum += (double) b[o * rank + k] * a[k * in + j];
                         }
-                        weights[o * in + j] = weights[o * in + j] + (float) (scale * sum);
+                        int at = transposed ? j * out + o : o * in + j;
+                        weights[at] = weights[at] + (float) (own * sum);
                     }
                 }
                 overwrite(w, weights);
@@ -74,6 +77,19 @@ public final class ReferenceMerge {
                 overwrite(merged.get(name), read(entry.getValue()));
             }
         }
+    }
+
+    /** alpha / r, or alpha / sqrt(r) with rsLoRA, alpha from the first alpha_pattern key that ends the target's path (PEFT's {@code (.*\.)?(key)$}). */
+    private static double scale(JsonNode config, String target, double alpha, int rank) {
+        double own = alpha;
+        for (Iterator<Map.Entry<String, JsonNode>> it = config.path("alpha_pattern").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> pattern = it.next();
+            if (target.matches("(.*\\.)?(" + pattern.getKey() + ")$")) {
+                own = pattern.getValue().asDouble();
+                break;
+            }
+        }
+        return config.path("use_rslora").asBoolean() ? own / Math.sqrt(rank) : own / rank;
     }
 
     /**

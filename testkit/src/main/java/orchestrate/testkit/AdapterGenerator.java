@@ -23,7 +23,8 @@ public final class AdapterGenerator {
 
     /**
      * @param modules the projections to adapt: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj
-     * @param config  fields laid over the written adapter_config.json (use_rslora, use_dora, peft_type, ...)
+     * @param config  fields laid over the written adapter_config.json (use_rslora, use_dora, peft_type, ...); lora_bias: true also writes
+     *                lora_B's biases
      */
     public static void write(CheckpointSpec base, Path dir, int rank, double alpha, List<String> modules, Map<String, Object> config, long seed)
             throws IOException {
@@ -56,6 +57,9 @@ public final class AdapterGenerator {
                 String path = "base_model.model.model.layers." + layer + "." + block + module;
                 tensors.add(bf16(path + ".lora_A.weight", seed, rank, outIn[1]));
                 tensors.add(bf16(path + ".lora_B.weight", seed, outIn[0], rank));
+                if (Boolean.TRUE.equals(config.get("lora_bias"))) {
+                    tensors.add(bf16(path + ".lora_B.bias", seed, 1, outIn[0])); // PEFT's lora_bias: B has a bias
+                }
             }
         }
         for (String tensor : saved) {
@@ -126,7 +130,7 @@ public final class AdapterGenerator {
 
     private static SafetensorsFile.Tensor bf16(String name, long seed, long rows, long columns) {
         int count = Math.toIntExact(rows * columns);
-        return new SafetensorsFile.Tensor(name, new long[] {rows, columns}, () -> {
+        return new SafetensorsFile.Tensor(name, rows == 1 && name.endsWith(".bias") ? new long[] {columns} : new long[] {rows, columns}, () -> {
             SplittableRandom random = new SplittableRandom(seed ^ name.hashCode());
             byte[] data = new byte[count * 2];
             for (int i = 0; i < count; i++) {
