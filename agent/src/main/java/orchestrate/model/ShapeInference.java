@@ -91,7 +91,10 @@ public final class ShapeInference {
                 : separateExperts ? qwen3Moe(attentionBias, norm, first) : gptOss(attentionBias, norm, first);
 
         TensorEntry qNorm = first.get("self_attn.q_norm.weight");
-        List<HeadLayout> layouts = qNorm != null ? proven(qWidth, kvWidth, (int) qNorm.dim(0)) : candidates(qWidth, kvWidth);
+        TensorEntry sinks = first.get("self_attn.sinks"); // gpt-oss: one logit per head
+        List<HeadLayout> layouts = qNorm != null ? proven(qWidth, kvWidth, (int) qNorm.dim(0), "self_attn.q_norm.weight")
+                : sinks != null && sinks.rank() == 1 && qWidth % sinks.dim(0) == 0 ? proven(qWidth, kvWidth, (int) (qWidth / sinks.dim(0)), "self_attn.sinks (a logit per head)")
+                : candidates(qWidth, kvWidth);
 
         Map<String, Long> dtypes = new TreeMap<>();
         long parameters = 0;
@@ -102,7 +105,7 @@ public final class ShapeInference {
             bytes += tensor.bytes();
         }
         return new ModelShape(family, layers.lastKey() + 1, hidden, vocabRows, head == null ? 0 : head.dim(0), intermediate,
-                fusedQkv, fusedGateUp, qWidth, kvWidth, layouts, qNorm != null, attentionBias, mlpBias, norm,
+                fusedQkv, fusedGateUp, qWidth, kvWidth, layouts, qNorm != null || sinks != null, attentionBias, mlpBias, norm,
                 dtypes, parameters, bytes, tensors.size(), experts);
     }
 
@@ -254,9 +257,10 @@ public final class ShapeInference {
         return List.copyOf(layouts);
     }
 
-    private static List<HeadLayout> proven(long qWidth, long kvWidth, int headDim) throws ShapeException {
+    /** @param by the tensor that proves the head size, as the message names it */
+    private static List<HeadLayout> proven(long qWidth, long kvWidth, int headDim, String by) throws ShapeException {
         if (qWidth % headDim != 0 || kvWidth % headDim != 0) {
-            throw new ShapeException("self_attn.q_norm.weight says head_dim " + headDim + ", which does not divide " + qWidth + " and " + kvWidth);
+            throw new ShapeException(by + " says head_dim " + headDim + ", which does not divide " + qWidth + " and " + kvWidth);
         }
         return List.of(new HeadLayout(headDim, (int) (qWidth / headDim), (int) (kvWidth / headDim)));
     }

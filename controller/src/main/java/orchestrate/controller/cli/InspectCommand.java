@@ -3,7 +3,10 @@ package orchestrate.controller.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import orchestrate.controller.ExitException;
 import orchestrate.controller.Laptop;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import orchestrate.model.AdapterInspection;
 import orchestrate.model.Inspection;
+import orchestrate.model.TokenizerChoice;
 import orchestrate.model.ShapeException;
 import orchestrate.hub.HubException;
 import orchestrate.hub.HubRepo;
@@ -31,6 +34,10 @@ public final class InspectCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the inspection as JSON (as the inspect step writes inspect.json).")
     boolean json;
 
+    @Option(names = "--adapter", paramLabel = "PATH", description = {"A PEFT LoRA adapter (a directory or hf://ORG/NAME[@REVISION]) to hold against",
+            "the checkpoint: every lora_A/lora_B pair against its target, and the tokenizers compared, before renting."})
+    String adapter;
+
     public InspectCommand(Laptop laptop) {
         this.laptop = laptop;
     }
@@ -38,20 +45,36 @@ public final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Inspection inspection;
+        AdapterInspection lora = null;
+        TokenizerChoice tokenizer = null;
         try {
-            inspection = Inspection.of(files());
+            CheckpointFiles base = files(path);
+            inspection = Inspection.of(base);
+            if (adapter != null) {
+                CheckpointFiles adapterFiles = files(adapter);
+                lora = AdapterInspection.of(adapterFiles, Inspection.tensors(base));
+                tokenizer = TokenizerChoice.of(base, adapterFiles, lora);
+            }
         } catch (SafetensorsException | ShapeException e) {
             throw new ExitException(ExitException.USAGE, e.getMessage());
         }
         if (json) {
-            laptop.out().println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(inspection.toJson()));
+            ObjectNode node = inspection.toJson();
+            if (lora != null) {
+                node.set("adapter", lora.toJson().set("tokenizer", tokenizer.toJson()));
+            }
+            laptop.out().println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(node));
         } else {
             inspection.lines().forEach(laptop.out()::println);
+            if (lora != null) {
+                lora.lines().forEach(laptop.out()::println);
+                tokenizer.lines().forEach(laptop.out()::println);
+            }
         }
         return inspection.contradicted() ? ExitException.RUN_FAILED : 0;
     }
 
-    private CheckpointFiles files() throws IOException {
+    private CheckpointFiles files(String path) throws IOException {
         if (path.startsWith("hf://")) {
             String spec = path.substring("hf://".length());
             int at = spec.indexOf('@');

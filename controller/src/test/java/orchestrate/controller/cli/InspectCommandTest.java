@@ -1,5 +1,7 @@
 package orchestrate.controller.cli;
 
+import orchestrate.controller.ExitException;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -95,5 +97,41 @@ class InspectCommandTest {
         TestLaptop.Result result = new TestLaptop(dir).run("inspect", dir.toString());
         assertEquals(2, result.exit());
         assertEquals("orchestrate: " + dir + ": has no model.safetensors.index.json, no model.safetensors and no *.safetensors files\n", result.err());
+    }
+
+    /** Seed 004's mismatch, found from the laptop before renting: the adapter's tokenizer against its base's, over HTTP Range and small files. */
+    @Test
+    void anAdapterIsHeldAgainstItsBaseOnTheHubBeforeRenting() throws Exception {
+        Path base = dir.resolve("gpt-oss");
+        orchestrate.testkit.GptOssGenerator.write(orchestrate.testkit.GptOssGenerator.Spec.tiny(), base, 5);
+        Path adapter = dir.resolve("lora");
+        orchestrate.testkit.AdapterGenerator.writeGptOss(orchestrate.testkit.GptOssGenerator.Spec.tiny(), adapter, 4, 8, java.util.List.of(1), false, 9);
+        java.nio.file.Files.copy(base.resolve("tokenizer.json"), adapter.resolve("tokenizer.json"));
+        java.nio.file.Files.writeString(adapter.resolve("tokenizer_config.json"), java.nio.file.Files.readString(base.resolve("tokenizer_config.json"))
+                .replace("\"eos_token\" : \"<|return|>\"", "\"eos_token\" : \"<|end|>\""));
+        Path renamed = dir.resolve("lora-renamed");
+        orchestrate.testkit.AdapterGenerator.writeGptOss(orchestrate.testkit.GptOssGenerator.Spec.tiny(), renamed, 4, 8, java.util.List.of(1), false, 9);
+        java.nio.file.Files.writeString(renamed.resolve("tokenizer.json"), java.nio.file.Files.readString(base.resolve("tokenizer.json"))
+                .replace("<|return|>", "<|return_|>"));
+        try (LocalHub hub = LocalHub.start()) {
+            hub.add("unsloth/gpt-oss-tiny-BF16", base);
+            hub.add("someone/lora", adapter);
+            hub.add("someone/lora-renamed", renamed);
+            TestLaptop laptop = new TestLaptop(dir, java.util.Map.of("HF_ENDPOINT", hub.endpoint()));
+
+            TestLaptop.Result result = laptop.run("inspect", "hf://unsloth/gpt-oss-tiny-BF16", "--adapter", "hf://someone/lora");
+
+            assertEquals(0, result.exit(), result.toString());
+            assertTrue(result.out().contains("adapter hf://someone/lora@") && result.out().contains(": LoRA rank 4, alpha 8, scale 2 (alpha / r)"), result.out());
+            assertTrue(result.out().contains("  changes 10 base tensors: down_proj x1, gate_up_proj x1, k_proj x2, o_proj x2, q_proj x2, v_proj x2"),
+                    result.out());
+            assertTrue(result.out().contains("tokenizer: the adapter was trained with its own tokenizer, which differs in eos_token (<|return|> in the "
+                    + "base's, <|end|> in the adapter's): the adapter's is used"), result.out());
+            assertTrue(result.out().contains("  files that differ (sha256): tokenizer_config.json (base "), result.out());
+            TestLaptop.Result refused = laptop.run("inspect", "hf://unsloth/gpt-oss-tiny-BF16", "--adapter", "hf://someone/lora-renamed");
+            assertEquals(ExitException.USAGE, refused.exit(), refused.toString());
+            assertTrue(refused.err().contains("differs from its base's in added tokens") && refused.err().contains("use the base the adapter was trained on"),
+                    refused.err());
+        }
     }
 }
