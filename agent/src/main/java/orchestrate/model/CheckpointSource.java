@@ -45,6 +45,7 @@ public final class CheckpointSource implements TensorSource {
     private final FileDone finished;
     private final RowReader reader;
     private final LoraMerge lora;
+    private final TokenizerChoice tokenizer;
     /** One expert's matrix of a stacked tensor, merged, while its columns are cut into rows. */
     private String heldTensor;
     private long heldExpert = -1;
@@ -95,12 +96,12 @@ public final class CheckpointSource implements TensorSource {
         String architecture = mapping.architecture();
         JsonNode config = inspection.config();
         Map<String, StoredTensor> all = PackedExperts.logical(LanguageModel.tensors(Checkpoint.open(files).tensors()), packed);
-        TokenizerChoice tokenizer = null;
         if (adapterFiles != null) {
             lora = LoraMerge.open(adapterFiles, adapter, entries(all), null);
             tokenizer = TokenizerChoice.of(files, adapterFiles, lora.inspection());
         } else {
             lora = null;
+            tokenizer = null;
         }
         Set<String> mapped = new HashSet<>();
         Map<GgufMapping.TensorName, List<StoredTensor>> names = new LinkedHashMap<>();
@@ -216,6 +217,16 @@ public final class CheckpointSource implements TensorSource {
         }
         dims[0] = columns / slice.stride();
         return dims;
+    }
+
+    /** What a person reads about the adapter merged while reading (pairs, scale, which tokenizer and why); nothing without one. */
+    public List<String> adapterLines() {
+        List<String> lines = new ArrayList<>();
+        if (lora != null) {
+            lines.addAll(lora.inspection().lines());
+            lines.addAll(tokenizer.lines());
+        }
+        return lines;
     }
 
     private static Map<String, TensorEntry> entries(Map<String, StoredTensor> tensors) {

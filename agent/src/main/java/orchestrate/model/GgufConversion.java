@@ -41,14 +41,19 @@ public final class GgufConversion {
      */
     public static Result run(Path model, Path target, GgmlType type, String name, String pre, String arch, Path adapter, Progress progress,
                              TensorSource.FileDone finished) throws IOException, SafetensorsException, ShapeException, GgufException {
+        try (CheckpointSource source = new CheckpointSource(model, name, pre, arch, adapter, finished)) {
+            return run(source, target, type, progress);
+        }
+    }
+
+    /** Writes an opened checkpoint (the caller closes it). */
+    public static Result run(CheckpointSource source, Path target, GgmlType type, Progress progress) throws IOException, ShapeException, GgufException {
         if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.Q8_0) {
             throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
         }
-        try (CheckpointSource source = new CheckpointSource(model, name, pre, arch, adapter, finished)) {
-            SinglePass.Output output = output(source, target, type);
-            SinglePass.Written written = SinglePass.run(source, List.of(output), Runtime.getRuntime().availableProcessors(), progress::bytes).get(0);
-            return new Result(target, written.size(), written.sha256(), output.types().size());
-        }
+        SinglePass.Output output = output(source, target, type);
+        SinglePass.Written written = SinglePass.run(source, List.of(output), Runtime.getRuntime().availableProcessors(), progress::bytes).get(0);
+        return new Result(target, written.size(), written.sha256(), output.types().size());
     }
 
     /** The file convert writes from {@code source}: 2-D weights in {@code type}, the rest F32, general.file_type to match. */

@@ -23,10 +23,10 @@ import orchestrate.safetensors.CheckpointFiles;
  * merged model would read the wrong rows: that is refused.
  *
  * @param adapters  whether the output gets the adapter's tokenizer files
- * @param files     the files whose SHA-256 differ, with both hashes
+ * @param files     the tokenizer files the adapter carries whose SHA-256 differ from the base's, with both hashes
  * @param different what differs in content (vocabulary, merges, added tokens, special tokens, chat template)
  * @param reason    why this tokenizer, in words
- * @param source    the checkpoint's files with the chosen tokenizer's files in place of the base's
+ * @param source    the checkpoint's files, with each tokenizer file the adapter carries in place of the base's when its tokenizer is chosen
  */
 public record TokenizerChoice(boolean adapters, List<String> files, List<String> different, String reason, CheckpointFiles source) {
 
@@ -42,15 +42,17 @@ public record TokenizerChoice(boolean adapters, List<String> files, List<String>
         for (String file : TokenizerCheck.FILES) {
             String a = hash(ours.get(file));
             String b = hash(theirs.get(file));
-            if (!Objects.equals(a, b)) {
+            if (b != null && !Objects.equals(a, b)) {
                 files.add(file + " (base " + (a == null ? "none" : a.substring(0, 12)) + ", adapter " + (b == null ? "none" : b.substring(0, 12)) + ")");
             }
         }
         if (files.isEmpty()) {
             return new TokenizerChoice(false, files, List.of(), "the adapter's tokenizer files are the base's, byte for byte", base);
         }
+        Map<String, byte[]> overlaid = new LinkedHashMap<>(ours); // a file the adapter does not carry is the base's
+        overlaid.putAll(theirs);
         Content baseContent = Content.of(ours, base.name());
-        Content adapterContent = Content.of(theirs, adapter.name());
+        Content adapterContent = Content.of(overlaid, adapter.name());
         List<String> different = baseContent.differences(adapterContent);
         boolean vocabulary = different.stream().anyMatch(d -> d.startsWith("vocabulary") || d.startsWith("merges") || d.startsWith("added tokens"));
         if (vocabulary && lora.wholes().keySet().stream().noneMatch(name -> name.endsWith("embed_tokens.weight"))) {
@@ -61,7 +63,7 @@ public record TokenizerChoice(boolean adapters, List<String> files, List<String>
         String reason = different.isEmpty()
                 ? "the adapter's tokenizer files differ from the base's only in form, not in what they hold: the adapter's is used"
                 : "the adapter was trained with its own tokenizer, which differs in " + String.join(", ", different) + ": the adapter's is used";
-        return new TokenizerChoice(true, List.copyOf(files), different, reason, new Overlay(base, adapter, theirs.keySet().stream().toList()));
+        return new TokenizerChoice(true, List.copyOf(files), different, reason, new Overlay(base, adapter, List.copyOf(theirs.keySet())));
     }
 
     /** What a person reads. */
@@ -147,8 +149,8 @@ public record TokenizerChoice(boolean adapters, List<String> files, List<String>
         }
     }
 
-    /** The base's files, with its tokenizer files replaced by exactly the adapter's. */
-    private record Overlay(CheckpointFiles base, CheckpointFiles adapter, List<String> tokenizer) implements CheckpointFiles {
+    /** The base's files, each tokenizer file the adapter carries in place of the base's. */
+    private record Overlay(CheckpointFiles base, CheckpointFiles adapter, List<String> carried) implements CheckpointFiles {
 
         @Override
         public String name() {
@@ -157,14 +159,14 @@ public record TokenizerChoice(boolean adapters, List<String> files, List<String>
 
         @Override
         public List<String> list() throws IOException {
-            List<String> files = new ArrayList<>(base.list().stream().filter(file -> !TokenizerCheck.FILES.contains(file)).toList());
-            files.addAll(tokenizer);
+            List<String> files = new ArrayList<>(base.list());
+            carried.stream().filter(file -> !files.contains(file)).forEach(files::add);
             return files;
         }
 
         @Override
         public ByteSource open(String file) throws IOException {
-            return TokenizerCheck.FILES.contains(file) ? adapter.open(file) : base.open(file);
+            return carried.contains(file) ? adapter.open(file) : base.open(file);
         }
     }
 }

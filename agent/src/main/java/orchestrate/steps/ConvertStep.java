@@ -5,6 +5,7 @@ import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufException;
+import orchestrate.model.CheckpointSource;
 import orchestrate.model.GgufConversion;
 import orchestrate.model.GgufMapping;
 import orchestrate.model.ShapeException;
@@ -68,9 +69,10 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
     public void run(StepContext context) throws Exception {
         Path target = context.resolve(to);
         GgufConversion.Result result;
-        try {
-            result = GgufConversion.run(context.resolve(model), target, type, name, pre, arch, adapter == null ? null : context.resolve(adapter),
-                    (done, total) -> context.progress(done, total, Event.Unit.BYTES, to), deleteSource ? file -> consume(context, file) : null);
+        try (CheckpointSource source = new CheckpointSource(context.resolve(model), name, pre, arch, adapter == null ? null : context.resolve(adapter),
+                deleteSource ? file -> consume(context, file) : null)) {
+            source.adapterLines().forEach(context::info);
+            result = GgufConversion.run(source, target, type, (done, total) -> context.progress(done, total, Event.Unit.BYTES, to));
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(e.getMessage());
         }

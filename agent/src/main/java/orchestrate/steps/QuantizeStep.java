@@ -99,6 +99,9 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
             targets.add(context.resolve(target));
         }
         try (TensorSource tensors = open(source, context)) {
+            if (tensors instanceof CheckpointSource checkpoint) {
+                checkpoint.adapterLines().forEach(context::info);
+            }
             QuantizePlan plan = new QuantizePlan(tensors, types, targets);
             plan.summary().forEach(context::info);
             if (dryRun) {

@@ -174,6 +174,23 @@ class MergeLoraStepTest {
         assertNotEquals(eos, config.path("eos_token").asText(), "the test changes the end token");
     }
 
+    /** An adapter that carries only some tokenizer files (here tokenizer_config.json) has the base's for the rest. */
+    @Test
+    void anAdapterCarryingPartOfItsTokenizerHasTheBasesForTheRest() throws Exception {
+        ObjectNode config = (ObjectNode) JSON.readTree(workdir.resolve("base/tokenizer_config.json").toFile());
+        config.put("chat_template", "{% for m in messages %}{{ m['content'] }}{% endfor %}");
+        Files.writeString(workdir.resolve("adapter/tokenizer_config.json"), config.toPrettyString());
+
+        List<Event> events = InProcess.run(workdir, "name: m\nsteps:\n  - convert: {model: base, adapter: adapter, type: F16, to: fly.gguf}\n", Map.of());
+
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        assertTrue(InProcess.logs(events).contains("tokenizer: the adapter was trained with its own tokenizer, which differs in chat template: the adapter's "
+                + "is used"), InProcess.logs(events).toString());
+        GgufFile gguf = GgufFile.read(workdir.resolve("fly.gguf"));
+        assertEquals(config.path("chat_template").asText(), gguf.metadata().get("tokenizer.chat_template").asString());
+        assertEquals(640, gguf.metadata().get("tokenizer.ggml.tokens").asList().size(), "the base's tokenizer.json, padded to the embedding's rows");
+    }
+
     @Test
     void anAdapterWhoseVocabularyDiffersWithoutItsEmbeddingsIsRefusedBeforeAnythingIsWritten() throws Exception {
         AdapterGenerator.write(CheckpointSpec.tinyLlama(), workdir.resolve("adapter"), 8, 64, List.of("q_proj"), Map.of(), 11);
