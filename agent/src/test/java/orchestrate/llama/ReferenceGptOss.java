@@ -20,7 +20,7 @@ import orchestrate.testing.ReferenceMerge;
  * gate clamped above at the limit, up clamped both ways, (up + 1) * gate * sigmoid(1.702 gate),
  * then down with its bias; the untied output head. The oracle for llama.cpp running our gpt-oss GGUF.
  */
-final class ReferenceGptOss {
+final class ReferenceGptOss extends DoubleReference {
 
     private static final double ALPHA = 1.702;
 
@@ -93,30 +93,8 @@ final class ReferenceGptOss {
         return headDim * Math.log(original / (rotations * 2 * Math.PI)) / (2 * Math.log(base));
     }
 
-    List<ReferenceForward.Step> greedy(List<Integer> prompt, int count) {
-        List<Integer> tokens = new ArrayList<>(prompt);
-        List<ReferenceForward.Step> steps = new ArrayList<>();
-        for (int n = 0; n < count; n++) {
-            double[] logits = lastLogits(tokens);
-            int best = 0;
-            for (int i = 1; i < vocab; i++) {
-                if (logits[i] > logits[best]) {
-                    best = i;
-                }
-            }
-            double second = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < vocab; i++) {
-                if (i != best) {
-                    second = Math.max(second, logits[i]);
-                }
-            }
-            steps.add(new ReferenceForward.Step(best, (float) (logits[best] - second)));
-            tokens.add(best);
-        }
-        return steps;
-    }
-
-    private double[] lastLogits(List<Integer> tokens) {
+    @Override
+    double[] lastLogits(List<Integer> tokens) {
         int length = tokens.size();
         double[][] x = new double[length][];
         float[] embedding = weights.get("model.embed_tokens.weight");
@@ -249,33 +227,6 @@ final class ReferenceGptOss {
     }
 
     private double[] norm(double[] x, float[] weight) {
-        double squares = 0;
-        for (double value : x) {
-            squares += value * value;
-        }
-        double scale = 1 / Math.sqrt(squares / x.length + eps);
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] * scale * weight[i];
-        }
-        return out;
-    }
-
-    private static double[] linear(float[] w, float[] bias, double[] x, int rows, int columns) {
-        double[] out = new double[rows];
-        for (int r = 0; r < rows; r++) {
-            double sum = bias == null ? 0 : bias[r];
-            for (int c = 0; c < columns; c++) {
-                sum += w[r * columns + c] * x[c];
-            }
-            out[r] = sum;
-        }
-        return out;
-    }
-
-    private static void add(double[] x, double[] delta) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += delta[i];
-        }
+        return norm(x, weight, 0, x.length, eps);
     }
 }

@@ -17,7 +17,7 @@ import orchestrate.testing.ReferenceMerge;
  * chosen expert down(silu(gate x) * up x); the untied output head. The oracle for llama.cpp running
  * our qwen3moe GGUF.
  */
-final class ReferenceQwen3Moe {
+final class ReferenceQwen3Moe extends DoubleReference {
 
     private final Map<String, float[]> weights = new HashMap<>();
     private final int hidden;
@@ -50,30 +50,8 @@ final class ReferenceQwen3Moe {
         }
     }
 
-    List<ReferenceForward.Step> greedy(List<Integer> prompt, int count) {
-        List<Integer> tokens = new ArrayList<>(prompt);
-        List<ReferenceForward.Step> steps = new ArrayList<>();
-        for (int n = 0; n < count; n++) {
-            double[] logits = lastLogits(tokens);
-            int best = 0;
-            for (int i = 1; i < vocab; i++) {
-                if (logits[i] > logits[best]) {
-                    best = i;
-                }
-            }
-            double second = Double.NEGATIVE_INFINITY;
-            for (int i = 0; i < vocab; i++) {
-                if (i != best) {
-                    second = Math.max(second, logits[i]);
-                }
-            }
-            steps.add(new ReferenceForward.Step(best, (float) (logits[best] - second)));
-            tokens.add(best);
-        }
-        return steps;
-    }
-
-    private double[] lastLogits(List<Integer> tokens) {
+    @Override
+    double[] lastLogits(List<Integer> tokens) {
         int length = tokens.size();
         double[][] x = new double[length][hidden];
         float[] embedding = weights.get("model.embed_tokens.weight");
@@ -90,7 +68,7 @@ final class ReferenceQwen3Moe {
                 add(x[t], experts(p, norm(x[t], weights.get(p + "post_attention_layernorm.weight"), 0, hidden)));
             }
         }
-        return linear(weights.get("lm_head.weight"), norm(x[length - 1], weights.get("model.norm.weight"), 0, hidden), vocab, hidden);
+        return linear(weights.get("lm_head.weight"), null, norm(x[length - 1], weights.get("model.norm.weight"), 0, hidden), vocab, hidden);
     }
 
     private double[][] attention(String p, double[][] x) {
@@ -100,11 +78,11 @@ final class ReferenceQwen3Moe {
         double[][] v = new double[length][];
         for (int t = 0; t < length; t++) {
             double[] h = norm(x[t], weights.get(p + "input_layernorm.weight"), 0, hidden);
-            q[t] = rotate(headNorm(linear(weights.get(p + "self_attn.q_proj.weight"), h, heads * headDim, hidden), weights.get(p + "self_attn.q_norm.weight"),
+            q[t] = rotate(headNorm(linear(weights.get(p + "self_attn.q_proj.weight"), null, h, heads * headDim, hidden), weights.get(p + "self_attn.q_norm.weight"),
                     heads), heads, t);
-            k[t] = rotate(headNorm(linear(weights.get(p + "self_attn.k_proj.weight"), h, kvHeads * headDim, hidden), weights.get(p + "self_attn.k_norm.weight"),
+            k[t] = rotate(headNorm(linear(weights.get(p + "self_attn.k_proj.weight"), null, h, kvHeads * headDim, hidden), weights.get(p + "self_attn.k_norm.weight"),
                     kvHeads), kvHeads, t);
-            v[t] = linear(weights.get(p + "self_attn.v_proj.weight"), h, kvHeads * headDim, hidden);
+            v[t] = linear(weights.get(p + "self_attn.v_proj.weight"), null, h, kvHeads * headDim, hidden);
         }
         double[][] out = new double[length][];
         for (int t = 0; t < length; t++) {
@@ -132,14 +110,14 @@ final class ReferenceQwen3Moe {
                     }
                 }
             }
-            out[t] = linear(weights.get(p + "self_attn.o_proj.weight"), concatenated, hidden, heads * headDim);
+            out[t] = linear(weights.get(p + "self_attn.o_proj.weight"), null, concatenated, hidden, heads * headDim);
         }
         return out;
     }
 
     /** The router's softmax over all experts; the top k, renormalized; each expert's SwiGLU. */
     private double[] experts(String p, double[] h) {
-        double[] logits = linear(weights.get(p + "mlp.gate.weight"), h, experts, hidden);
+        double[] logits = linear(weights.get(p + "mlp.gate.weight"), null, h, experts, hidden);
         double max = Double.NEGATIVE_INFINITY;
         for (double logit : logits) {
             max = Math.max(max, logit);
@@ -165,12 +143,12 @@ final class ReferenceQwen3Moe {
         double[] out = new double[hidden];
         for (int e : chosen) {
             String expert = p + "mlp.experts." + e + ".";
-            double[] gate = linear(weights.get(expert + "gate_proj.weight"), h, ff, hidden);
-            double[] up = linear(weights.get(expert + "up_proj.weight"), h, ff, hidden);
+            double[] gate = linear(weights.get(expert + "gate_proj.weight"), null, h, ff, hidden);
+            double[] up = linear(weights.get(expert + "up_proj.weight"), null, h, ff, hidden);
             for (int j = 0; j < ff; j++) {
                 gate[j] = gate[j] / (1 + Math.exp(-gate[j])) * up[j];
             }
-            double[] y = linear(weights.get(expert + "down_proj.weight"), gate, hidden, ff);
+            double[] y = linear(weights.get(expert + "down_proj.weight"), null, gate, hidden, ff);
             double weight = probabilities[e] / total / chosenSum;
             for (int i = 0; i < hidden; i++) {
                 out[i] += weight * y[i];
@@ -202,35 +180,7 @@ final class ReferenceQwen3Moe {
         return x;
     }
 
-    /** RMSNorm of x[from .. from + length) times weight. */
     private double[] norm(double[] x, float[] weight, int from, int length) {
-        double squares = 0;
-        for (int i = from; i < from + length; i++) {
-            squares += x[i] * x[i];
-        }
-        double scale = 1 / Math.sqrt(squares / length + eps);
-        double[] out = new double[length];
-        for (int i = 0; i < length; i++) {
-            out[i] = x[from + i] * scale * weight[i];
-        }
-        return out;
-    }
-
-    private static double[] linear(float[] w, double[] x, int rows, int columns) {
-        double[] out = new double[rows];
-        for (int r = 0; r < rows; r++) {
-            double sum = 0;
-            for (int c = 0; c < columns; c++) {
-                sum += w[r * columns + c] * x[c];
-            }
-            out[r] = sum;
-        }
-        return out;
-    }
-
-    private static void add(double[] x, double[] delta) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += delta[i];
-        }
+        return norm(x, weight, from, length, eps);
     }
 }
