@@ -25,7 +25,8 @@ public interface Box extends Closeable {
 
     byte[] read(String path, long offset, int max) throws IOException;
 
-    InputStream open(String path, long offset) throws IOException;
+    /** The bytes [offset, offset + length) of a file (fewer when it ends first), read ahead. */
+    InputStream open(String path, long offset, long length) throws IOException;
 
     /** Writes a file whole, under a temporary name of its own until it is complete. */
     void upload(byte[] content, String path) throws IOException;

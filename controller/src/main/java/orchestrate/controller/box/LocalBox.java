@@ -114,10 +114,28 @@ public final class LocalBox implements Box {
     }
 
     @Override
-    public InputStream open(String path, long offset) throws IOException {
+    public InputStream open(String path, long offset, long length) throws IOException {
         InputStream in = Files.newInputStream(Path.of(path));
         in.skipNBytes(offset);
-        return in;
+        return new java.io.FilterInputStream(in) {
+            private long left = length;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+            }
+
+            @Override
+            public int read(byte[] buffer, int from, int count) throws IOException {
+                if (left <= 0) {
+                    return -1;
+                }
+                int n = super.read(buffer, from, (int) Math.min(count, left));
+                left -= Math.max(n, 0);
+                return n;
+            }
+        };
     }
 
     @Override

@@ -30,6 +30,9 @@ public final class AttachCommand implements Callable<Integer> {
     ReconnectOptions reconnect;
 
     @Mixin
+    StreamOptions fetching;
+
+    @Mixin
     CostOptions cost;
 
     public AttachCommand(Laptop laptop) {
@@ -47,7 +50,8 @@ public final class AttachCommand implements Callable<Integer> {
         view.notice("attaching to " + record.id() + " on " + record.target().display());
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(),
-                    "follow it again with: orchestrate attach " + record.id(), clock), run, view, clock, cost.onDone(record, laptop));
+                    "follow it again with: orchestrate attach " + record.id(), clock), run, view, clock, cost.onDone(record, laptop),
+                    fetching.streams());
             return Detach.hintOnInterrupt(laptop, record.id(), () -> job.conclude(job.follow()));
         }
     }

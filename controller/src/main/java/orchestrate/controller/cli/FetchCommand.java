@@ -37,6 +37,9 @@ public final class FetchCommand implements Callable<Integer> {
     ReconnectOptions reconnect;
 
     @Mixin
+    StreamOptions fetching;
+
+    @Mixin
     CostOptions cost;
 
     public FetchCommand(Laptop laptop) {
@@ -56,7 +59,7 @@ public final class FetchCommand implements Callable<Integer> {
         ConsoleView view = output.view(laptop, clock, record);
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(), "try again with: orchestrate fetch " + record.id(), clock),
-                    run, view, clock, cost.onDone(record, laptop));
+                    run, view, clock, cost.onDone(record, laptop), fetching.streams());
             RunSummary summary = job.replay();
             if (!summary.over()) {
                 throw new ExitException(ExitException.RUN_FAILED, "run " + record.id() + " has not finished (as far as this laptop has read); "

@@ -63,6 +63,9 @@ public final class RunCommand implements Callable<Integer> {
     ReconnectOptions reconnect;
 
     @Mixin
+    StreamOptions fetching;
+
+    @Mixin
     CostOptions cost;
 
     public RunCommand(Laptop laptop) {
@@ -89,7 +92,7 @@ public final class RunCommand implements Callable<Integer> {
             RunRecord record = run.record();
             Reconnecting connection = new Reconnecting(box, view, reconnect.patience(),
                     "follow it again with: orchestrate attach " + record.id(), clock);
-            Job job = new Job(connection, run, view, clock, cost.onDone(record, laptop));
+            Job job = new Job(connection, run, view, clock, cost.onDone(record, laptop), fetching.streams());
             if (record.budget() != null && record.price() != null && record.price().perHour() > 0) {
                 double left = record.budget().dollars() - record.meter().orElseThrow().spent(clock.instant());
                 budgetSeconds = Math.max(1, (long) Math.ceil(left / record.price().perHour() * 3600)) + BACKSTOP_SECONDS;

@@ -29,13 +29,16 @@ public final class Job {
     private final ConsoleView view;
     private final Clock clock;
     private final OnDone onDone;
+    private final int streams;
 
-    public Job(Reconnecting box, Run run, ConsoleView view, Clock clock, OnDone onDone) {
+    /** @param streams streams per large artifact when fetching */
+    public Job(Reconnecting box, Run run, ConsoleView view, Clock clock, OnDone onDone, int streams) {
         this.box = box;
         this.run = run;
         this.view = view;
         this.clock = clock;
         this.onDone = onDone;
+        this.streams = streams;
     }
 
     /** Installs what the box needs and starts the agent detached. */
@@ -94,7 +97,7 @@ public final class Job {
         view.notice("fetching " + manifest.entries().size() + " artifacts into " + record.fetchTo());
         Instant start = clock.instant();
         ArtifactFetcher fetcher = new ArtifactFetcher(box.box(), Path.of(record.fetchTo()),
-                (path, done, total) -> view.progress(path, done, total, Event.Unit.BYTES));
+                (path, done, total) -> view.progress(path, done, total, Event.Unit.BYTES), streams);
         List<FetchResult> results = fetcher.fetch(record.workdir(), manifest);
         long bytes = results.stream().mapToLong(FetchResult::bytesTransferred).sum();
         double seconds = Math.max(0.001, Duration.between(start, clock.instant()).toMillis() / 1000.0);

@@ -296,11 +296,11 @@ public final class SshBox implements Box {
     }
 
     @Override
-    public synchronized InputStream open(String path, long offset) throws IOException {
+    public synchronized InputStream open(String path, long offset, long length) throws IOException {
         RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.READ));
         InputStream stream;
         try {
-            stream = file.new ReadAheadRemoteFileInputStream(READ_AHEAD, offset);
+            stream = file.new ReadAheadRemoteFileInputStream(READ_AHEAD, offset, length); // never reads ahead past the range
         } catch (RuntimeException e) {
             file.close(); // the handle must not outlive a stream that never was
             throw e;

@@ -30,17 +30,35 @@ public final class ArtifactFetcher {
     }
 
     private static final int ATTEMPTS = 2;
+    /** Streams per artifact unless told otherwise, for files from {@link #MANY_STREAMS_FROM} bytes on. */
+    public static final int DEFAULT_STREAMS = 4;
+    /** Below this, one stream: the round trips of opening more cost more than they win. */
+    static final long MANY_STREAMS_FROM = 256L << 20;
     /** Held while a controller fetches into the folder. */
     static final String LOCK = ".fetch.lock";
 
     private final Box box;
     private final Path destination;
     private final Progress progress;
+    private final int streams;
+    private final long manyStreamsFrom;
 
     public ArtifactFetcher(Box box, Path destination, Progress progress) {
+        this(box, destination, progress, DEFAULT_STREAMS);
+    }
+
+    /** @param streams streams per artifact of {@link #MANY_STREAMS_FROM} bytes or more */
+    public ArtifactFetcher(Box box, Path destination, Progress progress, int streams) {
+        this(box, destination, progress, streams, MANY_STREAMS_FROM);
+    }
+
+    /** @param manyStreamsFrom the size from which an artifact takes {@code streams} streams */
+    ArtifactFetcher(Box box, Path destination, Progress progress, int streams, long manyStreamsFrom) {
         this.box = box;
         this.destination = destination;
         this.progress = progress;
+        this.streams = streams;
+        this.manyStreamsFrom = manyStreamsFrom;
     }
 
     /**
@@ -97,6 +115,9 @@ public final class ArtifactFetcher {
             return new FetchResult(entry.path(), local, 0, entry.sha256(), FetchResult.Status.MISSING, remote + " is gone from " + box.name(), 0);
         }
         Path part = local.resolveSibling(local.getFileName() + ".part");
+        if (Files.exists(RangedFetch.sidecar(part)) || (size >= manyStreamsFrom && streams > 1)) {
+            return fetchRanges(remote, entry, local, part, size);
+        }
         long transferred = 0;
         String actual = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
@@ -117,15 +138,37 @@ public final class ArtifactFetcher {
             // Wrong bytes must not be resumed from: start the next attempt from zero.
             Files.delete(part);
         }
-        return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.MISMATCH,
-                "SHA-256 mismatch after " + ATTEMPTS + " downloads: the box's file hashes to " + actual
-                        + " but the agent recorded " + entry.sha256() + " (was it changed after the run?)", transferred);
+        return mismatch(entry, local, size, actual, transferred);
+    }
+
+    /** A large artifact over several streams into a sparse part, hashed once whole; a wrong hash starts it over once. */
+    private FetchResult fetchRanges(String remote, Manifest.Entry entry, Path local, Path part, long size) throws IOException {
+        RangedFetch ranges = new RangedFetch(box, remote, part, size, entry.sha256());
+        long transferred = 0;
+        String actual = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            transferred += ranges.fetch(streams, done -> progress.update(entry.path(), done, size));
+            actual = Hashing.sha256(part);
+            if (actual.equals(entry.sha256()) && Files.size(part) == size) {
+                Files.delete(RangedFetch.sidecar(part)); // a whole part without a sidecar is resumed as whole
+                AtomicFiles.commit(part, local);
+                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched over " + streams + " streams", transferred);
+            }
+            ranges.discard(); // a flipped byte, or the box's file changed: never resumed from
+        }
+        return mismatch(entry, local, size, actual, transferred);
+    }
+
+    private static FetchResult mismatch(Manifest.Entry entry, Path local, long size, String actual, long transferred) {
+        return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.MISMATCH, "SHA-256 mismatch after " + ATTEMPTS
+                + " downloads: the box's file hashes to " + actual + " but the agent recorded " + entry.sha256() + " (was it changed after the run?)",
+                transferred);
     }
 
     private long copy(String remote, Path part, long start, long size, MessageDigest digest, String label) throws IOException {
         long done = start;
         byte[] buffer = new byte[1 << 16];
-        try (InputStream in = box.open(remote, start);
+        try (InputStream in = box.open(remote, start, size - start);
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             progress.update(label, done, size);
             for (int n; done < size && (n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done))) > 0; ) {

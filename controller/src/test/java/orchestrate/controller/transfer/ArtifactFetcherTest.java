@@ -85,4 +85,101 @@ class ArtifactFetcherTest {
         assertEquals(FetchResult.Status.MISSING, result.status());
         assertEquals("", Files.readString(local.resolve("SHA256SUMS")));
     }
+
+    /** A file of three chunks and an awkward tail, as large artifacts come over several streams into a sparse part. */
+    private byte[] large() throws Exception {
+        byte[] bytes = new byte[(int) (3 * RangedFetch.CHUNK + 12_345)];
+        new Random(11).nextBytes(bytes);
+        Files.write(remote.resolve("out/model.gguf"), bytes);
+        manifest = new Manifest(List.of(new Manifest.Entry("out/model.gguf", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)))));
+        return bytes;
+    }
+
+    private FetchResult fetchOverStreams(int streams) throws Exception {
+        return new ArtifactFetcher(new LocalBox(dir), local, (path, done, total) -> { }, streams, 0).fetch(remote.toString(), manifest).get(0);
+    }
+
+    @Test
+    void severalStreamsBringAFileOfAwkwardSizeExactly() throws Exception {
+        byte[] bytes = large();
+
+        FetchResult result = fetchOverStreams(3);
+
+        assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
+        assertEquals(bytes.length, result.bytesTransferred());
+        assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
+        assertFalse(Files.exists(local.resolve("out/model.gguf.part.ranges")), "no sidecar left");
+    }
+
+    @Test
+    void aStoppedFetchResumesFromItsSidecarAndFetchesOnlyWhatIsMissing() throws Exception {
+        byte[] bytes = large();
+        Path part = Files.createDirectories(local.resolve("out")).resolve("model.gguf.part");
+        long chunk = RangedFetch.CHUNK;
+        byte[] written = new byte[bytes.length]; // the first chunk and the third, as two streams left them
+        System.arraycopy(bytes, 0, written, 0, (int) chunk);
+        System.arraycopy(bytes, (int) (2 * chunk), written, (int) (2 * chunk), (int) chunk);
+        Files.write(part, written);
+        Files.writeString(RangedFetch.sidecar(part), "size " + bytes.length + " sha256 " + manifest.entries().get(0).sha256() + "\n0 " + chunk + "\n"
+                + 2 * chunk + " " + 3 * chunk + "\n");
+
+        FetchResult result = fetchOverStreams(2);
+
+        assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
+        assertEquals(bytes.length - 2 * chunk, result.bytesTransferred(), "only the second chunk and the tail");
+        assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
+    }
+
+    @Test
+    void aSidecarOfAnotherVersionOfTheFileMeansStartingOverNeverMixing() throws Exception {
+        byte[] bytes = large();
+        Path part = Files.createDirectories(local.resolve("out")).resolve("model.gguf.part");
+        Files.write(part, new byte[(int) RangedFetch.CHUNK]);
+        Files.writeString(RangedFetch.sidecar(part), "size " + bytes.length + " sha256 " + "0".repeat(64) + "\n0 " + RangedFetch.CHUNK + "\n");
+
+        FetchResult result = fetchOverStreams(3);
+
+        assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
+        assertEquals(bytes.length, result.bytesTransferred(), "nothing of the other version is kept");
+        assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
+    }
+
+    @Test
+    void aFlippedByteInACompletedRangeIsCaughtByTheHashAndRepaired() throws Exception {
+        byte[] bytes = large();
+        Path part = Files.createDirectories(local.resolve("out")).resolve("model.gguf.part");
+        byte[] flipped = bytes.clone();
+        flipped[(int) RangedFetch.CHUNK + 5] ^= 0x10;
+        Files.write(part, flipped);
+        Files.writeString(RangedFetch.sidecar(part), "size " + bytes.length + " sha256 " + manifest.entries().get(0).sha256() + "\n0 " + bytes.length + "\n");
+
+        FetchResult result = fetchOverStreams(3);
+
+        assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
+        assertEquals(bytes.length, result.bytesTransferred(), "the part claimed to be whole; its hash said otherwise, so all of it came again");
+        assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
+    }
+
+    /** The streams share one SFTP session of a real server (MINA on loopback), each file handle reading its own range ahead. */
+    @Test
+    void overSshTheStreamsShareOneSftpSessionAndBringTheFileExactly() throws Exception {
+        try (orchestrate.testkit.EmbeddedBox server = orchestrate.testkit.EmbeddedBox.start(Files.createDirectories(dir.resolve("ssh")))) {
+            byte[] bytes = new byte[(int) (4 * RangedFetch.CHUNK + 777)];
+            new Random(3).nextBytes(bytes);
+            Path file = Files.createDirectories(server.home().resolve("work/out")).resolve("model.gguf");
+            Files.write(file, bytes);
+            Manifest one = new Manifest(List.of(new Manifest.Entry("out/model.gguf", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)))));
+            orchestrate.controller.ssh.SshConnector connector = new orchestrate.controller.ssh.SshConnector(new orchestrate.controller.ssh.SshEndpoint(
+                    server.user(), "127.0.0.1", server.port(), List.of(server.userKey())));
+            try (orchestrate.controller.ssh.SshBox box = new orchestrate.controller.ssh.SshBox(connector, dir.resolve("known_hosts"), false,
+                    server.hostKeyFingerprint())) {
+                FetchResult result = new ArtifactFetcher(box, local, (path, done, total) -> { }, 4, 0)
+                        .fetch(server.home().resolve("work").toString().replace('\\', '/'), one).get(0);
+
+                assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
+                assertEquals("fetched over 4 streams", result.detail());
+                assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
+            }
+        }
+    }
 }

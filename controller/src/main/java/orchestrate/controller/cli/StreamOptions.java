@@ -1,0 +1,21 @@
+package orchestrate.controller.cli;
+
+import orchestrate.controller.ExitException;
+import orchestrate.controller.transfer.ArtifactFetcher;
+import picocli.CommandLine.Option;
+
+/** How many streams bring each large artifact home. */
+public final class StreamOptions {
+
+    @Option(names = "--streams", paramLabel = "N", defaultValue = "" + ArtifactFetcher.DEFAULT_STREAMS,
+            description = {"Streams per artifact of 256 MiB or more, each its own read-ahead over the SFTP session (default: ${DEFAULT-VALUE});",
+                    "a long line needs several to be filled."})
+    int streams;
+
+    int streams() {
+        if (streams < 1 || streams > 64) {
+            throw new ExitException(ExitException.USAGE, "--streams must be between 1 and 64, not " + streams);
+        }
+        return streams;
+    }
+}

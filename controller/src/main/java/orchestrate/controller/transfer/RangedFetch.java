@@ -1,0 +1,233 @@
+package orchestrate.controller.transfer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import orchestrate.controller.box.Box;
+import orchestrate.files.AtomicFiles;
+
+/**
+ * One artifact over several streams at once: the bytes still missing are cut into one range per
+ * stream, each read with its own read-ahead (so the bytes in flight grow with the streams, which is
+ * what a long line needs) and written at its offset into {@code <file>.part}. A sidecar,
+ * {@code <file>.part.ranges}, names the file (its size and the SHA-256 the agent recorded) and the
+ * ranges already written, updated every {@link #CHUNK}, so a fetch stopped any way (a dropped line,
+ * a killed controller, a rebooted laptop) fetches only what is missing. A sidecar for another file
+ * (the box's file changed) means starting over: bytes of two files are never mixed. Hashing is the
+ * caller's, over the finished part.
+ */
+final class RangedFetch {
+
+    /** How often a stream records its progress: at most this many bytes are fetched again after a stop. */
+    static final long CHUNK = 8L << 20;
+    private static final String SUFFIX = ".ranges";
+
+    /** Told about the bytes of the file written so far. */
+    interface Progress {
+        void bytes(long done);
+    }
+
+    private record Range(long start, long end) {}
+
+    private final Box box;
+    private final String remote;
+    private final Path part;
+    private final long size;
+    private final String sha256;
+    private final List<Range> done = new ArrayList<>();
+
+    RangedFetch(Box box, String remote, Path part, long size, String sha256) {
+        this.box = box;
+        this.remote = remote;
+        this.part = part;
+        this.size = size;
+        this.sha256 = sha256;
+    }
+
+    static Path sidecar(Path part) {
+        return part.resolveSibling(part.getFileName() + SUFFIX);
+    }
+
+    /** Fetches what the part still lacks over {@code streams} streams; returns the bytes transferred. */
+    long fetch(int streams, Progress progress) throws IOException {
+        resume();
+        List<Range> missing = missing();
+        long have = size - missing.stream().mapToLong(r -> r.end() - r.start()).sum();
+        AtomicLong written = new AtomicLong(have);
+        progress.bytes(have);
+        if (missing.isEmpty()) {
+            return 0;
+        }
+        List<Range> work = split(missing, streams);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(streams, work.size()), runnable -> {
+            Thread thread = new Thread(runnable, "fetch " + part.getFileName());
+            thread.setDaemon(true);
+            return thread;
+        });
+        try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            List<Future<?>> running = new ArrayList<>();
+            for (Range range : work) {
+                running.add(pool.submit(() -> {
+                    stream(range, out, written, progress);
+                    return null;
+                }));
+            }
+            IOException failure = null;
+            for (Future<?> stream : running) {
+                try {
+                    stream.get();
+                } catch (ExecutionException e) {
+                    IOException cause = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+                    if (failure == null) {
+                        failure = cause;
+                        running.forEach(other -> other.cancel(true));
+                    }
+                } catch (java.util.concurrent.CancellationException cancelled) {
+                    // stopped because another stream failed
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while fetching " + remote);
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return written.get() - have;
+    }
+
+    /** Forgets the part and its sidecar (wrong bytes must not be resumed from). */
+    void discard() throws IOException {
+        Files.deleteIfExists(part);
+        Files.deleteIfExists(sidecar(part));
+        done.clear();
+    }
+
+    private void stream(Range range, FileChannel out, AtomicLong written, Progress progress) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        long position = range.start();
+        long recorded = position;
+        try (InputStream in = box.open(remote, range.start(), range.end() - range.start())) {
+            while (position < range.end()) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, range.end() - position));
+                if (n < 0) {
+                    throw new IOException(remote + " on " + box.name() + " ends at " + position + " bytes; the agent recorded " + size);
+                }
+                ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+                while (bytes.hasRemaining()) {
+                    try {
+                        out.write(bytes, position + bytes.position());
+                    } catch (IOException e) {
+                        long free = Files.getFileStore(part.toAbsolutePath().getParent()).getUsableSpace();
+                        throw new IOException("cannot write " + part + " (" + e.getMessage() + "; " + free + " bytes free on this machine); the ranges "
+                                + "already written are kept, and the next fetch fetches only the rest", e);
+                    }
+                }
+                position += n;
+                progress.bytes(written.addAndGet(n));
+                if (position - recorded >= CHUNK || position == range.end()) {
+                    record(new Range(recorded, position));
+                    recorded = position;
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new java.io.InterruptedIOException("stopped");
+                }
+            }
+        }
+    }
+
+    /** Adds a written range to the sidecar (durably after the data it names). */
+    private synchronized void record(Range range) throws IOException {
+        done.add(range);
+        done.sort((a, b) -> Long.compare(a.start(), b.start()));
+        List<Range> merged = new ArrayList<>();
+        for (Range next : done) {
+            Range last = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+            if (last != null && next.start() <= last.end()) {
+                merged.set(merged.size() - 1, new Range(last.start(), Math.max(last.end(), next.end())));
+            } else {
+                merged.add(next);
+            }
+        }
+        done.clear();
+        done.addAll(merged);
+        StringBuilder text = new StringBuilder("size " + size + " sha256 " + sha256 + "\n");
+        done.forEach(r -> text.append(r.start()).append(' ').append(r.end()).append('\n'));
+        AtomicFiles.write(sidecar(part), text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * What an earlier fetch left: the sidecar's ranges when it names this file; a part without one was
+     * written in order from the start (one stream), so its length is what it holds; anything else goes.
+     */
+    private void resume() throws IOException {
+        done.clear();
+        Path sidecar = sidecar(part);
+        if (Files.exists(sidecar)) {
+            List<String> lines = Files.readAllLines(sidecar, StandardCharsets.UTF_8);
+            boolean same = !lines.isEmpty() && lines.get(0).equals("size " + size + " sha256 " + sha256) && Files.exists(part);
+            try {
+                for (String line : same ? lines.subList(1, lines.size()) : List.<String>of()) {
+                    String[] bounds = line.split(" ");
+                    long start = Long.parseLong(bounds[0]);
+                    long end = Long.parseLong(bounds[1]);
+                    if (start < 0 || end <= start || end > size) {
+                        throw new NumberFormatException(line);
+                    }
+                    done.add(new Range(start, end));
+                }
+            } catch (RuntimeException damaged) {
+                same = false;
+            }
+            if (!same) {
+                discard(); // another file's, or damaged: start over
+            }
+        } else if (Files.exists(part) && Files.size(part) <= size && Files.size(part) > 0) {
+            record(new Range(0, Files.size(part)));
+        } else {
+            Files.deleteIfExists(part);
+        }
+    }
+
+    private List<Range> missing() {
+        List<Range> missing = new ArrayList<>();
+        long at = 0;
+        for (Range range : done) {
+            if (range.start() > at) {
+                missing.add(new Range(at, range.start()));
+            }
+            at = Math.max(at, range.end());
+        }
+        if (at < size) {
+            missing.add(new Range(at, size));
+        }
+        return missing;
+    }
+
+    /** The missing bytes cut into about {@code streams} ranges of equal size (none smaller than a chunk). */
+    private static List<Range> split(List<Range> missing, int streams) {
+        long total = missing.stream().mapToLong(r -> r.end() - r.start()).sum();
+        long share = Math.max(CHUNK, (total + streams - 1) / streams);
+        List<Range> work = new ArrayList<>();
+        for (Range range : missing) {
+            for (long start = range.start(); start < range.end(); start += share) {
+                work.add(new Range(start, Math.min(range.end(), start + share)));
+            }
+        }
+        return work;
+    }
+}
