@@ -138,7 +138,7 @@ final class RangedFetch {
                     }
                 }
                 position += n;
-                progress.bytes(written.addAndGet(n));
+                advance(written, n, progress);
                 if (position - recorded >= CHUNK || position == range.end()) {
                     record(new Range(recorded, position));
                     recorded = position;
@@ -150,7 +150,12 @@ final class RangedFetch {
         }
     }
 
-    /** Adds a written range to the sidecar (durably after the data it names). */
+    /** Counts bytes written by any stream, telling progress in order (never a smaller total after a larger one). */
+    private synchronized void advance(AtomicLong written, int bytes, Progress progress) {
+        progress.bytes(written.addAndGet(bytes));
+    }
+
+    /** Adds a written range to the sidecar (after the data it names is written). */
     private synchronized void record(Range range) throws IOException {
         done.add(range);
         done.sort((a, b) -> Long.compare(a.start(), b.start()));
