@@ -39,7 +39,7 @@ public final class MergedCheckpoint {
 
     public record Written(String file, long size, String sha256) {}
 
-    public record Result(AdapterInspection adapter, double scale, TokenizerChoice tokenizer, List<Written> files) {}
+    public record Result(double scale, List<Written> files) {}
 
     private static final int WINDOW_BYTES = 16 << 20;
     /** Weights in other forms than the checkpoint's shards (a consolidated copy, PyTorch pickles): not the merged model's, left behind. */
@@ -47,8 +47,11 @@ public final class MergedCheckpoint {
 
     private MergedCheckpoint() {}
 
-    /** @param scale the scale to merge with instead of the adapter's own, or null */
-    public static Result write(Path base, Path adapter, Path target, Double scale, Progress progress)
+    /**
+     * @param scale the scale to merge with instead of the adapter's own, or null
+     * @param say   told what the adapter changes and which tokenizer the output gets, before anything is written
+     */
+    public static Result write(Path base, Path adapter, Path target, Double scale, java.util.function.Consumer<String> say, Progress progress)
             throws IOException, SafetensorsException, ShapeException {
         DirectoryFiles baseFiles = new DirectoryFiles(base);
         DirectoryFiles adapterFiles = new DirectoryFiles(adapter);
@@ -64,6 +67,8 @@ public final class MergedCheckpoint {
         List<Written> written = new ArrayList<>();
         try (LoraMerge lora = LoraMerge.open(adapterFiles, adapter, language, scale); RowReader reader = new RowReader(base)) {
             TokenizerChoice tokenizer = TokenizerChoice.of(baseFiles, adapterFiles, lora.inspection());
+            lora.inspection().lines().forEach(say);
+            tokenizer.lines().forEach(say);
             Map<String, List<StoredTensor>> shards = new LinkedHashMap<>();
             for (StoredTensor tensor : checkpoint.tensors().values()) {
                 shards.computeIfAbsent(tensor.file(), file -> new ArrayList<>()).add(tensor);
@@ -81,7 +86,7 @@ public final class MergedCheckpoint {
                     written.add(new Written(file, bytes.length, Hashing.hex(Hashing.sha256().digest(bytes))));
                 }
             }
-            return new Result(lora.inspection(), lora.scale(), tokenizer, written);
+            return new Result(lora.scale(), written);
         }
     }
 

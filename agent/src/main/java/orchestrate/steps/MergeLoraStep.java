@@ -81,10 +81,8 @@ record MergeLoraStep(String base, String adapter, String to, Double scale) imple
         Path target = context.resolve(to);
         try {
             checkDisk(source, target);
-            MergedCheckpoint.Result result = MergedCheckpoint.write(source, context.resolve(adapter), target, scale,
+            MergedCheckpoint.Result result = MergedCheckpoint.write(source, context.resolve(adapter), target, scale, context::info,
                     (done, total) -> context.progress(done, total, Event.Unit.BYTES, to));
-            result.adapter().lines().forEach(context::info);
-            result.tokenizer().lines().forEach(context::info);
             context.info("merged with scale " + result.scale() + (scale != null ? " (set in the recipe)" : ""));
             for (MergedCheckpoint.Written file : result.files()) {
                 context.knownHash(to + "/" + file.file(), file.size(), file.sha256());
