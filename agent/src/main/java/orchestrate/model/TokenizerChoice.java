@@ -43,7 +43,7 @@ public record TokenizerChoice(boolean adapters, List<String> files, List<String>
             String a = hash(ours.get(file));
             String b = hash(theirs.get(file));
             if (b != null && !Objects.equals(a, b)) {
-                files.add(file + " (base " + (a == null ? "none" : a.substring(0, 12)) + ", adapter " + (b == null ? "none" : b.substring(0, 12)) + ")");
+                files.add(file + " (base " + (a == null ? "none" : a.substring(0, 12)) + ", adapter " + b.substring(0, 12) + ")");
             }
         }
         if (files.isEmpty()) {
