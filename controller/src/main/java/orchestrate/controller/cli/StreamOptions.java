@@ -9,7 +9,7 @@ public final class StreamOptions {
 
     @Option(names = "--streams", paramLabel = "N", defaultValue = "" + ArtifactFetcher.DEFAULT_STREAMS,
             description = {"Streams per artifact of 256 MiB or more, each its own read-ahead over the SFTP session (default: ${DEFAULT-VALUE});",
-                    "a long line needs several to be filled."})
+                    "more than one records written ranges in a .part.ranges sidecar, so a stopped fetch fetches only what is missing."})
     int streams;
 
     int streams() {

@@ -30,8 +30,11 @@ public final class ArtifactFetcher {
     }
 
     private static final int ATTEMPTS = 2;
-    /** Streams per artifact unless told otherwise, for files from {@link #MANY_STREAMS_FROM} bytes on. */
-    public static final int DEFAULT_STREAMS = 4;
+    /**
+     * Streams per artifact unless told otherwise, for files from {@link #MANY_STREAMS_FROM} bytes on. One: several
+     * streams sharing one SFTP session were measured slower than one on every link tried (BENCHMARKS.md, LinkBenchmark).
+     */
+    public static final int DEFAULT_STREAMS = 1;
     /** Below this, one stream: the round trips of opening more cost more than they win. */
     static final long MANY_STREAMS_FROM = 256L << 20;
     /** Held while a controller fetches into the folder. */

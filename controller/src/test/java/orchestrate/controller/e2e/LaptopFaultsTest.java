@@ -84,6 +84,7 @@ class LaptopFaultsTest {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.cli.Main"));
         command.addAll(runArgs(BIG, fetchTo));
+        command.addAll(List.of("--streams", "4"));
         Process controller = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("controller.out").toFile()).start();
         Path ranges = fetchTo.resolve("big.bin.part.ranges"); // 256 MiB comes over 4 streams, each recording what it wrote
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(5)).until(() -> recorded(ranges) > (32 << 20));
@@ -92,7 +93,7 @@ class LaptopFaultsTest {
         long kept = recorded(ranges);
         assertTrue(kept < (256 << 20), "the controller was killed mid-fetch");
 
-        TestLaptop.Result fetched = laptop.run("fetch", onlyRunId());
+        TestLaptop.Result fetched = laptop.run("fetch", onlyRunId(), "--streams", "4");
 
         assertEquals(0, fetched.exit(), fetched.toString());
         assertArrayEquals(Files.readAllBytes(box.home().resolve("work/big/big.bin")), Files.readAllBytes(fetchTo.resolve("big.bin")));
