@@ -46,7 +46,7 @@ public final class LinkBenchmark {
             for (Link link : List.of(new Link(30, 200), new Link(50, 1000))) {
                 try (LinkProxy proxy = new LinkProxy(port, link.oneWayMillis(), link.megabits())) {
                     String name = (2 * link.oneWayMillis()) + " ms RTT, " + (int) link.megabits() + " Mbit/s";
-                    for (int streams : new int[] {1, ArtifactFetcher.DEFAULT_STREAMS}) {
+                    for (int streams : new int[] {1, 4}) {
                         Path out = dir.resolve("out-" + streams);
                         SshEndpoint endpoint = new SshEndpoint(user, "127.0.0.1", proxy.port(), List.of(sshd.userKey()));
                         long cpu = cpuNanos();

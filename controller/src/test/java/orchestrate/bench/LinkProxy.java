@@ -13,9 +13,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A long, thin link in user space (this kernel has no netem): a TCP proxy on 127.0.0.1 in front of a
- * port, which paces each direction at a rate (bytes leave one after another, as on the bottleneck)
- * and delivers every chunk a one-way delay after it left, holding at most a bounded number of bytes
- * in flight per direction (the sender is back-pressured beyond it). Loopback only.
+ * port, which paces each direction at a rate shared by every connection through it (bytes leave one
+ * after another, as on the one bottleneck) and delivers every chunk a one-way delay after it left,
+ * holding at most a bounded number of bytes in flight per direction (senders are back-pressured
+ * beyond it). Loopback only.
  */
 final class LinkProxy implements AutoCloseable {
 
@@ -26,6 +27,29 @@ final class LinkProxy implements AutoCloseable {
     private final long inFlight;
     private final List<Socket> sockets = new ArrayList<>();
     private final Thread acceptor;
+    private final Line down = new Line();
+    private final Line up = new Line();
+
+    /** One direction of the bottleneck, shared by every connection: when the next byte may leave, and what is in flight. */
+    private final class Line {
+        private long lastDeparture;
+        private long queued;
+
+        /** Waits for room, then says when {@code bytes} arriving now are delivered. */
+        synchronized long send(int bytes) throws InterruptedException {
+            while (queued + bytes > inFlight) {
+                wait();
+            }
+            queued += bytes;
+            lastDeparture = Math.max(System.nanoTime(), lastDeparture) + (long) (bytes / bytesPerNano);
+            return lastDeparture + delayNanos;
+        }
+
+        synchronized void delivered(int bytes) {
+            queued -= bytes;
+            notifyAll();
+        }
+    }
 
     /** @param oneWayMillis half the round trip; {@code megabitsPerSecond} the rate of each direction */
     LinkProxy(int target, long oneWayMillis, double megabitsPerSecond) throws IOException {
@@ -55,8 +79,8 @@ final class LinkProxy implements AutoCloseable {
                     sockets.add(client);
                     sockets.add(upstream);
                 }
-                new Direction(client.getInputStream(), upstream.getOutputStream()).start();
-                new Direction(upstream.getInputStream(), client.getOutputStream()).start();
+                new Direction(client.getInputStream(), upstream.getOutputStream(), up).start();
+                new Direction(upstream.getInputStream(), client.getOutputStream(), down).start();
             }
         } catch (IOException closed) {
             // the proxy was closed
@@ -69,14 +93,14 @@ final class LinkProxy implements AutoCloseable {
 
         private final InputStream in;
         private final OutputStream out;
+        private final Line line;
         private final ArrayDeque<Chunk> queue = new ArrayDeque<>();
-        private long queued;
-        private long lastDeparture;
         private boolean ended;
 
-        Direction(InputStream in, OutputStream out) {
+        Direction(InputStream in, OutputStream out, Line line) {
             this.in = in;
             this.out = out;
+            this.line = line;
         }
 
         void start() {
@@ -96,15 +120,9 @@ final class LinkProxy implements AutoCloseable {
                     if (n < 0) {
                         break;
                     }
+                    long deliverAt = line.send(n);
                     synchronized (this) {
-                        while (queued + n > inFlight) {
-                            wait();
-                        }
-                        long now = System.nanoTime();
-                        long departure = Math.max(now, lastDeparture) + (long) (n / bytesPerNano);
-                        lastDeparture = departure;
-                        queue.add(new Chunk(buffer, n, departure + delayNanos));
-                        queued += n;
+                        queue.add(new Chunk(buffer, n, deliverAt));
                         notifyAll();
                     }
                 }
@@ -137,9 +155,8 @@ final class LinkProxy implements AutoCloseable {
                     out.flush();
                     synchronized (this) {
                         queue.poll();
-                        queued -= chunk.length();
-                        notifyAll();
                     }
+                    line.delivered(chunk.length());
                 }
                 out.close();
             } catch (IOException | InterruptedException e) {

@@ -57,6 +57,12 @@ public interface Box extends Closeable {
     /** Asks process {@code pid} to stop (SIGTERM). */
     void terminate(long pid) throws IOException;
 
+    /**
+     * Another connection to this very box (the same host key), for a transfer of its own: its own
+     * channel window and its own file server. The caller closes it.
+     */
+    Box another() throws IOException;
+
     /** Whether {@code failure} means the connection dropped, rather than a real error. */
     boolean lostConnection(IOException failure);
 

@@ -22,6 +22,11 @@ public final class LocalBox implements Box {
     }
 
     @Override
+    public Box another() {
+        return new LocalBox(home);
+    }
+
+    @Override
     public String name() {
         return "this machine";
     }

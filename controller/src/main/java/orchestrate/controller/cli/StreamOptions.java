@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 public final class StreamOptions {
 
     @Option(names = "--streams", paramLabel = "N", defaultValue = "" + ArtifactFetcher.DEFAULT_STREAMS,
-            description = {"Streams per artifact of 256 MiB or more, each its own read-ahead over the SFTP session (default: ${DEFAULT-VALUE});",
+            description = {"Streams per artifact of 256 MiB or more, each over its own SSH connection (default: ${DEFAULT-VALUE});",
                     "more than one records written ranges in a .part.ranges sidecar, so a stopped fetch fetches only what is missing."})
     int streams;
 

@@ -338,6 +338,11 @@ public final class SshBox implements Box {
     }
 
     @Override
+    public synchronized Box another() throws IOException {
+        return new SshBox(connector, knownHosts, false, fingerprint);
+    }
+
+    @Override
     public synchronized void reconnect() throws IOException {
         SshConnector.close(client);
         connect();

@@ -32,7 +32,8 @@ public final class ArtifactFetcher {
     private static final int ATTEMPTS = 2;
     /**
      * Streams per artifact unless told otherwise, for files from {@link #MANY_STREAMS_FROM} bytes on. One: several
-     * streams sharing one SFTP session were measured slower than one on every link tried (BENCHMARKS.md, LinkBenchmark).
+     * streams, on one SFTP session or on connections of their own, were slower than one on every link measured
+     * (BENCHMARKS.md, LinkBenchmark).
      */
     public static final int DEFAULT_STREAMS = 1;
     /** Below this, one stream: the round trips of opening more cost more than they win. */

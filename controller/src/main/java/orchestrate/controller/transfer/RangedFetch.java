@@ -10,18 +10,20 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import orchestrate.controller.box.Box;
 import orchestrate.files.AtomicFiles;
 
 /**
  * One artifact over several streams at once: the bytes still missing are cut into one range per
- * stream, each read with its own read-ahead (so the bytes in flight grow with the streams, which is
- * what a long line needs) and written at its offset into {@code <file>.part}. A sidecar,
+ * stream, each read over its own connection with its own read-ahead (so the bytes in flight grow with
+ * the streams, which is what a long line needs) and written at its offset into {@code <file>.part}. A sidecar,
  * {@code <file>.part.ranges}, names the file (its size and the SHA-256 the agent recorded) and the
  * ranges already written, updated every {@link #CHUNK}, so a fetch stopped any way (a dropped line,
  * a killed controller, a rebooted laptop) fetches only what is missing. A sidecar for another file
@@ -71,16 +73,30 @@ final class RangedFetch {
             return 0;
         }
         List<Range> work = split(missing, streams);
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(streams, work.size()), runnable -> {
+        int connections = Math.min(streams, work.size());
+        ExecutorService pool = Executors.newFixedThreadPool(connections, runnable -> {
             Thread thread = new Thread(runnable, "fetch " + part.getFileName());
             thread.setDaemon(true);
             return thread;
         });
+        // Each stream its own connection, opened by its own thread while the first stream already runs on the box's;
+        // ranges are taken as streams come free, so a late one finds less to do.
+        BlockingQueue<Box> boxes = new LinkedBlockingQueue<>(List.of(box));
+        List<Box> opened = java.util.Collections.synchronizedList(new ArrayList<>());
         try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             List<Future<?>> running = new ArrayList<>();
             for (Range range : work) {
                 running.add(pool.submit(() -> {
-                    stream(range, out, written, progress);
+                    Box mine = boxes.poll();
+                    if (mine == null) {
+                        mine = box.another();
+                        opened.add(mine);
+                    }
+                    try {
+                        stream(mine, range, out, written, progress);
+                    } finally {
+                        boxes.add(mine);
+                    }
                     return null;
                 }));
             }
@@ -106,6 +122,9 @@ final class RangedFetch {
             }
         } finally {
             pool.shutdownNow();
+            for (Box another : opened) {
+                another.close();
+            }
         }
         return written.get() - have;
     }
@@ -117,7 +136,7 @@ final class RangedFetch {
         done.clear();
     }
 
-    private void stream(Range range, FileChannel out, AtomicLong written, Progress progress) throws IOException {
+    private void stream(Box box, Range range, FileChannel out, AtomicLong written, Progress progress) throws IOException {
         byte[] buffer = new byte[1 << 16];
         long position = range.start();
         long recorded = position;
@@ -223,10 +242,10 @@ final class RangedFetch {
         return missing;
     }
 
-    /** The missing bytes cut into about {@code streams} ranges of equal size (none smaller than a chunk). */
+    /** The missing bytes cut into about four ranges a stream, of equal size (none smaller than four chunks), taken in order. */
     private static List<Range> split(List<Range> missing, int streams) {
         long total = missing.stream().mapToLong(r -> r.end() - r.start()).sum();
-        long share = Math.max(CHUNK, (total + streams - 1) / streams);
+        long share = Math.max(4 * CHUNK, (total + 4L * streams - 1) / (4L * streams));
         List<Range> work = new ArrayList<>();
         for (Range range : missing) {
             for (long start = range.start(); start < range.end(); start += share) {
