@@ -17,7 +17,6 @@ import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufValue;
 import orchestrate.safetensors.Checkpoint;
 import orchestrate.safetensors.CheckpointFiles;
-import orchestrate.safetensors.DType;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.SafetensorsException;
 import orchestrate.safetensors.StoredTensor;
@@ -97,7 +96,7 @@ public final class CheckpointSource implements TensorSource {
         JsonNode config = inspection.config();
         Map<String, StoredTensor> all = PackedExperts.logical(LanguageModel.tensors(Checkpoint.open(files).tensors()), packed);
         if (adapterFiles != null) {
-            lora = LoraMerge.open(adapterFiles, adapter, entries(all), null);
+            lora = LoraMerge.open(adapterFiles, adapter, Inspection.entries(all), null);
             tokenizer = TokenizerChoice.of(files, adapterFiles, lora.inspection());
         } else {
             lora = null;
@@ -229,12 +228,6 @@ public final class CheckpointSource implements TensorSource {
         return lines;
     }
 
-    private static Map<String, TensorEntry> entries(Map<String, StoredTensor> tensors) {
-        Map<String, TensorEntry> entries = new LinkedHashMap<>();
-        tensors.forEach((name, tensor) -> entries.put(name, tensor.entry()));
-        return entries;
-    }
-
     @Override
     public Map<String, GgufValue> metadata() {
         return metadata;
@@ -321,7 +314,6 @@ public final class CheckpointSource implements TensorSource {
                     out[r * rowLength + j] = row[slice.offset() + j * slice.stride()];
                 }
             }
-            heldTensor = null;
             return;
         }
         int height = Math.toIntExact(entry.dim(1));

@@ -1,6 +1,5 @@
 package orchestrate.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,16 +17,20 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
-/** Everything {@code inspect} learns about a checkpoint: its true shape, the verdict on each claim, the tokenizer. */
+/**
+ * Everything {@code inspect} learns about a checkpoint: its true shape, the verdict on each claim, the tokenizer.
+ *
+ * @param tensors the language model's headers by name, MXFP4 experts as the tensors they stand for (what an adapter targets)
+ */
 public record Inspection(String name, ModelShape shape, List<Finding> findings, TokenizerCheck.Result tokenizer,
-                         List<String> warnings, ObjectNode config, boolean multimodal) {
+                         List<String> warnings, ObjectNode config, boolean multimodal, Map<String, TensorEntry> tensors) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static Inspection of(CheckpointFiles files) throws IOException, SafetensorsException, ShapeException {
         Checkpoint checkpoint = Checkpoint.open(files);
         Map<String, StoredTensor> all = checkpoint.tensors();
-        Map<String, TensorEntry> tensors = tensors(checkpoint);
+        Map<String, TensorEntry> tensors = entries(LanguageModel.tensors(all));
         ObjectNode config = JSON.createObjectNode();
         List<String> warnings = new ArrayList<>(checkpoint.warnings());
         boolean multimodal = false;
@@ -49,23 +52,19 @@ public record Inspection(String name, ModelShape shape, List<Finding> findings, 
             warnings.add(LanguageModel.leftOut(all) + " tensors of the vision tower and projector are left out: the GGUF holds the language model");
         }
         TokenizerCheck.Result tokenizer = TokenizerCheck.of(files, config, shape.vocabRows());
-        return new Inspection(files.name(), shape, Diagnosis.of(shape, config), tokenizer, warnings, config, multimodal);
+        return new Inspection(files.name(), shape, Diagnosis.of(shape, config), tokenizer, warnings, config, multimodal,
+                entries(PackedExperts.logical(LanguageModel.tensors(all), new HashMap<>())));
     }
 
-    /** The headers of a checkpoint's language model by tensor name, as a text-only checkpoint names them. */
+    /** The headers of a checkpoint's language model by tensor name, as {@link #tensors()} has them, without judging the checkpoint. */
     public static Map<String, TensorEntry> tensors(CheckpointFiles files) throws IOException, SafetensorsException, ShapeException {
-        Map<String, TensorEntry> tensors = new LinkedHashMap<>();
-        for (StoredTensor stored : PackedExperts.logical(LanguageModel.tensors(Checkpoint.open(files).tensors()), new HashMap<>()).values()) {
-            tensors.put(stored.entry().name(), stored.entry());
-        }
-        return tensors;
+        return entries(PackedExperts.logical(LanguageModel.tensors(Checkpoint.open(files).tensors()), new HashMap<>()));
     }
 
-    private static Map<String, TensorEntry> tensors(Checkpoint checkpoint) {
+    /** Each stored tensor's header, by name. */
+    static Map<String, TensorEntry> entries(Map<String, StoredTensor> stored) {
         Map<String, TensorEntry> tensors = new LinkedHashMap<>();
-        for (StoredTensor stored : LanguageModel.tensors(checkpoint.tensors()).values()) {
-            tensors.put(stored.entry().name(), stored.entry());
-        }
+        stored.forEach((name, tensor) -> tensors.put(name, tensor.entry()));
         return tensors;
     }
 

@@ -21,7 +21,6 @@ public final class LoraMerge implements AutoCloseable {
 
     private final AdapterInspection adapter;
     private final Double override;
-    private final double scale;
     private final RowReader rows;
     private String loaded;
     private float[] a;
@@ -31,7 +30,6 @@ public final class LoraMerge implements AutoCloseable {
     private LoraMerge(AdapterInspection adapter, Double override, Path directory) {
         this.adapter = adapter;
         this.override = override;
-        this.scale = override != null ? override : adapter.scale();
         this.rows = new RowReader(directory);
     }
 
@@ -49,8 +47,9 @@ public final class LoraMerge implements AutoCloseable {
         return adapter;
     }
 
+    /** The scale the recipe set, else the adapter's lora_alpha / r (an alpha_pattern target has its own). */
     public double scale() {
-        return scale;
+        return override != null ? override : adapter.scale();
     }
 
     /** Whether the base tensor of this name (as the base's language model names it) is changed or replaced. */

@@ -16,6 +16,7 @@ import java.util.Map;
 import orchestrate.files.AtomicFiles;
 import orchestrate.files.Hashing;
 import orchestrate.quant.Half;
+import orchestrate.safetensors.ByteSource;
 import orchestrate.safetensors.Checkpoint;
 import orchestrate.safetensors.DirectoryFiles;
 import orchestrate.safetensors.SafetensorsException;
@@ -55,10 +56,9 @@ public final class MergedCheckpoint {
             throws IOException, SafetensorsException, ShapeException {
         DirectoryFiles baseFiles = new DirectoryFiles(base);
         DirectoryFiles adapterFiles = new DirectoryFiles(adapter);
+        Inspection.of(baseFiles); // refuses a base that cannot be merged faithfully (bitsandbytes) or that we do not know
         Checkpoint checkpoint = Checkpoint.open(baseFiles);
-        Map<String, TensorEntry> language = new LinkedHashMap<>();
-        LanguageModel.tensors(checkpoint.tensors()).forEach((name, tensor) -> language.put(name, tensor.entry()));
-        BitsAndBytes.refuse(baseFiles.name(), language, Inspection.of(baseFiles).config());
+        Map<String, TensorEntry> language = Inspection.entries(LanguageModel.tensors(checkpoint.tensors()));
         if (language.keySet().stream().anyMatch(name -> name.endsWith("_blocks"))) {
             throw new ShapeException(base + " holds gpt-oss's experts in MXFP4 as OpenAI published them; a merged copy would be BF16 and far larger: "
                     + "merge while converting instead (adapter: on convert or quantize), which reads them exactly, or merge into the BF16 checkpoint");
@@ -81,7 +81,8 @@ public final class MergedCheckpoint {
             }
             for (String file : tokenizer.source().list()) {
                 if (!shards.containsKey(file) && !WEIGHTS.matcher(file).find()) {
-                    byte[] bytes = tokenizer.source().open(file).read(0, Math.toIntExact(tokenizer.source().open(file).size()));
+                    ByteSource source = tokenizer.source().open(file);
+                    byte[] bytes = source.read(0, Math.toIntExact(source.size()));
                     AtomicFiles.write(target.resolve(file), bytes);
                     written.add(new Written(file, bytes.length, Hashing.hex(Hashing.sha256().digest(bytes))));
                 }

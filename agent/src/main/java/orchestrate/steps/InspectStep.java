@@ -58,7 +58,7 @@ record InspectStep(String model, String to, boolean strict, String adapter) impl
             AdapterInspection lora;
             TokenizerChoice tokenizer;
             try {
-                lora = AdapterInspection.of(adapterFiles, Inspection.tensors(base));
+                lora = AdapterInspection.of(adapterFiles, inspection.tensors());
                 tokenizer = TokenizerChoice.of(base, adapterFiles, lora);
             } catch (SafetensorsException | ShapeException e) {
                 throw new StepException(e.getMessage());

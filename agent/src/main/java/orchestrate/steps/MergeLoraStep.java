@@ -3,7 +3,6 @@ package orchestrate.steps;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import orchestrate.event.Event;
 import orchestrate.model.AdapterInspection;
 import orchestrate.model.MergedCheckpoint;

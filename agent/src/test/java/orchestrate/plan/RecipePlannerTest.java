@@ -199,7 +199,9 @@ class RecipePlannerTest {
             long outputs = quantize.diskAfter() - adapter.diskAfter();
             assertTrue(base.diskAfter() > 41_000_000_000L && base.diskAfter() < 42_500_000_000L, "20.9 billion bf16 parameters: " + base);
             assertTrue(outputs > 20_000_000_000L && outputs < 30_000_000_000L, "MXFP4_MOE and Q4_K_M: " + quantize);
-            assertTrue(quantize.diskPeak() <= quantize.diskAfter() + 100_000_000L, "nothing in between: " + quantize);
+            long most = estimates.stream().mapToLong(PlanContext.Estimate::diskPeak).max().orElseThrow();
+            assertTrue(most <= quantize.diskAfter() + 1_000_000_000L, "at no step more than the base, the adapter, the two files and evaluate's "
+                    + "logits (no merged checkpoint, no BF16 GGUF): " + estimates);
             assertTrue(quantize.note().contains("MXFP4_MOE") && quantize.note().contains("Q4_K_M"), quantize.note());
         }
     }

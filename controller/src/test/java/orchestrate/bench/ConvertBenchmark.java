@@ -8,7 +8,6 @@ import orchestrate.model.GgufConversion;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.stream.Stream;
 
@@ -62,9 +61,7 @@ public final class ConvertBenchmark {
             System.out.printf(Locale.ROOT, "peak heap used: %d MiB%n", ManagementFactory.getMemoryPoolMXBeans().stream()
                     .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP).mapToLong(p -> p.getPeakUsage().getUsed()).sum() >> 20);
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Measure.deleteTree(dir);
         }
     }
 }

@@ -3,16 +3,13 @@ package orchestrate.bench;
 import orchestrate.testkit.LocalHub;
 import orchestrate.hub.RepoDownload;
 import orchestrate.files.Hashing;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * Download throughput from the local Hub with each connection capped (as a CDN caps them), for one
@@ -30,14 +27,7 @@ public final class DownloadBenchmark {
         try {
             Path repo = Files.createDirectories(dir.resolve("repo"));
             Path file = repo.resolve("weights.bin");
-            byte[] block = new byte[1 << 20];
-            Random random = new Random(1);
-            try (OutputStream out = Files.newOutputStream(file)) {
-                for (int i = 0; i < mib; i++) {
-                    random.nextBytes(block);
-                    out.write(block);
-                }
-            }
+            Measure.writeRandom(file, mib);
             var cpu = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             long cpuBefore = cpu.getProcessCpuTime();
             long start = System.nanoTime();
@@ -71,9 +61,7 @@ public final class DownloadBenchmark {
             }
             System.out.println("(CPU seconds include the local Hub serving the bytes in the same JVM)");
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Measure.deleteTree(dir);
         }
     }
 }

@@ -4,10 +4,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.conversion.SinglePass;
 import orchestrate.llama.Generation;
@@ -87,9 +85,7 @@ public final class EvaluateBenchmark {
             System.out.printf(Locale.ROOT, "baseline logits file: %.1f MB (%d chunks x %d scored tokens x vocabulary 32000 x 2 bytes, and a header)%n",
                     Files.size(logits) / 1e6, base.chunks(), ctx / 2);
         } finally {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Measure.deleteTree(dir);
         }
     }
 

@@ -10,7 +10,6 @@ import orchestrate.controller.transfer.ArtifactFetcher;
 import orchestrate.controller.transfer.FetchResult;
 import orchestrate.controller.transfer.Manifest;
 import orchestrate.files.Hashing;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -18,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 
 /**
  * How fast artifacts come home: one file of N MiB fetched over SFTP from an SSH server on
@@ -35,16 +33,14 @@ public final class FetchBenchmark {
         try {
             run(dir, mib);
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Measure.deleteTree(dir);
         }
     }
 
     private static void run(Path dir, int mib) throws Exception {
         Path boxHome = Files.createDirectories(dir.resolve("box"));
         Path source = boxHome.resolve("artifact.bin");
-        write(source, mib);
+        Measure.writeRandom(source, mib);
         long start = System.nanoTime();
         String sha = Hashing.sha256(source);
         double hashSeconds = (System.nanoTime() - start) / 1e9;
@@ -82,17 +78,6 @@ public final class FetchBenchmark {
                 throw new IllegalStateException(label + ": " + result.detail());
             }
             System.out.printf(Locale.ROOT, "%-28s %10.2f %12.1f %14d%n", label, seconds, mib / seconds, peakHeapMiB());
-        }
-    }
-
-    private static void write(Path file, int mib) throws Exception {
-        byte[] block = new byte[1 << 20];
-        Random random = new Random(1);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (int i = 0; i < mib; i++) {
-                random.nextBytes(block);
-                out.write(block);
-            }
         }
     }
 

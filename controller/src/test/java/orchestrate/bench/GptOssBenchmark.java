@@ -2,7 +2,6 @@ package orchestrate.bench;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -69,9 +68,7 @@ public final class GptOssBenchmark {
                 }
             }
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Measure.deleteTree(dir);
         }
     }
 

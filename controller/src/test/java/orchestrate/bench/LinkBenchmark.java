@@ -1,13 +1,11 @@
 package orchestrate.bench;
 
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import orchestrate.controller.e2e.OpenSshServer;
 import orchestrate.controller.ssh.SshBox;
 import orchestrate.controller.ssh.SshConnector;
@@ -35,7 +33,7 @@ public final class LinkBenchmark {
         Path dir = Files.createTempDirectory("link-bench");
         try (OpenSshServer sshd = OpenSshServer.start(dir.resolve("openssh"))) {
             Path file = sshd.home().resolve("artifact.bin");
-            write(file, mib);
+            Measure.writeRandom(file, mib);
             Manifest manifest = new Manifest(List.of(new Manifest.Entry("artifact.bin", Hashing.sha256(file))));
             String[] userHost = sshd.target().split("@");
             String user = userHost[0];
@@ -58,14 +56,14 @@ public final class LinkBenchmark {
                             }
                         }
                         row(name, "orchestrate, " + streams + (streams == 1 ? " stream" : " streams"), start, cpuNanos() - cpu, mib, link);
-                        deleteAll(out);
+                        Measure.deleteTree(out);
                     }
                     openssh(name, "OpenSSH scp", List.of("scp", "-q", "-P", String.valueOf(proxy.port())), user, sshd, file, dir, mib, link, false);
                     openssh(name, "OpenSSH sftp", List.of("sftp", "-q", "-P", String.valueOf(proxy.port())), user, sshd, file, dir, mib, link, true);
                 }
             }
         } finally {
-            deleteAll(dir);
+            Measure.deleteTree(dir);
         }
     }
 
@@ -103,24 +101,5 @@ public final class LinkBenchmark {
 
     private static long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    private static void write(Path file, int mib) throws Exception {
-        byte[] block = new byte[1 << 20];
-        Random random = new Random(1);
-        try (OutputStream out = Files.newOutputStream(file)) {
-            for (int i = 0; i < mib; i++) {
-                random.nextBytes(block);
-                out.write(block);
-            }
-        }
-    }
-
-    private static void deleteAll(Path dir) throws Exception {
-        if (Files.exists(dir)) {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
     }
 }

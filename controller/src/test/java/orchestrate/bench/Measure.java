@@ -19,6 +19,27 @@ final class Measure {
         return -1;
     }
 
+    /** A file of {@code mib} MiB of random bytes (the same bytes for the same size). */
+    static void writeRandom(Path file, int mib) throws java.io.IOException {
+        byte[] block = new byte[1 << 20];
+        java.util.Random random = new java.util.Random(1);
+        try (java.io.OutputStream out = Files.newOutputStream(file)) {
+            for (int i = 0; i < mib; i++) {
+                random.nextBytes(block);
+                out.write(block);
+            }
+        }
+    }
+
+    /** Deletes a benchmark's directory and everything in it. */
+    static void deleteTree(Path dir) throws java.io.IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> walk = Files.walk(dir)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
     /** The most bytes a directory held at any sample. */
     static final class DiskSampler {
         private final Path dir;

@@ -3,7 +3,6 @@ package orchestrate.bench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -111,9 +110,7 @@ public final class QuantizeBenchmark {
                 }
             }
         } finally {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            Measure.deleteTree(dir);
         }
     }
 }

@@ -52,7 +52,7 @@ public final class InspectCommand implements Callable<Integer> {
             inspection = Inspection.of(base);
             if (adapter != null) {
                 CheckpointFiles adapterFiles = files(adapter);
-                lora = AdapterInspection.of(adapterFiles, Inspection.tensors(base));
+                lora = AdapterInspection.of(adapterFiles, inspection.tensors()); // the headers already read, not a second time over HTTP
                 tokenizer = TokenizerChoice.of(base, adapterFiles, lora);
             }
         } catch (SafetensorsException | ShapeException e) {

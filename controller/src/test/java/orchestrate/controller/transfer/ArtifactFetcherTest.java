@@ -95,6 +95,15 @@ class ArtifactFetcherTest {
         return bytes;
     }
 
+    /** A sidecar as a stopped ranged fetch leaves it: the file it is for, then the written ranges, start and end in turn. */
+    private static void sidecar(Path part, long size, String sha256, long... bounds) throws Exception {
+        StringBuilder text = new StringBuilder("size " + size + " sha256 " + sha256 + "\n");
+        for (int i = 0; i < bounds.length; i += 2) {
+            text.append(bounds[i]).append(' ').append(bounds[i + 1]).append('\n');
+        }
+        Files.writeString(RangedFetch.sidecar(part), text);
+    }
+
     private FetchResult fetchOverStreams(int streams) throws Exception {
         return new ArtifactFetcher(new LocalBox(dir), local, (path, done, total) -> { }, streams, 0).fetch(remote.toString(), manifest).get(0);
     }
@@ -120,8 +129,7 @@ class ArtifactFetcherTest {
         System.arraycopy(bytes, 0, written, 0, (int) chunk);
         System.arraycopy(bytes, (int) (2 * chunk), written, (int) (2 * chunk), (int) chunk);
         Files.write(part, written);
-        Files.writeString(RangedFetch.sidecar(part), "size " + bytes.length + " sha256 " + manifest.entries().get(0).sha256() + "\n0 " + chunk + "\n"
-                + 2 * chunk + " " + 3 * chunk + "\n");
+        sidecar(part, bytes.length, manifest.entries().get(0).sha256(), 0, chunk, 2 * chunk, 3 * chunk);
 
         FetchResult result = fetchOverStreams(2);
 
@@ -135,7 +143,7 @@ class ArtifactFetcherTest {
         byte[] bytes = large();
         Path part = Files.createDirectories(local.resolve("out")).resolve("model.gguf.part");
         Files.write(part, new byte[(int) RangedFetch.CHUNK]);
-        Files.writeString(RangedFetch.sidecar(part), "size " + bytes.length + " sha256 " + "0".repeat(64) + "\n0 " + RangedFetch.CHUNK + "\n");
+        sidecar(part, bytes.length, "0".repeat(64), 0, RangedFetch.CHUNK);
 
         FetchResult result = fetchOverStreams(3);
 
@@ -151,7 +159,7 @@ class ArtifactFetcherTest {
         byte[] flipped = bytes.clone();
         flipped[(int) RangedFetch.CHUNK + 5] ^= 0x10;
         Files.write(part, flipped);
-        Files.writeString(RangedFetch.sidecar(part), "size " + bytes.length + " sha256 " + manifest.entries().get(0).sha256() + "\n0 " + bytes.length + "\n");
+        sidecar(part, bytes.length, manifest.entries().get(0).sha256(), 0, bytes.length);
 
         FetchResult result = fetchOverStreams(3);
 
