@@ -34,6 +34,7 @@ final class LinkProxy implements AutoCloseable {
     private final class Line {
         private long lastDeparture;
         private long queued;
+        private long carried;
 
         /** Waits for room, then says when {@code bytes} arriving now are delivered. */
         synchronized long send(int bytes) throws InterruptedException {
@@ -41,6 +42,7 @@ final class LinkProxy implements AutoCloseable {
                 wait();
             }
             queued += bytes;
+            carried += bytes;
             lastDeparture = Math.max(System.nanoTime(), lastDeparture) + (long) (bytes / bytesPerNano);
             return lastDeparture + delayNanos;
         }
@@ -66,6 +68,13 @@ final class LinkProxy implements AutoCloseable {
 
     int port() {
         return server.getLocalPort();
+    }
+
+    /** Bytes carried from the server to the client so far, by every connection. */
+    long downstreamBytes() {
+        synchronized (down) {
+            return down.carried;
+        }
     }
 
     private void accept() {

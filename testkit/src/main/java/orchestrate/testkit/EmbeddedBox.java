@@ -32,6 +32,10 @@ public final class EmbeddedBox implements AutoCloseable {
     private final Path userKey;
     private final String hostKeyFingerprint;
     private final Cuts cuts = new Cuts();
+    private final java.util.Queue<Served> served = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    /** Bytes the SFTP server read from a file to send, and when ({@link System#nanoTime()}): what the line carried, seen from the box. */
+    public record Served(long atNanos, String file, long offset, int bytes) {}
 
     /** Cuts every connection, once, when a transfer of a chosen file passes a chosen byte (tests of a flaky line). */
     private final class Cuts implements SftpEventListener {
@@ -49,6 +53,14 @@ public final class EmbeddedBox implements AutoCloseable {
         @Override
         public void reading(ServerSession session, String remoteHandle, FileHandle localHandle, long offset, byte[] data, int dataOffset, int dataLen) {
             check(localHandle, offset);
+        }
+
+        @Override
+        public void read(ServerSession session, String remoteHandle, FileHandle localHandle, long offset, byte[] data, int dataOffset, int dataLen,
+                int readLen, Throwable thrown) {
+            if (readLen > 0) {
+                served.add(new Served(System.nanoTime(), localHandle.getFile().getFileName().toString(), offset, readLen));
+            }
         }
 
         @Override
@@ -165,6 +177,11 @@ public final class EmbeddedBox implements AutoCloseable {
     /** Whether the cut asked for has happened. */
     public boolean cutHappened() {
         return cuts.namePart != null && !cuts.armed.get();
+    }
+
+    /** Every SFTP read served so far, in the order served. */
+    public java.util.List<Served> served() {
+        return java.util.List.copyOf(served);
     }
 
     /** Cuts every open connection, as a flaky network would. */

@@ -25,11 +25,17 @@ public interface Box extends Closeable {
 
     byte[] read(String path, long offset, int max) throws IOException;
 
-    /** The bytes [offset, offset + length) of a file (fewer when it ends first), read ahead. */
-    InputStream open(String path, long offset, long length) throws IOException;
+    /**
+     * The bytes [offset, offset + length) of a file (fewer when it ends first), read ahead by at most
+     * {@code ahead} bytes, asked as it goes (the transport's own depth when that is less).
+     */
+    InputStream open(String path, long offset, long length, java.util.function.LongSupplier ahead) throws IOException;
 
-    /** Writes a file whole, under a temporary name of its own until it is complete. */
+    /** Writes a file whole, under a temporary name of its own until it has arrived intact. */
     void upload(byte[] content, String path) throws IOException;
+
+    /** How files travel to and from this box, for the report: "SFTP", ... */
+    String transport();
 
     /** The major version of the Java runtime there, 0 when there is none. */
     int javaVersion() throws IOException;

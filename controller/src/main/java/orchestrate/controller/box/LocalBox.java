@@ -26,6 +26,11 @@ public final class LocalBox implements Box {
     }
 
     @Override
+    public String transport() {
+        return "local files";
+    }
+
+    @Override
     public String name() {
         return "this machine";
     }
@@ -118,7 +123,7 @@ public final class LocalBox implements Box {
     }
 
     @Override
-    public InputStream open(String path, long offset, long length) throws IOException {
+    public InputStream open(String path, long offset, long length, java.util.function.LongSupplier ahead) throws IOException {
         InputStream in = Files.newInputStream(Path.of(path));
         in.skipNBytes(offset);
         return new java.io.FilterInputStream(in) {

@@ -8,6 +8,7 @@ import orchestrate.controller.job.Reconnecting;
 import orchestrate.controller.job.Run;
 import orchestrate.controller.job.RunRecord;
 import orchestrate.controller.job.RunStore;
+import orchestrate.controller.transfer.FetchOptions;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -30,7 +31,7 @@ public final class AttachCommand implements Callable<Integer> {
     ReconnectOptions reconnect;
 
     @Mixin
-    StreamOptions fetching;
+    FetchingOptions fetching;
 
     @Mixin
     CostOptions cost;
@@ -41,6 +42,7 @@ public final class AttachCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        FetchOptions fetchOptions = fetching.options(); // a wrong option is said before anything starts
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord loaded = store.load(runId);
         Clock clock = laptop.clock();
@@ -51,7 +53,7 @@ public final class AttachCommand implements Callable<Integer> {
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(),
                     "follow it again with: orchestrate attach " + record.id(), clock), run, view, clock, cost.onDone(record, laptop),
-                    fetching.streams());
+                    fetchOptions);
             return Detach.hintOnInterrupt(laptop, record.id(), () -> job.conclude(job.follow()));
         }
     }

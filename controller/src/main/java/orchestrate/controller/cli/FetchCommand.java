@@ -1,6 +1,7 @@
 package orchestrate.controller.cli;
 
 import orchestrate.controller.ExitException;
+import orchestrate.controller.transfer.FetchOptions;
 import orchestrate.controller.Laptop;
 import orchestrate.controller.box.Box;
 import orchestrate.controller.console.ConsoleView;
@@ -37,7 +38,7 @@ public final class FetchCommand implements Callable<Integer> {
     ReconnectOptions reconnect;
 
     @Mixin
-    StreamOptions fetching;
+    FetchingOptions fetching;
 
     @Mixin
     CostOptions cost;
@@ -48,6 +49,7 @@ public final class FetchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        FetchOptions fetchOptions = fetching.options(); // a wrong option is said before anything starts
         RunStore store = new RunStore(laptop.stateDir());
         RunRecord loaded = store.load(runId);
         if (fetchTo != null) {
@@ -59,7 +61,7 @@ public final class FetchCommand implements Callable<Integer> {
         ConsoleView view = output.view(laptop, clock, record);
         try (Box box = TargetOptions.reopen(record, laptop)) {
             Job job = new Job(new Reconnecting(box, view, reconnect.patience(), "try again with: orchestrate fetch " + record.id(), clock),
-                    run, view, clock, cost.onDone(record, laptop), fetching.streams());
+                    run, view, clock, cost.onDone(record, laptop), fetchOptions);
             RunSummary summary = job.replay();
             if (!summary.over()) {
                 throw new ExitException(ExitException.RUN_FAILED, "run " + record.id() + " has not finished (as far as this laptop has read); "

@@ -2,6 +2,7 @@ package orchestrate.controller.cli;
 
 import orchestrate.agent.AgentParams;
 import orchestrate.controller.ExitException;
+import orchestrate.controller.transfer.FetchOptions;
 import orchestrate.controller.Laptop;
 import orchestrate.controller.box.Box;
 import orchestrate.controller.console.ConsoleView;
@@ -63,7 +64,7 @@ public final class RunCommand implements Callable<Integer> {
     ReconnectOptions reconnect;
 
     @Mixin
-    StreamOptions fetching;
+    FetchingOptions fetching;
 
     @Mixin
     CostOptions cost;
@@ -74,6 +75,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        FetchOptions fetchOptions = fetching.options(); // a wrong option is said before anything starts
         Recipe loaded = Recipes.load(recipe, overrides);
         byte[] recipeBytes = Files.readAllBytes(recipe);
         Clock clock = laptop.clock();
@@ -92,7 +94,7 @@ public final class RunCommand implements Callable<Integer> {
             RunRecord record = run.record();
             Reconnecting connection = new Reconnecting(box, view, reconnect.patience(),
                     "follow it again with: orchestrate attach " + record.id(), clock);
-            Job job = new Job(connection, run, view, clock, cost.onDone(record, laptop), fetching.streams());
+            Job job = new Job(connection, run, view, clock, cost.onDone(record, laptop), fetchOptions);
             if (record.budget() != null && record.price() != null && record.price().perHour() > 0) {
                 double left = record.budget().dollars() - record.meter().orElseThrow().spent(clock.instant());
                 budgetSeconds = Math.max(1, (long) Math.ceil(left / record.price().perHour() * 3600)) + BACKSTOP_SECONDS;

@@ -43,14 +43,16 @@ public final class ConsoleView {
 
     /** A progress bar's state: what it measures, and the samples its rate is taken over. */
     private static final class Bar {
-        final String label;
+        final String key;
+        String label;
         long done;
         long total;
         final Event.Unit unit;
         final java.util.ArrayDeque<Sample> samples = new java.util.ArrayDeque<>();
         Instant lastPlain = Instant.EPOCH;
 
-        Bar(String label, Event.Unit unit) {
+        Bar(String key, String label, Event.Unit unit) {
+            this.key = key;
             this.label = label;
             this.unit = unit;
         }
@@ -135,11 +137,17 @@ public final class ConsoleView {
 
     /** Progress of anything measured in bytes or items, e.g. an artifact being fetched. */
     public synchronized void progress(String label, long done, long total, Event.Unit unit) {
+        progress(label, label, done, total, unit);
+    }
+
+    /** As {@link #progress(String, long, long, Event.Unit)}, for a bar known by {@code key} whose label changes as it goes (its rate carries on). */
+    public synchronized void progress(String key, String label, long done, long total, Event.Unit unit) {
         Instant now = clock.instant();
-        if (bar == null || !bar.label.equals(label)) {
-            bar = new Bar(label, unit);
+        if (bar == null || !bar.key.equals(key)) {
+            bar = new Bar(key, label, unit);
             bar.lastPlain = now;
         }
+        bar.label = label;
         bar.sample(now, done);
         bar.total = total;
         bar.done = done;

@@ -12,6 +12,7 @@ import orchestrate.controller.console.Format;
 import orchestrate.controller.cost.OnDone;
 import orchestrate.controller.cost.VastException;
 import orchestrate.controller.transfer.ArtifactFetcher;
+import orchestrate.controller.transfer.FetchOptions;
 import orchestrate.controller.transfer.FetchResult;
 import orchestrate.controller.transfer.Manifest;
 import orchestrate.event.Event;
@@ -29,16 +30,16 @@ public final class Job {
     private final ConsoleView view;
     private final Clock clock;
     private final OnDone onDone;
-    private final int streams;
+    private final FetchOptions fetching;
 
-    /** @param streams streams per large artifact when fetching */
-    public Job(Reconnecting box, Run run, ConsoleView view, Clock clock, OnDone onDone, int streams) {
+    /** @param fetching how artifacts come home: streams per large artifact, rate limit */
+    public Job(Reconnecting box, Run run, ConsoleView view, Clock clock, OnDone onDone, FetchOptions fetching) {
         this.box = box;
         this.run = run;
         this.view = view;
         this.clock = clock;
         this.onDone = onDone;
-        this.streams = streams;
+        this.fetching = fetching;
     }
 
     /** Installs what the box needs and starts the agent detached. */
@@ -97,7 +98,7 @@ public final class Job {
         view.notice("fetching " + manifest.entries().size() + " artifacts into " + record.fetchTo());
         Instant start = clock.instant();
         ArtifactFetcher fetcher = new ArtifactFetcher(box.box(), Path.of(record.fetchTo()),
-                (path, done, total) -> view.progress(path, done, total, Event.Unit.BYTES), streams);
+                new FetchProgress(view), fetching);
         List<FetchResult> results = fetcher.fetch(record.workdir(), manifest);
         long bytes = results.stream().mapToLong(FetchResult::bytesTransferred).sum();
         double seconds = Math.max(0.001, Duration.between(start, clock.instant()).toMillis() / 1000.0);

@@ -2,13 +2,11 @@ package orchestrate.controller.ssh;
 
 import static orchestrate.controller.ssh.Shell.quote;
 
-import orchestrate.controller.ExitException;
 import orchestrate.controller.box.Box;
 import orchestrate.controller.box.BoxFacts;
 import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.ByteArrayOutputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -16,7 +14,6 @@ import java.io.OutputStream;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -25,25 +22,12 @@ import java.util.regex.Pattern;
 import net.schmizz.sshj.SSHClient;
 import net.schmizz.sshj.connection.ConnectionException;
 import net.schmizz.sshj.connection.channel.direct.Session;
-import net.schmizz.sshj.sftp.FileAttributes;
-import net.schmizz.sshj.sftp.OpenMode;
-import net.schmizz.sshj.sftp.RemoteFile;
-import net.schmizz.sshj.sftp.SFTPClient;
-import net.schmizz.sshj.sftp.SFTPException;
 import net.schmizz.sshj.transport.TransportException;
 
 /** A box reached over SSH: commands through exec channels, files through SFTP. */
 public final class SshBox implements Box {
 
     private static final Pattern JAVA_VERSION = Pattern.compile("version \"(\\d+)(?:\\.(\\d+))?");
-    /**
-     * SFTP reads of 32 KiB kept in flight when streaming a file: 8 MiB, so a link with 100 ms
-     * round trips can still carry about 80 MiB/s (sshj's own transfer keeps 16).
-     */
-    private static final int READ_AHEAD = 256;
-    /** Unconfirmed SFTP writes; more than the server's channel window holds stalls the upload. */
-    private static final int WRITES_IN_FLIGHT = 16;
-    private static final int WRITE_CHUNK = 32 * 1024;
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     /** Temporary files of failed uploads still to be removed. */
@@ -54,7 +38,7 @@ public final class SshBox implements Box {
     private HostKeyCheck hostKeys;
     private String fingerprint;
     private SSHClient client;
-    private SFTPClient sftp;
+    private RemoteFiles files;
     private String home;
 
     /**
@@ -71,11 +55,12 @@ public final class SshBox implements Box {
     private void connect() throws IOException {
         SSHClient connected = connector.connect(hostKeys);
         try {
-            sftp = connected.newSFTPClient();
-        } catch (ConnectionException e) {
-            SshConnector.close(connected);
-            throw new ExitException(ExitException.CONNECTION, name() + " refused the SFTP subsystem (" + e.getMessage() + "); orchestrate "
-                    + "uploads the agent and fetches artifacts over SFTP: enable it in the SSH server (OpenSSH: 'Subsystem sftp internal-sftp')");
+            files = new SftpFiles(connected.newSFTPClient());
+        } catch (ConnectionException refused) {
+            if (!connected.isConnected()) {
+                throw refused;
+            }
+            files = new ExecFiles(connected, name()); // an sshd without a Subsystem line: move bytes as scp does
         } catch (IOException | RuntimeException e) {
             SshConnector.close(connected);
             throw e;
@@ -141,22 +126,24 @@ public final class SshBox implements Box {
 
     @Override
     public synchronized void upload(byte[] content, String path) throws IOException {
-        String parent = path.substring(0, path.lastIndexOf('/'));
         // A name of its own, so two controllers uploading the same file never write into each other's.
         String temporary = path + "." + Long.toHexString(RANDOM.nextLong() | Long.MIN_VALUE) + ".tmp";
         removeAbandoned();
-        makeDirectories(parent);
         try {
-            write(content, temporary);
+            files.create(content, temporary);
         } catch (IOException e) {
             abandoned.add(temporary); // removed once the line is back, by the next upload
             throw e;
         }
-        // SFTP v3 (OpenSSH) cannot rename over an existing file; mv does, atomically.
-        Result moved = exec("mv -f " + quote(temporary) + " " + quote(path), null, null);
+        // Checked where it landed, then moved into place in one step (SFTP v3 cannot rename over a file; mv can, atomically).
+        // A box without sha256sum gets the move alone: the size was written by a channel that reports its errors.
+        String expected = orchestrate.files.Hashing.hex(orchestrate.files.Hashing.sha256().digest(content));
+        Result moved = exec("t=" + quote(temporary) + "; if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < \"$t\"); h=${h%% *};"
+                + " [ \"$h\" = " + expected + " ] || { rm -f \"$t\"; echo \"it arrived as SHA-256 $h, not " + expected + "\" >&2; exit 1; }; fi;"
+                + " mv -f \"$t\" " + quote(path), null, null);
         if (moved.status != 0) {
             exec("rm -f " + quote(temporary), null, null);
-            throw new IOException("cannot move " + temporary + " into place on " + name() + ": " + moved.err.strip());
+            throw new IOException("cannot upload " + path + " to " + name() + ": " + moved.err.strip());
         }
     }
 
@@ -168,60 +155,10 @@ public final class SshBox implements Box {
         }
     }
 
-    /**
-     * Writes a new remote file. Closed by hand: on a dropped connection sshj throws the same
-     * exception from write and close, which try-with-resources cannot suppress into itself.
-     */
-    private void write(byte[] content, String path) throws IOException {
-        RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.WRITE, OpenMode.CREAT, OpenMode.EXCL));
-        OutputStream out = null;
-        boolean written = false;
-        try {
-            out = file.new RemoteFileOutputStream(0, WRITES_IN_FLIGHT);
-            // One write per SFTP packet: sshj sends a write() as a single request, and a request
-            // larger than the channel window never goes out (sshj issue #715).
-            for (int offset = 0; offset < content.length; offset += WRITE_CHUNK) {
-                out.write(content, offset, Math.min(WRITE_CHUNK, content.length - offset));
-            }
-            out.close();
-            file.close(); // the server may refuse the close (a full disk): that is a failed upload
-            written = true;
-        } finally {
-            if (!written) {
-                closeQuietly(out);
-                closeQuietly(file);
-            }
-        }
-    }
-
-    /** Closes what a failure left open; the failure itself is what is reported. */
-    private static void closeQuietly(java.io.Closeable closeable) {
-        if (closeable == null) {
-            return;
-        }
-        try {
-            closeable.close();
-        } catch (IOException | RuntimeException alreadyFailing) {
-            // the first failure is the one that matters
-        }
-    }
-
-    /** mkdir -p over SFTP, where another controller may be making the same directories at the same moment. */
-    private void makeDirectories(String directory) throws IOException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                sftp.mkdirs(directory);
-                return;
-            } catch (SFTPException e) {
-                FileAttributes made = sftp.statExistence(directory);
-                if (made != null && made.getType() == net.schmizz.sshj.sftp.FileMode.Type.DIRECTORY) {
-                    return;
-                }
-                if (attempt == 3) {
-                    throw e;
-                }
-            }
-        }
+    /** How files travel to and from this box: SFTP, or exec streams where it has none. */
+    @Override
+    public synchronized String transport() {
+        return files.name();
     }
 
     @Override
@@ -274,47 +211,22 @@ public final class SshBox implements Box {
     }
 
     @Override
-    public synchronized long size(String path) throws IOException {
-        FileAttributes attributes = sftp.statExistence(path);
-        return attributes == null ? -1 : attributes.getSize();
+    public long size(String path) throws IOException {
+        return files().size(path);
     }
 
     @Override
-    public synchronized byte[] read(String path, long offset, int max) throws IOException {
-        try (RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.READ))) {
-            byte[] buffer = new byte[max];
-            int filled = 0;
-            while (filled < max) {
-                int n = file.read(offset + filled, buffer, filled, max - filled);
-                if (n <= 0) {
-                    break;
-                }
-                filled += n;
-            }
-            return filled == max ? buffer : java.util.Arrays.copyOf(buffer, filled);
-        }
+    public byte[] read(String path, long offset, int max) throws IOException {
+        return files().read(path, offset, max);
     }
 
     @Override
-    public synchronized InputStream open(String path, long offset, long length) throws IOException {
-        RemoteFile file = sftp.open(path, EnumSet.of(OpenMode.READ));
-        InputStream stream;
-        try {
-            stream = file.new ReadAheadRemoteFileInputStream(READ_AHEAD, offset, length); // never reads ahead past the range
-        } catch (RuntimeException e) {
-            file.close(); // the handle must not outlive a stream that never was
-            throw e;
-        }
-        return new FilterInputStream(stream) {
-            @Override
-            public void close() throws IOException {
-                try {
-                    super.close();
-                } finally {
-                    file.close();
-                }
-            }
-        };
+    public InputStream open(String path, long offset, long length, java.util.function.LongSupplier ahead) throws IOException {
+        return files().open(path, offset, length, ahead);
+    }
+
+    private synchronized RemoteFiles files() {
+        return files;
     }
 
     /**

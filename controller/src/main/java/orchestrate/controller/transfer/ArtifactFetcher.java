@@ -16,6 +16,11 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Brings artifacts home: into {@code <file>.part}, resuming from what a part already holds,
@@ -24,9 +29,12 @@ import java.util.List;
  */
 public final class ArtifactFetcher {
 
-    /** Told about bytes as they arrive: path, bytes of this file so far, its size. */
+    /** Told about bytes as they arrive (path, bytes of this file so far, its size), and about each artifact as it is settled. */
     public interface Progress {
         void update(String path, long done, long total);
+
+        default void settled(FetchResult result) {
+        }
     }
 
     private static final int ATTEMPTS = 2;
@@ -36,6 +44,8 @@ public final class ArtifactFetcher {
      * (BENCHMARKS.md, LinkBenchmark).
      */
     public static final int DEFAULT_STREAMS = 1;
+    /** Small artifacts fetched at once, beside the large ones. */
+    static final int SMALL_AT_ONCE = 4;
     /** Below this, one stream: the round trips of opening more cost more than they win. */
     static final long MANY_STREAMS_FROM = 256L << 20;
     /** Held while a controller fetches into the folder. */
@@ -45,23 +55,25 @@ public final class ArtifactFetcher {
     private final Path destination;
     private final Progress progress;
     private final int streams;
+    private final RateLimit limit;
     private final long manyStreamsFrom;
 
     public ArtifactFetcher(Box box, Path destination, Progress progress) {
-        this(box, destination, progress, DEFAULT_STREAMS);
+        this(box, destination, progress, FetchOptions.defaults());
     }
 
-    /** @param streams streams per artifact of {@link #MANY_STREAMS_FROM} bytes or more */
-    public ArtifactFetcher(Box box, Path destination, Progress progress, int streams) {
-        this(box, destination, progress, streams, MANY_STREAMS_FROM);
+    /** @param options streams per artifact of {@link #MANY_STREAMS_FROM} bytes or more, and the rate limit */
+    public ArtifactFetcher(Box box, Path destination, Progress progress, FetchOptions options) {
+        this(box, destination, progress, options, MANY_STREAMS_FROM);
     }
 
     /** @param manyStreamsFrom the size from which an artifact takes {@code streams} streams */
-    ArtifactFetcher(Box box, Path destination, Progress progress, int streams, long manyStreamsFrom) {
+    ArtifactFetcher(Box box, Path destination, Progress progress, FetchOptions options, long manyStreamsFrom) {
         this.box = box;
         this.destination = destination;
         this.progress = progress;
-        this.streams = streams;
+        this.streams = options.streams();
+        this.limit = options.limit();
         this.manyStreamsFrom = manyStreamsFrom;
     }
 
@@ -74,14 +86,71 @@ public final class ArtifactFetcher {
         Files.createDirectories(destination);
         try (FileChannel lockFile = FileChannel.open(destination.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = waitForLock(lockFile)) {
-            List<FetchResult> results = new ArrayList<>();
-            for (Manifest.Entry entry : manifest.entries()) {
-                results.add(fetch(workdir + "/" + entry.path(), entry));
-            }
+            List<FetchResult> results = fetchAll(workdir, manifest.entries());
             List<Manifest.Entry> verified = results.stream().filter(FetchResult::verified)
                     .map(r -> new Manifest.Entry(r.path(), r.sha256())).toList();
             AtomicFiles.write(destination.resolve(Workdir.CHECKSUMS), new Manifest(verified).format().getBytes(StandardCharsets.UTF_8));
             return results;
+        }
+    }
+
+    /**
+     * Every entry: the large ones one after another in this thread, each over its streams, and the
+     * small ones {@link #SMALL_AT_ONCE} at a time beside them, so their round trips overlap. Each
+     * size is asked first, so progress knows the whole from the start.
+     */
+    private List<FetchResult> fetchAll(String workdir, List<Manifest.Entry> entries) throws IOException {
+        long[] sizes = new long[entries.size()];
+        for (int i = 0; i < sizes.length; i++) {
+            sizes[i] = box.size(workdir + "/" + entries.get(i).path());
+            progress.update(entries.get(i).path(), 0, Math.max(0, sizes[i]));
+        }
+        ExecutorService beside = Executors.newFixedThreadPool(SMALL_AT_ONCE, runnable -> {
+            Thread thread = new Thread(runnable, "fetch small artifacts");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<Future<FetchResult>> small = new ArrayList<>();
+            for (int i = 0; i < sizes.length; i++) {
+                Manifest.Entry entry = entries.get(i);
+                long size = sizes[i];
+                small.add(size < manyStreamsFrom ? beside.submit(() -> settle(workdir, entry, size)) : null);
+            }
+            List<FetchResult> results = new ArrayList<>();
+            for (int i = 0; i < sizes.length; i++) {
+                results.add(small.get(i) == null ? settle(workdir, entries.get(i), sizes[i]) : null);
+            }
+            for (int i = 0; i < sizes.length; i++) {
+                if (small.get(i) != null) {
+                    results.set(i, small.get(i).get());
+                }
+            }
+            return results;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while fetching artifacts");
+        } finally {
+            stop(beside);
+        }
+    }
+
+    private FetchResult settle(String workdir, Manifest.Entry entry, long size) throws IOException {
+        FetchResult result = fetch(workdir + "/" + entry.path(), entry, size);
+        progress.settled(result);
+        return result;
+    }
+
+    /** Stops what still runs and waits for it, so no stream of this fetch writes into a part a next attempt uses. */
+    static void stop(ExecutorService pool) throws java.io.InterruptedIOException {
+        pool.shutdownNow();
+        try {
+            pool.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while stopping a fetch");
         }
     }
 
@@ -105,14 +174,14 @@ public final class ArtifactFetcher {
         }
     }
 
-    private FetchResult fetch(String remote, Manifest.Entry entry) throws IOException {
+    private FetchResult fetch(String remote, Manifest.Entry entry, long size) throws IOException {
         Path local = destination.resolve(entry.path()).normalize();
         if (!local.startsWith(destination.normalize())) {
             throw new IOException("artifact path '" + entry.path() + "' leaves " + destination);
         }
         Files.createDirectories(local.getParent());
-        long size = box.size(remote);
         if (Files.isRegularFile(local) && Files.size(local) == size && Hashing.sha256(local).equals(entry.sha256())) {
+            progress.update(entry.path(), size, size);
             return new FetchResult(entry.path(), local, size, entry.sha256(), FetchResult.Status.ALREADY_HERE, "already here", 0);
         }
         if (size < 0) {
@@ -137,7 +206,7 @@ public final class ArtifactFetcher {
             actual = Hashing.hex(digest.digest());
             if (actual.equals(entry.sha256()) && Files.size(part) == size) {
                 AtomicFiles.commit(part, local);
-                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched", transferred);
+                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched over " + box.transport(), transferred);
             }
             // Wrong bytes must not be resumed from: start the next attempt from zero.
             Files.delete(part);
@@ -145,18 +214,19 @@ public final class ArtifactFetcher {
         return mismatch(entry, local, size, actual, transferred);
     }
 
-    /** A large artifact over several streams into a sparse part, hashed once whole; a wrong hash starts it over once. */
+    /** A large artifact over several streams into a sparse part, hashed as it fills; a wrong hash starts it over once. */
     private FetchResult fetchRanges(String remote, Manifest.Entry entry, Path local, Path part, long size) throws IOException {
-        RangedFetch ranges = new RangedFetch(box, remote, part, size, entry.sha256());
+        RangedFetch ranges = new RangedFetch(box, remote, part, size, entry.sha256(), limit);
         long transferred = 0;
         String actual = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            transferred += ranges.fetch(streams, done -> progress.update(entry.path(), done, size));
-            actual = Hashing.sha256(part);
+            RangedFetch.Fetched fetched = ranges.fetch(streams, done -> progress.update(entry.path(), done, size));
+            transferred += fetched.transferred();
+            actual = fetched.sha256();
             if (actual.equals(entry.sha256()) && Files.size(part) == size) {
                 Files.delete(RangedFetch.sidecar(part)); // a whole part without a sidecar is resumed as whole
                 AtomicFiles.commit(part, local);
-                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched over " + streams + " streams", transferred);
+                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched over " + box.transport() + ", " + ranges.streamsUsed() + (ranges.streamsUsed() == 1 ? " stream" : " streams"), transferred);
             }
             ranges.discard(); // a flipped byte, or the box's file changed: never resumed from
         }
@@ -172,7 +242,8 @@ public final class ArtifactFetcher {
     private long copy(String remote, Path part, long start, long size, MessageDigest digest, String label) throws IOException {
         long done = start;
         byte[] buffer = new byte[1 << 16];
-        try (InputStream in = box.open(remote, start, size - start);
+        limit.started();
+        try (InputStream in = box.open(remote, start, size - start, limit::ahead);
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             progress.update(label, done, size);
             for (int n; done < size && (n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done))) > 0; ) {
@@ -186,7 +257,10 @@ public final class ArtifactFetcher {
                 digest.update(buffer, 0, n);
                 done += n;
                 progress.update(label, done, size);
+                limit.take(n);
             }
+        } finally {
+            limit.ended();
         }
         return done - start;
     }

@@ -19,6 +19,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import orchestrate.controller.box.Box;
 import orchestrate.files.AtomicFiles;
+import orchestrate.files.Hashing;
 
 /**
  * One artifact over several streams at once: the bytes still missing are cut into one range per
@@ -27,8 +28,8 @@ import orchestrate.files.AtomicFiles;
  * {@code <file>.part.ranges}, names the file (its size and the SHA-256 the agent recorded) and the
  * ranges already written, updated every {@link #CHUNK}, so a fetch stopped any way (a dropped line,
  * a killed controller, a rebooted laptop) fetches only what is missing. A sidecar for another file
- * (the box's file changed) means starting over: bytes of two files are never mixed. Hashing is the
- * caller's, over the finished part.
+ * (the box's file changed) means starting over: bytes of two files are never mixed. The part is
+ * hashed while the ranges arrive, from its start as far as they reach ({@link GrowingHash}).
  */
 final class RangedFetch {
 
@@ -48,32 +49,62 @@ final class RangedFetch {
     private final Path part;
     private final long size;
     private final String sha256;
+    private final RateLimit limit;
     private final List<Range> done = new ArrayList<>();
+    private int streamsUsed;
+    /** Hashes the part while a fetch runs. */
+    private GrowingHash hash;
 
-    RangedFetch(Box box, String remote, Path part, long size, String sha256) {
+    RangedFetch(Box box, String remote, Path part, long size, String sha256, RateLimit limit) {
         this.box = box;
         this.remote = remote;
         this.part = part;
         this.size = size;
         this.sha256 = sha256;
+        this.limit = limit;
     }
 
     static Path sidecar(Path part) {
         return part.resolveSibling(part.getFileName() + SUFFIX);
     }
 
-    /** Fetches what the part still lacks over {@code streams} streams; returns the bytes transferred. */
-    long fetch(int streams, Progress progress) throws IOException {
+    /** What a fetch brought: the bytes transferred, and the SHA-256 of the whole part. */
+    record Fetched(long transferred, String sha256) {}
+
+    /**
+     * Fetches what the part still lacks over {@code streams} streams, hashing the part from its start
+     * as the written ranges reach further, so the hash is ready when the last range lands.
+     */
+    Fetched fetch(int streams, Progress progress) throws IOException {
         resume();
         List<Range> missing = missing();
         long have = size - missing.stream().mapToLong(r -> r.end() - r.start()).sum();
-        AtomicLong written = new AtomicLong(have);
         progress.bytes(have);
         if (missing.isEmpty()) {
-            return 0;
+            return new Fetched(0, Hashing.sha256(part));
         }
+        try (GrowingHash hash = new GrowingHash(part, size)) {
+            synchronized (this) {
+                this.hash = hash;
+                hash.writtenUpTo(contiguous());
+            }
+            long transferred = fetch(missing, streams, have, progress);
+            if (contiguous() < size) {
+                throw new IOException("the fetch of " + remote + " ended with ranges still missing"); // each stream reads its range to the end or fails
+            }
+            return new Fetched(transferred, hash.await());
+        } finally {
+            synchronized (this) {
+                hash = null;
+            }
+        }
+    }
+
+    private long fetch(List<Range> missing, int streams, long have, Progress progress) throws IOException {
+        AtomicLong written = new AtomicLong(have);
         List<Range> work = split(missing, streams);
         int connections = Math.min(streams, work.size());
+        streamsUsed = Math.max(streamsUsed, connections);
         ExecutorService pool = Executors.newFixedThreadPool(connections, runnable -> {
             Thread thread = new Thread(runnable, "fetch " + part.getFileName());
             thread.setDaemon(true);
@@ -121,12 +152,17 @@ final class RangedFetch {
                 throw failure;
             }
         } finally {
-            pool.shutdownNow();
+            ArtifactFetcher.stop(pool);
             for (Box another : opened) {
                 another.close();
             }
         }
         return written.get() - have;
+    }
+
+    /** The most streams one pass of this fetch ran at once (0 when nothing was missing). */
+    int streamsUsed() {
+        return streamsUsed;
     }
 
     /** Forgets the part and its sidecar (wrong bytes must not be resumed from). */
@@ -137,10 +173,19 @@ final class RangedFetch {
     }
 
     private void stream(Box box, Range range, FileChannel out, AtomicLong written, Progress progress) throws IOException {
+        limit.started();
+        try {
+            read(box, range, out, written, progress);
+        } finally {
+            limit.ended();
+        }
+    }
+
+    private void read(Box box, Range range, FileChannel out, AtomicLong written, Progress progress) throws IOException {
         byte[] buffer = new byte[1 << 16];
         long position = range.start();
         long recorded = position;
-        try (InputStream in = box.open(remote, range.start(), range.end() - range.start())) {
+        try (InputStream in = box.open(remote, range.start(), range.end() - range.start(), limit::ahead)) {
             while (position < range.end()) {
                 int n = in.read(buffer, 0, (int) Math.min(buffer.length, range.end() - position));
                 if (n < 0) {
@@ -158,6 +203,7 @@ final class RangedFetch {
                 }
                 position += n;
                 advance(written, n, progress);
+                limit.take(n);
                 if (position - recorded >= CHUNK || position == range.end()) {
                     record(new Range(recorded, position));
                     recorded = position;
@@ -189,6 +235,9 @@ final class RangedFetch {
         }
         done.clear();
         done.addAll(merged);
+        if (hash != null) {
+            hash.writtenUpTo(contiguous());
+        }
         StringBuilder text = new StringBuilder("size " + size + " sha256 " + sha256 + "\n");
         done.forEach(r -> text.append(r.start()).append(' ').append(r.end()).append('\n'));
         AtomicFiles.write(sidecar(part), text.toString().getBytes(StandardCharsets.UTF_8));
@@ -227,6 +276,11 @@ final class RangedFetch {
         }
     }
 
+    /** How far the part holds its final bytes from its start. */
+    private synchronized long contiguous() {
+        return done.isEmpty() || done.get(0).start() > 0 ? 0 : done.get(0).end();
+    }
+
     private List<Range> missing() {
         List<Range> missing = new ArrayList<>();
         long at = 0;
@@ -242,10 +296,10 @@ final class RangedFetch {
         return missing;
     }
 
-    /** The missing bytes cut into about four ranges a stream, of equal size (none smaller than four chunks), taken in order. */
+    /** The missing bytes cut into about four ranges a stream, of equal size (none smaller than a chunk), taken in order. */
     private static List<Range> split(List<Range> missing, int streams) {
         long total = missing.stream().mapToLong(r -> r.end() - r.start()).sum();
-        long share = Math.max(4 * CHUNK, (total + 4L * streams - 1) / (4L * streams));
+        long share = Math.max(CHUNK, (total + 4L * streams - 1) / (4L * streams));
         List<Range> work = new ArrayList<>();
         for (Range range : missing) {
             for (long start = range.start(); start < range.end(); start += share) {

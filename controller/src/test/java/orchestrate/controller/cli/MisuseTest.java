@@ -54,6 +54,18 @@ class MisuseTest {
     }
 
     @Test
+    void aRateLimitOrStreamCountThatMakesNoSenseIsNamedBeforeAnythingStarts() throws Exception {
+        Path recipe = Files.writeString(dir.resolve("r.yaml"), "name: r\nworkdir: " + dir.resolve("work") + "\nsteps:\n  - write: {path: a.txt, text: a}\n");
+        TestLaptop laptop = new TestLaptop(Files.createDirectories(dir.resolve("home")));
+
+        assertOneClearLine(laptop.run("run", recipe.toString(), "--local", "--limit-rate", "fast"), ExitException.USAGE,
+                "--limit-rate must be bytes per second of at least 1K, such as 500K, 20M (MiB/s) or 1G, not 'fast'");
+        assertOneClearLine(laptop.run("run", recipe.toString(), "--local", "--streams", "0"), ExitException.USAGE,
+                "--streams must be between 1 and 64, not 0");
+        assertFalse(Files.exists(dir.resolve("work")), "nothing ran");
+    }
+
+    @Test
     void aMissingIdentityFileIsNamed() throws Exception {
         Path recipe = Files.writeString(dir.resolve("r.yaml"), "name: r\nsteps:\n  - write: {path: a.txt, text: a}\n");
 

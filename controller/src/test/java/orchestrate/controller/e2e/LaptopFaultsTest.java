@@ -99,7 +99,7 @@ class LaptopFaultsTest {
         assertArrayEquals(Files.readAllBytes(box.home().resolve("work/big/big.bin")), Files.readAllBytes(fetchTo.resolve("big.bin")));
         // what the streams wrote after their last record was never recorded, so it comes again; nothing recorded does
         assertTrue(fetchedBytes(fetched) <= (256L << 20) - kept + (1 << 20), "only what was missing was fetched: " + kept + " kept; " + fetched);
-        assertTrue(fetched.out().contains("fetched over 4 streams"), fetched.toString());
+        assertTrue(fetched.out().contains("fetched over SFTP, 4 streams"), fetched.toString());
     }
 
     /** The bytes a ranged fetch's sidecar says are written (0 before it exists). */

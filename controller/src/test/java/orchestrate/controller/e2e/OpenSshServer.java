@@ -36,6 +36,11 @@ public final class OpenSshServer implements AutoCloseable {
     }
 
     public static OpenSshServer start(Path dir) throws IOException, InterruptedException {
+        return start(dir, true);
+    }
+
+    /** As {@link #start(Path)}; without {@code sftp} the config has no {@code Subsystem} line, so the server refuses SFTP. */
+    public static OpenSshServer start(Path dir, boolean sftp) throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("home"));
         keygen(dir.resolve("host_ed25519"), "ed25519");
         keygen(dir.resolve("host_rsa"), "rsa");
@@ -59,7 +64,7 @@ public final class OpenSshServer implements AutoCloseable {
                 "PubkeyAuthentication yes",
                 "PermitRootLogin prohibit-password",
                 "SetEnv HOME=" + dir.resolve("home"),
-                "Subsystem sftp internal-sftp",
+                sftp ? "Subsystem sftp internal-sftp" : "",
                 "") + "\n");
         Files.createDirectories(Path.of("/run/sshd")); // privilege separation directory Debian's sshd insists on
         Process process = new ProcessBuilder(SSHD.toString(), "-D", "-e", "-f", dir.resolve("sshd_config").toString())

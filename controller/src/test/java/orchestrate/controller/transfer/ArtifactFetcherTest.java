@@ -3,8 +3,13 @@ package orchestrate.controller.transfer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import orchestrate.controller.box.LocalBox;
+import orchestrate.controller.ssh.SshBox;
+import orchestrate.controller.ssh.SshConnector;
+import orchestrate.controller.ssh.SshEndpoint;
+import orchestrate.testkit.EmbeddedBox;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -105,7 +110,7 @@ class ArtifactFetcherTest {
     }
 
     private FetchResult fetchOverStreams(int streams) throws Exception {
-        return new ArtifactFetcher(new LocalBox(dir), local, (path, done, total) -> { }, streams, 0).fetch(remote.toString(), manifest).get(0);
+        return new ArtifactFetcher(new LocalBox(dir), local, (path, done, total) -> { }, new FetchOptions(streams, RateLimit.none()), 0).fetch(remote.toString(), manifest).get(0);
     }
 
     @Test
@@ -115,6 +120,7 @@ class ArtifactFetcherTest {
         FetchResult result = fetchOverStreams(3);
 
         assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
+        assertEquals("fetched over local files, 3 streams", result.detail());
         assertEquals(bytes.length, result.bytesTransferred());
         assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
         assertFalse(Files.exists(local.resolve("out/model.gguf.part.ranges")), "no sidecar left");
@@ -168,27 +174,68 @@ class ArtifactFetcherTest {
         assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
     }
 
-    /** Over a real server (MINA on loopback) each stream has a connection of its own, each closed when the file is home. */
+    /** Over a real server (MINA on loopback) each stream has a connection of its own, reads its range and no more, and is closed when the file is home. */
     @Test
     void overSshEachStreamHasItsOwnConnectionAndTheFileComesExactly() throws Exception {
-        try (orchestrate.testkit.EmbeddedBox server = orchestrate.testkit.EmbeddedBox.start(Files.createDirectories(dir.resolve("ssh")))) {
+        try (EmbeddedBox server = EmbeddedBox.start(Files.createDirectories(dir.resolve("ssh")))) {
             byte[] bytes = new byte[(int) (4 * RangedFetch.CHUNK + 777)];
             new Random(3).nextBytes(bytes);
             Path file = Files.createDirectories(server.home().resolve("work/out")).resolve("model.gguf");
             Files.write(file, bytes);
             Manifest one = new Manifest(List.of(new Manifest.Entry("out/model.gguf", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)))));
-            orchestrate.controller.ssh.SshConnector connector = new orchestrate.controller.ssh.SshConnector(new orchestrate.controller.ssh.SshEndpoint(
-                    server.user(), "127.0.0.1", server.port(), List.of(server.userKey())));
-            try (orchestrate.controller.ssh.SshBox box = new orchestrate.controller.ssh.SshBox(connector, dir.resolve("known_hosts"), false,
-                    server.hostKeyFingerprint())) {
-                FetchResult result = new ArtifactFetcher(box, local, (path, done, total) -> { }, 4, 0)
+            try (SshBox box = connect(server)) {
+                FetchResult result = new ArtifactFetcher(box, local, (path, done, total) -> { }, new FetchOptions(4, RateLimit.none()), 0)
                         .fetch(server.home().resolve("work").toString().replace('\\', '/'), one).get(0);
 
                 assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
-                assertEquals("fetched over 4 streams", result.detail());
+                assertEquals("fetched over SFTP, 4 streams", result.detail());
                 assertArrayEquals(bytes, Files.readAllBytes(local.resolve("out/model.gguf")));
+                assertEquals(bytes.length, server.served().stream().mapToLong(EmbeddedBox.Served::bytes).sum(),
+                        "every byte read once: no stream reads ahead past its range");
                 org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> server.activeSessions() == 1);
             }
+        }
+    }
+
+    private SshBox connect(EmbeddedBox server) throws Exception {
+        SshConnector connector = new SshConnector(new SshEndpoint(server.user(), "127.0.0.1", server.port(), List.of(server.userKey())));
+        return new SshBox(connector, dir.resolve("known_hosts"), false, server.hostKeyFingerprint());
+    }
+
+    /**
+     * --limit-rate over a small artifact (one stream) and a large one (three), as the box's SFTP server
+     * sees the reads: no three seconds carry more than 10 % over the ceiling.
+     */
+    @Test
+    void aRateLimitHoldsForTheWholeFetchAsTheServerSeesIt() throws Exception {
+        long rate = 8L << 20;
+        try (EmbeddedBox server = EmbeddedBox.start(Files.createDirectories(dir.resolve("ssh")))) {
+            Path work = Files.createDirectories(server.home().resolve("work"));
+            List<Manifest.Entry> entries = new java.util.ArrayList<>();
+            for (String name : List.of("small.bin", "large.bin")) {
+                byte[] bytes = new byte[name.equals("small.bin") ? (8 << 20) + 5 : (24 << 20) + 3];
+                new Random(name.length()).nextBytes(bytes);
+                Files.write(work.resolve(name), bytes);
+                entries.add(new Manifest.Entry(name, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))));
+            }
+            try (SshBox box = connect(server)) {
+                List<FetchResult> results = new ArtifactFetcher(box, local, (path, done, total) -> { }, new FetchOptions(3, RateLimit.of(rate)), 12L << 20)
+                        .fetch(work.toString().replace('\\', '/'), new Manifest(entries));
+
+                assertEquals(List.of("fetched over SFTP", "fetched over SFTP, 3 streams"), results.stream().map(FetchResult::detail).toList());
+            }
+            List<EmbeddedBox.Served> served = server.served();
+            assertEquals((32L << 20) + 8, served.stream().mapToLong(EmbeddedBox.Served::bytes).sum(), "every byte read once");
+            long window = 3_000_000_000L;
+            long most = 0;
+            for (int first = 0; first < served.size(); first++) {
+                long bytes = 0;
+                for (int last = first; last < served.size() && served.get(last).atNanos() - served.get(first).atNanos() < window; last++) {
+                    bytes += served.get(last).bytes();
+                }
+                most = Math.max(most, bytes);
+            }
+            assertTrue(most <= 1.1 * rate * 3, "at most " + (1.1 * rate * 3) + " bytes in 3 s, but " + most);
         }
     }
 }
