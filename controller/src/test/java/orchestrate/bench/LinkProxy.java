@@ -130,9 +130,17 @@ final class LinkProxy implements AutoCloseable {
                         break;
                     }
                     long deliverAt = line.send(n);
+                    boolean writerGone;
                     synchronized (this) {
-                        queue.add(new Chunk(buffer, n, deliverAt));
-                        notifyAll();
+                        writerGone = ended;
+                        if (!writerGone) {
+                            queue.add(new Chunk(buffer, n, deliverAt));
+                            notifyAll();
+                        }
+                    }
+                    if (writerGone) {
+                        line.delivered(n); // the chunk goes nowhere, and gives its room back
+                        break;
                     }
                 }
             } catch (IOException | InterruptedException e) {
@@ -170,7 +178,22 @@ final class LinkProxy implements AutoCloseable {
                 out.close();
             } catch (IOException | InterruptedException e) {
                 // the connection closed
+            } finally {
+                release();
             }
+        }
+
+        /** A closed connection's undelivered chunks leave the line, or they would hold its room from every other connection. */
+        private void release() {
+            long left = 0;
+            synchronized (this) {
+                ended = true;
+                for (Chunk chunk : queue) {
+                    left += chunk.length();
+                }
+                queue.clear();
+            }
+            line.delivered((int) left);
         }
     }
 

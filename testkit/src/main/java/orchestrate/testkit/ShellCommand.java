@@ -78,7 +78,7 @@ final class ShellCommand implements Command {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[8192];
             try {
-                for (int n; (n = from.read(buffer)) >= 0; ) { // MINA's channel stream may answer 0 before its end
+                for (int n; (n = from.read(buffer)) > 0; ) {
                     to.write(buffer, 0, n);
                     to.flush();
                 }

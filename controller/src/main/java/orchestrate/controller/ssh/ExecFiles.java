@@ -123,6 +123,7 @@ final class ExecFiles implements RemoteFiles {
             try (OutputStream in = command.getOutputStream()) {
                 if (stdin != null) {
                     in.write(stdin);
+                    in.flush(); // sshj's close() drops what the box's window has no room for yet; flush() waits for room
                 }
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -14,8 +14,12 @@ import net.schmizz.sshj.sftp.SFTPException;
 /** Files over the SFTP subsystem. */
 final class SftpFiles implements RemoteFiles {
 
-    /** One SFTP read: 32 KiB, what every server must serve whole. */
-    private static final int READ_SIZE = 32 * 1024;
+    /**
+     * Bytes asked for per SFTP read at first: OpenSSH serves 64 KiB whole, and half the requests for
+     * the same bytes went faster on loopback (BENCHMARKS.md); a server that answers less (MINA) is
+     * asked for less from then on.
+     */
+    private static final int READ_SIZE = 64 * 1024;
     /** Bytes in flight when streaming a file at full depth: 16 MiB, so 100 ms round trips still carry 160 MB/s. */
     private static final long FULL_DEPTH = 16L << 20;
     /** Unconfirmed SFTP writes; more than the server's channel window holds stalls the upload. */

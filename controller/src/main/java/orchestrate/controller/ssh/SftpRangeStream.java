@@ -20,10 +20,14 @@ import net.schmizz.sshj.sftp.SFTPException;
  * A byte range of a remote file over SFTP with a fixed number of bytes asked for ahead. sshj's own
  * read-ahead stream asks past the end of its range (one read more for every read near the end, a
  * whole read-ahead of bytes for a range that ends inside the file) and drops every read in flight
- * when a server answers one short; this one asks for exactly the range, and asks for what a short
- * answer left out next, keeping the reads already in flight.
+ * when a server answers one short; this one asks for exactly the range, asks for what a short
+ * answer left out next, keeping the reads already in flight, and asks for no more than that
+ * server's largest answer from then on.
  */
 final class SftpRangeStream extends InputStream {
+
+    /** A short answer smaller than this says nothing about the server's limit (a file that ended, a pipe). */
+    private static final int MIN_READ = 4096;
 
     private record Asked(long offset, int length, Promise<Response, SFTPException> answer) {}
 
@@ -31,7 +35,8 @@ final class SftpRangeStream extends InputStream {
     private final RemoteFile file;
     private final byte[] handle;
     private final long end;
-    private final int readSize;
+    /** Bytes asked for per read: the caller's start, lowered to what a server answers when it answers less. */
+    private int readSize;
     private final LongSupplier depth;
     private final Deque<Asked> asked = new ArrayDeque<>();
     private long askedUpTo;
@@ -106,6 +111,9 @@ final class SftpRangeStream extends InputStream {
         int got = answer.readUInt32AsInt();
         if (got < oldest.length()) {
             ask(oldest.offset() + got, oldest.length() - got, true); // what the server left out comes next
+            if (got >= MIN_READ) {
+                readSize = Math.min(readSize, got); // the server's largest read: ask no more from now on
+            }
         }
         current = answer;
         currentLeft = got;

@@ -24,7 +24,7 @@ import net.schmizz.sshj.connection.ConnectionException;
 import net.schmizz.sshj.connection.channel.direct.Session;
 import net.schmizz.sshj.transport.TransportException;
 
-/** A box reached over SSH: commands through exec channels, files through SFTP. */
+/** A box reached over SSH: commands through exec channels, files through SFTP (exec streams where the box has none). */
 public final class SshBox implements Box {
 
     private static final Pattern JAVA_VERSION = Pattern.compile("version \"(\\d+)(?:\\.(\\d+))?");
@@ -285,6 +285,7 @@ public final class SshBox implements Box {
             try (OutputStream in = cmd.getOutputStream()) {
                 if (stdin != null) {
                     in.write(stdin);
+                    in.flush(); // sshj's close() drops what the box's window has no room for yet; flush() waits for room
                 }
             }
             ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -6,7 +6,7 @@ import orchestrate.files.AtomicFiles;
 import orchestrate.files.Hashing;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -244,16 +244,21 @@ public final class ArtifactFetcher {
         byte[] buffer = new byte[1 << 16];
         limit.started();
         try (InputStream in = box.open(remote, start, size - start, limit::ahead);
-             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+             FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+             BackgroundSync sync = new BackgroundSync(out)) {
             progress.update(label, done, size);
             for (int n; done < size && (n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done))) > 0; ) {
                 try {
-                    out.write(buffer, 0, n);
+                    ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
+                    while (bytes.hasRemaining()) {
+                        out.write(bytes);
+                    }
                 } catch (IOException e) {
                     long free = Files.getFileStore(part.toAbsolutePath().getParent()).getUsableSpace();
                     throw new IOException("cannot write " + part + " (" + e.getMessage() + "; " + free + " bytes free on this machine); the " + done
                             + " bytes already there are kept, and the next fetch resumes from them", e);
                 }
+                sync.wrote(n);
                 digest.update(buffer, 0, n);
                 done += n;
                 progress.update(label, done, size);

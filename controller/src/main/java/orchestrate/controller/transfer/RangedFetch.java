@@ -114,7 +114,8 @@ final class RangedFetch {
         // ranges are taken as streams come free, so a late one finds less to do.
         BlockingQueue<Box> boxes = new LinkedBlockingQueue<>(List.of(box));
         List<Box> opened = java.util.Collections.synchronizedList(new ArrayList<>());
-        try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             BackgroundSync sync = new BackgroundSync(out)) {
             List<Future<?>> running = new ArrayList<>();
             for (Range range : work) {
                 running.add(pool.submit(() -> {
@@ -124,7 +125,7 @@ final class RangedFetch {
                         opened.add(mine);
                     }
                     try {
-                        stream(mine, range, out, written, progress);
+                        stream(mine, range, out, sync, written, progress);
                     } finally {
                         boxes.add(mine);
                     }
@@ -172,16 +173,16 @@ final class RangedFetch {
         done.clear();
     }
 
-    private void stream(Box box, Range range, FileChannel out, AtomicLong written, Progress progress) throws IOException {
+    private void stream(Box box, Range range, FileChannel out, BackgroundSync sync, AtomicLong written, Progress progress) throws IOException {
         limit.started();
         try {
-            read(box, range, out, written, progress);
+            read(box, range, out, sync, written, progress);
         } finally {
             limit.ended();
         }
     }
 
-    private void read(Box box, Range range, FileChannel out, AtomicLong written, Progress progress) throws IOException {
+    private void read(Box box, Range range, FileChannel out, BackgroundSync sync, AtomicLong written, Progress progress) throws IOException {
         byte[] buffer = new byte[1 << 16];
         long position = range.start();
         long recorded = position;
@@ -202,6 +203,7 @@ final class RangedFetch {
                     }
                 }
                 position += n;
+                sync.wrote(n);
                 advance(written, n, progress);
                 limit.take(n);
                 if (position - recorded >= CHUNK || position == range.end()) {
