@@ -17,7 +17,7 @@ import net.schmizz.sshj.sftp.SFTPEngine;
 import net.schmizz.sshj.sftp.SFTPException;
 
 /**
- * A byte range of a remote file over SFTP with a fixed number of bytes asked for ahead. sshj's own
+ * A byte range of a remote file over SFTP with at most a given number of bytes asked for ahead. sshj's own
  * read-ahead stream asks past the end of its range (one read more for every read near the end, a
  * whole read-ahead of bytes for a range that ends inside the file) and drops every read in flight
  * when a server answers one short; this one asks for exactly the range, asks for what a short

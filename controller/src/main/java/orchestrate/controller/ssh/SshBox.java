@@ -58,7 +58,8 @@ public final class SshBox implements Box {
             files = new SftpFiles(connected.newSFTPClient());
         } catch (ConnectionException refused) {
             if (!connected.isConnected()) {
-                throw refused;
+                SshConnector.close(connected);
+                throw refused; // the line dropped; the subsystem was not refused
             }
             files = new ExecFiles(connected, name()); // an sshd without a Subsystem line: move bytes as scp does
         } catch (IOException | RuntimeException e) {
@@ -136,7 +137,7 @@ public final class SshBox implements Box {
             throw e;
         }
         // Checked where it landed, then moved into place in one step (SFTP v3 cannot rename over a file; mv can, atomically).
-        // A box without sha256sum gets the move alone: the size was written by a channel that reports its errors.
+        // A box without sha256sum (coreutils has it; a minimal image may not) gets the move alone.
         String expected = orchestrate.files.Hashing.hex(orchestrate.files.Hashing.sha256().digest(content));
         Result moved = exec("t=" + quote(temporary) + "; if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < \"$t\"); h=${h%% *};"
                 + " [ \"$h\" = " + expected + " ] || { rm -f \"$t\"; echo \"it arrived as SHA-256 $h, not " + expected + "\" >&2; exit 1; }; fi;"

@@ -5,15 +5,12 @@ import orchestrate.controller.box.Box;
 import orchestrate.files.AtomicFiles;
 import orchestrate.files.Hashing;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -23,9 +20,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Brings artifacts home: into {@code <file>.part}, resuming from what a part already holds,
- * hashing as the bytes arrive, and renaming to the final name only when the SHA-256 matches
- * the agent's. A mismatch discards the part and downloads once more from zero.
+ * Brings artifacts home: each into {@code <file>.part} through a {@link RangedFetch} (one stream,
+ * or several for a large one), resuming from what the part already holds, hashing as the bytes
+ * arrive, and renaming to the final name only when the SHA-256 matches the agent's. A mismatch
+ * discards the part and downloads once more from zero.
  */
 public final class ArtifactFetcher {
 
@@ -188,45 +186,20 @@ public final class ArtifactFetcher {
             return new FetchResult(entry.path(), local, 0, entry.sha256(), FetchResult.Status.MISSING, remote + " is gone from " + box.name(), 0);
         }
         Path part = local.resolveSibling(local.getFileName() + ".part");
-        if (Files.exists(RangedFetch.sidecar(part)) || (size >= manyStreamsFrom && streams > 1)) {
-            return fetchRanges(remote, entry, local, part, size);
-        }
-        long transferred = 0;
-        String actual = null;
-        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            if (Files.exists(part) && Files.size(part) > size) {
-                Files.delete(part);
-            }
-            long start = Files.exists(part) ? Files.size(part) : 0;
-            MessageDigest digest = Hashing.sha256();
-            if (start > 0) {
-                hashInto(part, digest);
-            }
-            transferred += copy(remote, part, start, size, digest, entry.path());
-            actual = Hashing.hex(digest.digest());
-            if (actual.equals(entry.sha256()) && Files.size(part) == size) {
-                AtomicFiles.commit(part, local);
-                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched over " + box.transport(), transferred);
-            }
-            // Wrong bytes must not be resumed from: start the next attempt from zero.
-            Files.delete(part);
-        }
-        return mismatch(entry, local, size, actual, transferred);
-    }
-
-    /** A large artifact over several streams into a sparse part, hashed as it fills; a wrong hash starts it over once. */
-    private FetchResult fetchRanges(String remote, Manifest.Entry entry, Path local, Path part, long size) throws IOException {
         RangedFetch ranges = new RangedFetch(box, remote, part, size, entry.sha256(), limit);
+        int streamsHere = size >= manyStreamsFrom ? streams : 1;
         long transferred = 0;
         String actual = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            RangedFetch.Fetched fetched = ranges.fetch(streams, done -> progress.update(entry.path(), done, size));
+            RangedFetch.Fetched fetched = ranges.fetch(streamsHere, done -> progress.update(entry.path(), done, size));
             transferred += fetched.transferred();
             actual = fetched.sha256();
             if (actual.equals(entry.sha256()) && Files.size(part) == size) {
-                Files.delete(RangedFetch.sidecar(part)); // a whole part without a sidecar is resumed as whole
+                Files.deleteIfExists(RangedFetch.sidecar(part));
                 AtomicFiles.commit(part, local);
-                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED, "fetched over " + box.transport() + ", " + ranges.streamsUsed() + (ranges.streamsUsed() == 1 ? " stream" : " streams"), transferred);
+                int used = ranges.streamsUsed();
+                return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.FETCHED,
+                        "fetched over " + box.transport() + (used > 1 ? ", " + used + " streams" : ""), transferred);
             }
             ranges.discard(); // a flipped byte, or the box's file changed: never resumed from
         }
@@ -237,45 +210,5 @@ public final class ArtifactFetcher {
         return new FetchResult(entry.path(), local, size, actual, FetchResult.Status.MISMATCH, "SHA-256 mismatch after " + ATTEMPTS
                 + " downloads: the box's file hashes to " + actual + " but the agent recorded " + entry.sha256() + " (was it changed after the run?)",
                 transferred);
-    }
-
-    private long copy(String remote, Path part, long start, long size, MessageDigest digest, String label) throws IOException {
-        long done = start;
-        byte[] buffer = new byte[1 << 16];
-        limit.started();
-        try (InputStream in = box.open(remote, start, size - start, limit::ahead);
-             FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-             BackgroundSync sync = new BackgroundSync(out)) {
-            progress.update(label, done, size);
-            for (int n; done < size && (n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done))) > 0; ) {
-                try {
-                    ByteBuffer bytes = ByteBuffer.wrap(buffer, 0, n);
-                    while (bytes.hasRemaining()) {
-                        out.write(bytes);
-                    }
-                } catch (IOException e) {
-                    long free = Files.getFileStore(part.toAbsolutePath().getParent()).getUsableSpace();
-                    throw new IOException("cannot write " + part + " (" + e.getMessage() + "; " + free + " bytes free on this machine); the " + done
-                            + " bytes already there are kept, and the next fetch resumes from them", e);
-                }
-                sync.wrote(n);
-                digest.update(buffer, 0, n);
-                done += n;
-                progress.update(label, done, size);
-                limit.take(n);
-            }
-        } finally {
-            limit.ended();
-        }
-        return done - start;
-    }
-
-    private static void hashInto(Path file, MessageDigest digest) throws IOException {
-        byte[] buffer = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
     }
 }

@@ -18,7 +18,6 @@ final class GrowingHash implements AutoCloseable {
 
     private final Path file;
     private final long size;
-    private final Thread thread;
     private long written;
     private long hashed;
     private String hex;
@@ -28,7 +27,7 @@ final class GrowingHash implements AutoCloseable {
     GrowingHash(Path file, long size) {
         this.file = file;
         this.size = size;
-        this.thread = new Thread(this::hashAll, "hash " + file.getFileName());
+        Thread thread = new Thread(this::hashAll, "hash " + file.getFileName());
         thread.setDaemon(true);
         thread.start();
     }

@@ -22,10 +22,10 @@ import orchestrate.files.AtomicFiles;
 import orchestrate.files.Hashing;
 
 /**
- * One artifact over several streams at once: the bytes still missing are cut into one range per
- * stream, each read over its own connection with its own read-ahead (so the bytes in flight grow with
- * the streams, which is what a long line needs) and written at its offset into {@code <file>.part}. A sidecar,
- * {@code <file>.part.ranges}, names the file (its size and the SHA-256 the agent recorded) and the
+ * One artifact over one stream or several at once: the bytes still missing are cut into ranges
+ * taken by the streams, each read over its own connection with its own read-ahead (so the bytes in
+ * flight grow with the streams, which is what a long line needs) and written at its offset into
+ * {@code <file>.part}. A sidecar, {@code <file>.part.ranges}, names the file (its size and the SHA-256 the agent recorded) and the
  * ranges already written, updated every {@link #CHUNK}, so a fetch stopped any way (a dropped line,
  * a killed controller, a rebooted laptop) fetches only what is missing. A sidecar for another file
  * (the box's file changed) means starting over: bytes of two files are never mixed. The part is
@@ -197,9 +197,7 @@ final class RangedFetch {
                     try {
                         out.write(bytes, position + bytes.position());
                     } catch (IOException e) {
-                        long free = Files.getFileStore(part.toAbsolutePath().getParent()).getUsableSpace();
-                        throw new IOException("cannot write " + part + " (" + e.getMessage() + "; " + free + " bytes free on this machine); the ranges "
-                                + "already written are kept, and the next fetch fetches only the rest", e);
+                        throw cannotWrite(part, e);
                     }
                 }
                 position += n;
@@ -207,7 +205,11 @@ final class RangedFetch {
                 advance(written, n, progress);
                 limit.take(n);
                 if (position - recorded >= CHUNK || position == range.end()) {
-                    record(new Range(recorded, position));
+                    try {
+                        record(new Range(recorded, position));
+                    } catch (IOException e) {
+                        throw cannotWrite(sidecar(part), e);
+                    }
                     recorded = position;
                 }
                 if (Thread.currentThread().isInterrupted()) {
@@ -215,6 +217,13 @@ final class RangedFetch {
                 }
             }
         }
+    }
+
+    /** A write on this machine failed (a full disk, most often): said with the free bytes and what is kept. */
+    private IOException cannotWrite(Path file, IOException e) throws IOException {
+        long free = Files.getFileStore(part.toAbsolutePath().getParent()).getUsableSpace();
+        return new IOException("cannot write " + file + " (" + e.getMessage() + "; " + free + " bytes free on this machine); the ranges "
+                + "already written are kept, and the next fetch fetches only the rest", e);
     }
 
     /** Counts bytes written by any stream, telling progress in order (never a smaller total after a larger one). */
@@ -298,8 +307,15 @@ final class RangedFetch {
         return missing;
     }
 
-    /** The missing bytes cut into about four ranges a stream, of equal size (none smaller than a chunk), taken in order. */
+    /**
+     * The missing bytes cut into about four ranges a stream, of equal size (none smaller than a
+     * chunk), taken in order; one stream reads each missing span whole (every new range costs it a
+     * round trip with nothing in flight).
+     */
     private static List<Range> split(List<Range> missing, int streams) {
+        if (streams == 1) {
+            return missing;
+        }
         long total = missing.stream().mapToLong(r -> r.end() - r.start()).sum();
         long share = Math.max(CHUNK, (total + 4L * streams - 1) / (4L * streams));
         List<Range> work = new ArrayList<>();

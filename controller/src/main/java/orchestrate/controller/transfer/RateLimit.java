@@ -42,10 +42,6 @@ public final class RateLimit {
         return bytesPerSecond > 0;
     }
 
-    public long bytesPerSecond() {
-        return bytesPerSecond;
-    }
-
     /** A stream starts: it reads ahead by {@link #ahead} until it {@link #ended}. */
     public synchronized void started() {
         streams++;

@@ -45,6 +45,9 @@ class NoSftpBoxTest {
             assertEquals("small\n", Files.readString(fetched.resolve("small.txt")));
             assertTrue(result.out().contains("fetched over ssh exec streams (the box offers no SFTP)"), result.toString());
             assertTrue(result.out().strip().endsWith("all 2 artifacts are on this machine and verified."), result.toString());
+            assertTrue(result.err().contains("--- big.bin (") && result.err().contains("): fetched over ssh exec streams (the box offers no SFTP), SHA-256 verified"),
+                    "a line per artifact as it is settled: " + result);
+            assertTrue(result.err().contains("    fetch 2/2 [========================] 100% "), "one bar for the whole fetch: " + result);
             Process check = new ProcessBuilder("sha256sum", "-c", "SHA256SUMS").directory(fetched.toFile()).redirectErrorStream(true).start();
             String checked = new String(check.getInputStream().readAllBytes());
             assertEquals(0, check.waitFor(), checked);

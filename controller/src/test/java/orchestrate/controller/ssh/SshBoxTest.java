@@ -87,7 +87,7 @@ class SshBoxTest {
                     .fetch(work.toString().replace('\\', '/'), new Manifest(List.of(new Manifest.Entry("model.gguf", sha)))).get(0);
 
             assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
-            assertEquals("fetched over ssh exec streams (the box offers no SFTP), 3 streams", result.detail());
+            assertEquals("fetched over ssh exec streams (the box offers no SFTP)", result.detail()); // one stream below 256 MiB
             assertEquals(bytes.length - (8 << 20), result.bytesTransferred());
             assertArrayEquals(bytes, Files.readAllBytes(laptop.resolve("model.gguf")));
         }

@@ -76,6 +76,21 @@ class ArtifactFetcherTest {
     }
 
     @Test
+    void aPartOfAnotherVersionOfASmallFileIsNotResumedFrom() throws Exception {
+        Path part = Files.createDirectories(local.resolve("out")).resolve("model.gguf.part");
+        Files.write(part, new byte[1_000_000]);
+        sidecar(part, data.length, "0".repeat(64), 0, 1_000_000); // left by a fetch of the file the box had before
+
+        FetchResult result = fetch();
+
+        assertEquals(FetchResult.Status.FETCHED, result.status(), result.detail());
+        assertEquals("fetched over local files", result.detail());
+        assertEquals(data.length, result.bytesTransferred(), "the sidecar named another file: started over, nothing of it kept");
+        assertArrayEquals(data, Files.readAllBytes(local.resolve("out/model.gguf")));
+        assertFalse(Files.exists(RangedFetch.sidecar(part)));
+    }
+
+    @Test
     void aVerifiedCopyAlreadyHereIsNotFetchedAgain() throws Exception {
         assertEquals(FetchResult.Status.FETCHED, fetch().status());
         FetchResult again = fetch();
