@@ -59,7 +59,10 @@ final class GrowingHash implements AutoCloseable {
     private void hashAll() {
         MessageDigest digest = Hashing.sha256();
         ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-        FileChannel in = null; // opened once there is something to hash: the part may not exist before its first write
+        IOException failed = null;
+        // Opened once there is something to hash (the part may not exist before its first write), and
+        // closed before the hash is told: Windows renames no file that another handle holds open.
+        FileChannel in = null;
         try {
             while (true) {
                 long until;
@@ -71,9 +74,7 @@ final class GrowingHash implements AutoCloseable {
                         return;
                     }
                     if (hashed == size) {
-                        hex = Hashing.hex(digest.digest());
-                        notifyAll();
-                        return;
+                        break;
                     }
                     until = written;
                 }
@@ -91,12 +92,10 @@ final class GrowingHash implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            synchronized (this) {
-                failure = e;
-                notifyAll();
-            }
+            failed = e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return;
         } finally {
             if (in != null) {
                 try {
@@ -105,6 +104,14 @@ final class GrowingHash implements AutoCloseable {
                     // only read from
                 }
             }
+        }
+        synchronized (this) {
+            if (failed != null) {
+                failure = failed;
+            } else {
+                hex = Hashing.hex(digest.digest());
+            }
+            notifyAll();
         }
     }
 
