@@ -27,7 +27,8 @@ public interface Box extends Closeable {
 
     /**
      * The bytes [offset, offset + length) of a file (fewer when it ends first), read ahead by at most
-     * {@code ahead} bytes, asked as it goes (the transport's own depth when that is less).
+     * {@code ahead} bytes, asked as it goes, where the transport can keep to it (SFTP can; exec
+     * streams cannot, see {@code ExecFiles}).
      */
     InputStream open(String path, long offset, long length, java.util.function.LongSupplier ahead) throws IOException;
 

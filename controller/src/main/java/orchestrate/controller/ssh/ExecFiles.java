@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import net.schmizz.sshj.SSHClient;
-import net.schmizz.sshj.connection.Connection;
 import net.schmizz.sshj.connection.channel.direct.Session;
 
 /**
@@ -20,9 +19,6 @@ import net.schmizz.sshj.connection.channel.direct.Session;
  * into a name that must not exist yet.
  */
 final class ExecFiles implements RemoteFiles {
-
-    /** The smallest channel window: a few of the largest packets sshj accepts. */
-    private static final long MIN_WINDOW = 128 * 1024;
 
     private final SSHClient client;
     private final String box;
@@ -54,7 +50,9 @@ final class ExecFiles implements RemoteFiles {
 
     @Override
     public InputStream open(String path, long offset, long length, java.util.function.LongSupplier ahead) throws IOException {
-        Session session = startSession(ahead.getAsLong()); // a channel's window is set when it opens
+        // The read-ahead cannot be bounded here: sshj gives a channel's window back on every read,
+        // however much is still unread, so up to its buffer (16 MiB, measured) arrives ahead of us.
+        Session session = client.startSession();
         Session.Command command;
         try {
             command = session.exec(range(path, offset, length));
@@ -85,23 +83,6 @@ final class ExecFiles implements RemoteFiles {
         String parent = path.substring(0, path.lastIndexOf('/'));
         // noclobber: the name is a new one of our own, and an existing file means something else wrote it
         run("mkdir -p " + quote(parent) + " && set -C && cat > " + quote(path), content);
-    }
-
-    /**
-     * An exec channel whose window is at most {@code ahead}: the box sends no more than the window
-     * before we have read it, so a small one bounds what is in flight (a rate limit holds on the line).
-     */
-    private Session startSession(long ahead) throws IOException {
-        Connection connection = client.getConnection();
-        synchronized (connection) {
-            long normal = connection.getWindowSize();
-            connection.setWindowSize(Math.max(MIN_WINDOW, Math.min(normal, ahead)));
-            try {
-                return client.startSession();
-            } finally {
-                connection.setWindowSize(normal);
-            }
-        }
     }
 
     /** A range of a file on standard output; an error (no such file) on standard error and a non-zero status. */

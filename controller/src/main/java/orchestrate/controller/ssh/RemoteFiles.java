@@ -19,7 +19,10 @@ interface RemoteFiles {
     /** Up to {@code max} bytes from {@code offset}; fewer when the file ends first. */
     byte[] read(String path, long offset, int max) throws IOException;
 
-    /** The bytes [offset, offset + length) of a file (fewer when it ends first), streamed with read-ahead of at most {@code ahead} (asked as it goes). */
+    /**
+     * The bytes [offset, offset + length) of a file (fewer when it ends first), streamed with
+     * read-ahead of at most {@code ahead} (asked as it goes) where the transport can keep to it.
+     */
     InputStream open(String path, long offset, long length, LongSupplier ahead) throws IOException;
 
     /** Creates {@code path} with {@code content}, failing when it already exists; makes its directories first. */

@@ -8,7 +8,8 @@ import java.io.InterruptedIOException;
  * allowance sleeps until the line has carried them. Paced by the reader alone, the ceiling also
  * needs the bytes the box may send unasked kept small: {@link #ahead} shares an eighth of a second
  * of the allowance among the streams running, so what is in flight adds at most that to any
- * interval (and a link with round trips longer than that cannot reach the ceiling).
+ * interval (and a link with round trips longer than that cannot reach the ceiling). Over exec
+ * streams (a box without SFTP) sshj's channel buffer, 16 MiB, fills ahead of the reader first.
  */
 public final class RateLimit {
 
