@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import net.schmizz.sshj.SSHClient;
@@ -56,7 +55,7 @@ final class ExecFiles implements RemoteFiles {
         Session.Command command;
         try {
             command = session.exec(range(path, offset, length));
-            command.getOutputStream().close();
+            StandardInput.send(command, null);
         } catch (IOException | RuntimeException e) {
             session.close();
             throw e;
@@ -101,12 +100,7 @@ final class ExecFiles implements RemoteFiles {
     private Output run(String line, byte[] stdin) throws IOException {
         try (Session session = client.startSession()) {
             Session.Command command = session.exec(line);
-            try (OutputStream in = command.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin);
-                    in.flush(); // sshj's close() drops what the box's window has no room for yet; flush() waits for room
-                }
-            }
+            StandardInput.send(command, stdin);
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             command.getInputStream().transferTo(out);
             String err = new String(command.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -4,13 +4,13 @@ import static orchestrate.controller.ssh.Shell.quote;
 
 import orchestrate.controller.box.Box;
 import orchestrate.controller.box.BoxFacts;
+import orchestrate.files.Hashing;
 import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -138,7 +138,7 @@ public final class SshBox implements Box {
         }
         // Checked where it landed, then moved into place in one step (SFTP v3 cannot rename over a file; mv can, atomically).
         // A box without sha256sum (coreutils has it; a minimal image may not) gets the move alone.
-        String expected = orchestrate.files.Hashing.hex(orchestrate.files.Hashing.sha256().digest(content));
+        String expected = Hashing.hex(Hashing.sha256().digest(content));
         Result moved = exec("t=" + quote(temporary) + "; if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < \"$t\"); h=${h%% *};"
                 + " [ \"$h\" = " + expected + " ] || { rm -f \"$t\"; echo \"it arrived as SHA-256 $h, not " + expected + "\" >&2; exit 1; }; fi;"
                 + " mv -f \"$t\" " + quote(path), null, null);
@@ -283,12 +283,7 @@ public final class SshBox implements Box {
         }
         try (Session session = started) {
             Session.Command cmd = session.exec(command);
-            try (OutputStream in = cmd.getOutputStream()) {
-                if (stdin != null) {
-                    in.write(stdin);
-                    in.flush(); // sshj's close() drops what the box's window has no room for yet; flush() waits for room
-                }
-            }
+            StandardInput.send(cmd, stdin);
             ByteArrayOutputStream err = new ByteArrayOutputStream();
             Thread errors = new Thread(() -> {
                 try {
