@@ -28,6 +28,11 @@ public final class QuantizePlan {
     private final long peakExtraDisk;
 
     public QuantizePlan(TensorSource source, List<FileType> fileTypes, List<Path> targets) throws GgufException {
+        this(source, fileTypes, targets, 0);
+    }
+
+    /** @param splitSize the most tensor data one file may hold before an output is written in parts; 0 for no limit */
+    public QuantizePlan(TensorSource source, List<FileType> fileTypes, List<Path> targets, long splitSize) throws GgufException {
         this.source = source;
         this.fileTypes = List.copyOf(fileTypes);
         Map<String, GgufValue> metadata = source.metadata();
@@ -41,7 +46,7 @@ public final class QuantizePlan {
             Map<String, GgufValue> own = new LinkedHashMap<>(metadata);
             own.put("general.file_type", GgufValue.uint32(fileType.id()));
             own.put("general.quantization_version", GgufValue.uint32(2));
-            SinglePass.Output output = new SinglePass.Output(targets.get(i), TensorTypes.choose(fileType, tensors, layers, heads, kvHeads), own);
+            SinglePass.Output output = new SinglePass.Output(targets.get(i), TensorTypes.choose(fileType, tensors, layers, heads, kvHeads), own, splitSize);
             outputs.add(output);
             sizes.add(SinglePass.size(source, output));
         }
@@ -109,10 +114,20 @@ public final class QuantizePlan {
         for (int i = 0; i < outputs.size(); i++) {
             Map<GgmlType, Integer> counts = new TreeMap<>();
             outputs.get(i).types().forEach(t -> counts.merge(t, 1, Integer::sum));
-            lines.add(String.format(Locale.ROOT, "%-7s %s: %s (%s)", fileTypes.get(i), outputs.get(i).target().getFileName(), gigabytes(sizes.get(i)),
-                    counts.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "))));
+            lines.add(String.format(Locale.ROOT, "%-7s %s: %s%s (%s)", fileTypes.get(i), outputs.get(i).target().getFileName(), gigabytes(sizes.get(i)),
+                    inParts(i), counts.entrySet().stream().map(e -> e.getValue() + " " + e.getKey()).collect(Collectors.joining(", "))));
         }
         return lines;
+    }
+
+    /** ", in 3 parts of at most 45.00 GB" for an output written in parts, else nothing. */
+    private String inParts(int output) {
+        try {
+            int parts = SinglePass.files(source, outputs.get(output)).size();
+            return parts > 1 ? " in " + parts + " parts of at most " + gigabytes(outputs.get(output).splitSize()) + " of tensors" : "";
+        } catch (GgufException e) {
+            throw new IllegalStateException(e); // the constructor planned the same output already
+        }
     }
 
     /** Every tensor with its dims and its type in each output. */

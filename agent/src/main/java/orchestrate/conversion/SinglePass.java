@@ -14,9 +14,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufException;
-import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufValue;
-import orchestrate.gguf.GgufWriter;
+import orchestrate.gguf.GgufOutput;
 import orchestrate.quant.BlockCodec;
 
 /**
@@ -26,10 +25,20 @@ import orchestrate.quant.BlockCodec;
  */
 public final class SinglePass {
 
-    /** One file to write: where, each tensor's type (in source order), and its metadata. */
-    public record Output(Path target, List<GgmlType> types, Map<String, GgufValue> metadata) {}
+    /**
+     * One file to write: where, each tensor's type (in source order), its metadata, and the most
+     * tensor data a file may hold before the output is written in parts (0: one file, whatever its size).
+     */
+    public record Output(Path target, List<GgmlType> types, Map<String, GgufValue> metadata, long splitSize) {
 
-    public record Written(Path file, long size, String sha256) {}
+        public Output(Path target, List<GgmlType> types, Map<String, GgufValue> metadata) {
+            this(target, types, metadata, 0);
+        }
+
+        public Output splitAt(long size) {
+            return new Output(target, types, metadata, size);
+        }
+    }
 
     public interface Progress {
         void bytes(long done, long total);
@@ -42,14 +51,20 @@ public final class SinglePass {
 
     private SinglePass() {}
 
-    /** The exact size of {@code output} once written, before anything is. */
+    /** The exact size of {@code output} once written (all its parts together), before anything is. */
     public static long size(TensorSource source, Output output) throws GgufException {
         return declare(source, output).plannedSize(); // a writer that never writes its header opens nothing
     }
 
-    public static List<Written> run(TensorSource source, List<Output> outputs, int threads, Progress progress)
+    /** The files {@code output} will be written as: itself, or its parts. */
+    public static List<Path> files(TensorSource source, Output output) throws GgufException {
+        return declare(source, output).files();
+    }
+
+    /** Writes every output; returns each file written (an output in parts is several), in order. */
+    public static List<GgufOutput.Written> run(TensorSource source, List<Output> outputs, int threads, Progress progress)
             throws IOException, GgufException {
-        List<GgufWriter> writers = new ArrayList<>();
+        List<GgufOutput> writers = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
             Thread thread = new Thread(runnable, "quantize");
             thread.setDaemon(true);
@@ -57,7 +72,7 @@ public final class SinglePass {
         });
         try {
             for (Output output : outputs) {
-                GgufWriter writer = declare(source, output);
+                GgufOutput writer = declare(source, output);
                 writers.add(writer);
                 writer.writeHeader();
             }
@@ -98,10 +113,9 @@ public final class SinglePass {
                 }
                 source.done(tensor);
             }
-            List<Written> written = new ArrayList<>();
-            for (int o = 0; o < outputs.size(); o++) {
-                String sha256 = writers.get(o).finish();
-                written.add(new Written(outputs.get(o).target(), writers.get(o).bytesWritten(), sha256));
+            List<GgufOutput.Written> written = new ArrayList<>();
+            for (GgufOutput writer : writers) {
+                written.addAll(writer.finish());
             }
             return written;
         } finally {
@@ -111,9 +125,9 @@ public final class SinglePass {
     }
 
     /** Closes every writer, so each unfinished one removes its temporary file, even when an earlier close fails. */
-    private static void closeAll(List<GgufWriter> writers) throws IOException {
+    private static void closeAll(List<GgufOutput> writers) throws IOException {
         IOException first = null;
-        for (GgufWriter writer : writers) {
+        for (GgufOutput writer : writers) {
             try {
                 writer.close();
             } catch (IOException e) {
@@ -129,8 +143,8 @@ public final class SinglePass {
         }
     }
 
-    private static GgufWriter declare(TensorSource source, Output output) throws GgufException {
-        GgufWriter writer = new GgufWriter(output.target(), GgufFile.DEFAULT_ALIGNMENT);
+    private static GgufOutput declare(TensorSource source, Output output) {
+        GgufOutput writer = new GgufOutput(output.target(), output.splitSize());
         output.metadata().forEach(writer::put);
         List<TensorSource.Tensor> tensors = source.tensors();
         for (int i = 0; i < tensors.size(); i++) {

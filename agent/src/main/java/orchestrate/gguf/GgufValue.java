@@ -13,6 +13,10 @@ public record GgufValue(GgufType type, GgufType elementType, Object value) {
         return new GgufValue(GgufType.STRING, null, value);
     }
 
+    public static GgufValue uint16(int value) {
+        return new GgufValue(GgufType.UINT16, null, (long) value);
+    }
+
     public static GgufValue uint32(long value) {
         return new GgufValue(GgufType.UINT32, null, value);
     }

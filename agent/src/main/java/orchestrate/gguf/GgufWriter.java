@@ -49,6 +49,10 @@ public final class GgufWriter implements AutoCloseable {
         }
     }
 
+    public Path target() {
+        return target;
+    }
+
     public void put(String key, GgufValue value) {
         requireHeaderOpen();
         if (metadata.containsKey(key)) {

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import orchestrate.conversion.SinglePass;
+import orchestrate.gguf.GgufOutput;
 import orchestrate.conversion.TensorSource;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufException;
@@ -52,7 +53,7 @@ public final class GgufConversion {
             throw new ShapeException("convert writes F32, F16, BF16 or Q8_0; " + type + " is the quantize step's");
         }
         SinglePass.Output output = output(source, target, type);
-        SinglePass.Written written = SinglePass.run(source, List.of(output), Runtime.getRuntime().availableProcessors(), progress::bytes).get(0);
+        GgufOutput.Written written = SinglePass.run(source, List.of(output), Runtime.getRuntime().availableProcessors(), progress::bytes).get(0);
         return new Result(target, written.size(), written.sha256(), output.types().size());
     }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Typed, located access to one mapping of a recipe (a step's options, the cost block). Every
@@ -101,6 +103,34 @@ public final class Options {
         }
         throw new RecipeException(node.location(), "'" + key + "' of " + owner + " must be " + expected + ", not " + node.describe());
     }
+
+    /**
+     * A size in bytes: "5GB", "500MB", "45G", "2GiB" or a number of bytes. Units are decimal, as
+     * Hugging Face's max_shard_size and llama.cpp's gguf-split read them; binary ones take an i.
+     */
+    public Optional<Long> size(String key) throws RecipeException {
+        Optional<String> text = optionalString(key, "a size such as 5GB, 500MB or 2GiB");
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        Matcher matcher = SIZE.matcher(text.get());
+        if (!matcher.matches()) {
+            throw error(key, "'" + key + "' of " + owner + " must be a size such as 5GB, 500MB or 2GiB, not '" + text.get() + "'");
+        }
+        String unit = matcher.group(2).toUpperCase(java.util.Locale.ROOT).replaceFirst("B$", "");
+        long multiplier = unit.isEmpty() ? 1 : (unit.endsWith("I") ? 1L << 10 : 1000L);
+        long scale = 1;
+        for (int i = 0; i < "KMGT".indexOf(unit.isEmpty() ? 'x' : unit.charAt(0)) + 1; i++) {
+            scale *= multiplier;
+        }
+        long bytes = (long) (Double.parseDouble(matcher.group(1)) * scale);
+        if (bytes < 1) {
+            throw error(key, "'" + key + "' of " + owner + " must be at least one byte");
+        }
+        return Optional.of(bytes);
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(?i)\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(B?|[KMGT]B?|[KMGT]IB)\\s*");
 
     /** A list of text values; a single value is accepted as a list of one. */
     public List<String> strings(String key, String expected) throws RecipeException {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import orchestrate.files.AtomicFiles;
+import orchestrate.files.Parts;
 import orchestrate.files.Workdir;
 
 /** What a step's declared outputs, or an artifact path, name on disk. */
@@ -21,8 +22,8 @@ final class Outputs {
     }
 
     /**
-     * The files a path names: itself, or every file below it but unfinished writes (temporary and
-     * partial files), sorted, as workdir-relative paths.
+     * The files a path names: itself, every file below it but unfinished writes (temporary and
+     * partial files), or, for a file written in parts, its parts; sorted, as workdir-relative paths.
      */
     static List<String> files(Path workdir, String relative) throws IOException, StepException {
         Path path = resolve(workdir, relative);
@@ -34,6 +35,8 @@ final class Outputs {
                 walk.filter(Files::isRegularFile).filter(p -> !AtomicFiles.isUnfinished(p.getFileName().toString()))
                         .map(p -> Workdir.relativize(workdir, p)).sorted().forEach(out::add);
             }
+        } else {
+            Parts.complete(path).forEach(part -> out.add(Workdir.relativize(workdir, part)));
         }
         return out;
     }

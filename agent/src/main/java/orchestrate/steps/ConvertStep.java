@@ -5,6 +5,9 @@ import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufException;
+import orchestrate.gguf.GgufOutput;
+import orchestrate.conversion.SinglePass;
+import orchestrate.files.Workdir;
 import orchestrate.model.CheckpointSource;
 import orchestrate.model.GgufConversion;
 import orchestrate.model.GgufMapping;
@@ -23,9 +26,10 @@ import java.util.Locale;
  * {@code convert}: a checkpoint to a GGUF file (F32, F16, BF16 or Q8_0), streamed tensor by tensor, with
  * the architecture its tensors prove. The file's SHA-256 is taken while it is written. With
  * {@code delete-source}, each safetensors file is deleted (consumed) once all its tensors are written,
- * for boxes without the disk for both.
+ * for boxes without the disk for both. {@code split-size} writes a larger file in parts, as gguf-split
+ * would cut it.
  */
-record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, String adapter, boolean deleteSource) implements Step, ReadsCheckpoint, Plannable {
+record ConvertStep(String model, String to, GgmlType type, String name, String pre, String arch, String adapter, boolean deleteSource, long splitSize) implements Step, ReadsCheckpoint, Plannable {
 
     @Override
     public String checkpoint() {
@@ -52,7 +56,7 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
         }
         String adapter = options.optionalString("adapter", "a PEFT LoRA adapter directory under the workdir, merged in as the tensors are read").orElse(null);
         boolean deleteSource = options.bool("delete-source", false);
-        return new ConvertStep(model, to, type, name, pre, arch, adapter, deleteSource);
+        return new ConvertStep(model, to, type, name, pre, arch, adapter, deleteSource, options.size("split-size").orElse(0L));
     }
 
     @Override
@@ -68,16 +72,22 @@ record ConvertStep(String model, String to, GgmlType type, String name, String p
     @Override
     public void run(StepContext context) throws Exception {
         Path target = context.resolve(to);
-        GgufConversion.Result result;
+        List<GgufOutput.Written> written;
+        int tensors;
         try (CheckpointSource source = new CheckpointSource(context.resolve(model), name, pre, arch, adapter == null ? null : context.resolve(adapter),
                 deleteSource ? file -> consume(context, file) : null)) {
             source.adapterLines().forEach(context::info);
-            result = GgufConversion.run(source, target, type, (done, total) -> context.progress(done, total, Event.Unit.BYTES, to));
+            tensors = source.tensors().size();
+            written = SinglePass.run(source, List.of(GgufConversion.output(source, target, type).splitAt(splitSize)), Runtime.getRuntime().availableProcessors(),
+                    (done, total) -> context.progress(done, total, Event.Unit.BYTES, to));
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(e.getMessage());
         }
-        context.knownHash(to, result.size(), result.sha256());
-        context.info("wrote " + to + ": " + result.tensors() + " tensors, " + result.size() + " bytes, sha256 " + result.sha256());
+        for (GgufOutput.Written file : written) {
+            String relative = Workdir.relativize(context.workdir(), file.file());
+            context.knownHash(relative, file.size(), file.sha256());
+            context.info("wrote " + relative + ": " + (written.size() > 1 ? "part " + (written.indexOf(file) + 1) + " of " + written.size() + " of " : "") + tensors + " tensors, " + file.size() + " bytes, sha256 " + file.sha256());
+        }
     }
 
     private void consume(StepContext context, String file) throws java.io.IOException {

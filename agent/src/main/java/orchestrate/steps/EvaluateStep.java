@@ -14,6 +14,7 @@ import java.util.Locale;
 import orchestrate.event.Event;
 import orchestrate.event.Facts;
 import orchestrate.files.AtomicFiles;
+import orchestrate.files.Parts;
 import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
@@ -260,8 +261,8 @@ record EvaluateStep(String baseline, List<String> models, String text, int ctx, 
         return (done, of) -> context.progress(done, of, Event.Unit.ITEMS, "chunks of " + file);
     }
 
-    private static Path existing(StepContext context, String relative) throws StepException {
-        Path file = context.resolve(relative);
+    private static Path existing(StepContext context, String relative) throws StepException, IOException {
+        Path file = Parts.first(context.resolve(relative));
         if (!Files.isRegularFile(file)) {
             throw new StepException(relative + " is not in the workdir; evaluate needs every file it compares");
         }

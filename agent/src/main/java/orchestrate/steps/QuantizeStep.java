@@ -12,6 +12,7 @@ import java.util.stream.Collectors;
 import orchestrate.conversion.GgufSource;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.conversion.SinglePass;
+import orchestrate.gguf.GgufOutput;
 import orchestrate.conversion.TensorSource;
 import orchestrate.gguf.GgufException;
 import orchestrate.model.CheckpointSource;
@@ -21,6 +22,7 @@ import orchestrate.quant.FileType;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
 import orchestrate.files.AtomicFiles;
+import orchestrate.files.Workdir;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
@@ -32,9 +34,10 @@ import orchestrate.safetensors.SafetensorsException;
  * tensor is read once and quantized to every type; per-tensor types follow llama-quantize's rules.
  * The plan (types, exact sizes, peak disk) is logged first, and the step refuses to start when the
  * disk cannot hold it. {@code dry-run: true} stops after the plan, with the per-tensor table.
+ * {@code split-size} writes a file larger than it in parts, as gguf-split would cut it.
  */
 record QuantizeStep(String from, List<FileType> types, String to, int threads, String name, String pre, String arch, String adapter, boolean deleteSource,
-                    boolean dryRun) implements Step, ReadsCheckpoint, Plannable {
+                    boolean dryRun, long splitSize) implements Step, ReadsCheckpoint, Plannable {
 
     @Override
     public String checkpoint() {
@@ -74,7 +77,7 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
         }
         String adapter = options.optionalString("adapter", "a PEFT LoRA adapter directory under the workdir, merged in as the tensors are read").orElse(null);
         return new QuantizeStep(from, List.copyOf(types), to, (int) threads, name, pre, arch, adapter, options.bool("delete-source", false),
-                options.bool("dry-run", false));
+                options.bool("dry-run", false), options.size("split-size").orElse(0L));
     }
 
     List<String> targets() {
@@ -102,7 +105,7 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
             if (tensors instanceof CheckpointSource checkpoint) {
                 checkpoint.adapterLines().forEach(context::info);
             }
-            QuantizePlan plan = new QuantizePlan(tensors, types, targets);
+            QuantizePlan plan = new QuantizePlan(tensors, types, targets, splitSize);
             plan.summary().forEach(context::info);
             if (dryRun) {
                 plan.table().forEach(context::info);
@@ -110,12 +113,12 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
                 return;
             }
             checkDisk(plan, targets, context);
-            List<SinglePass.Written> written = SinglePass.run(tensors, plan.outputs(), threads,
+            List<GgufOutput.Written> written = SinglePass.run(tensors, plan.outputs(), threads,
                     (done, total) -> context.progress(done, total, Event.Unit.BYTES, types.stream().map(Enum::name).collect(Collectors.joining(", "))));
-            for (int i = 0; i < written.size(); i++) {
-                String target = targets().get(i);
-                context.knownHash(target, written.get(i).size(), written.get(i).sha256());
-                context.info("wrote " + target + ": " + written.get(i).size() + " bytes, sha256 " + written.get(i).sha256());
+            for (GgufOutput.Written file : written) {
+                String relative = Workdir.relativize(context.workdir(), file.file());
+                context.knownHash(relative, file.size(), file.sha256());
+                context.info("wrote " + relative + ": " + file.size() + " bytes, sha256 " + file.sha256());
             }
         } catch (SafetensorsException | ShapeException | GgufException e) {
             throw new StepException(from + ": " + e.getMessage());

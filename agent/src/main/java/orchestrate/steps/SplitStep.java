@@ -81,7 +81,7 @@ record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFi
             heads = whole(options, "heads");
             kvHeads = whole(options, "kv-heads");
         }
-        long maxShard = size(options, options.optionalString("max-shard-size", "a size such as 5GB, 500MB or 2GiB").orElse("5GB"));
+        long maxShard = options.size("max-shard-size").orElse(5_000_000_000L);
         return new SplitStep(model, to, ffn, qkv, upFirst, heads, kvHeads, maxShard, options.bool("in-place", false));
     }
 
@@ -91,31 +91,6 @@ record SplitStep(String model, String to, boolean ffn, boolean qkv, boolean upFi
             throw options.error(key, "'" + key + "' of " + options.owner() + " must be a whole number, not " + value.get());
         }
         return value.map(Double::intValue).orElse(null);
-    }
-
-    /** "5GB", "500MB", "2GiB", "123" (bytes): decimal units as Hugging Face's max_shard_size, binary ones with an i. */
-    static long size(Options options, String text) throws RecipeException {
-        var matcher = java.util.regex.Pattern.compile("(?i)\\s*([0-9]+(?:\\.[0-9]+)?)\\s*(|B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\\s*").matcher(text);
-        if (!matcher.matches()) {
-            throw options.error("max-shard-size", "'max-shard-size' of " + options.owner() + " must be a size such as 5GB, 500MB or 2GiB, not '" + text + "'");
-        }
-        double number = Double.parseDouble(matcher.group(1));
-        long unit = switch (matcher.group(2).toUpperCase(Locale.ROOT)) {
-            case "KB" -> 1_000L;
-            case "MB" -> 1_000_000L;
-            case "GB" -> 1_000_000_000L;
-            case "TB" -> 1_000_000_000_000L;
-            case "KIB" -> 1L << 10;
-            case "MIB" -> 1L << 20;
-            case "GIB" -> 1L << 30;
-            case "TIB" -> 1L << 40;
-            default -> 1L;
-        };
-        long bytes = (long) (number * unit);
-        if (bytes < 1) {
-            throw options.error("max-shard-size", "'max-shard-size' of " + options.owner() + " must be at least one byte");
-        }
-        return bytes;
     }
 
     @Override

@@ -4,6 +4,8 @@ import orchestrate.event.Facts;
 import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
+import orchestrate.gguf.GgufValue;
+import orchestrate.files.Parts;
 import orchestrate.llama.Generation;
 import orchestrate.llama.LlamaRun;
 import orchestrate.model.GgufMapping;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -79,15 +82,25 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
 
     @Override
     public void run(StepContext context) throws Exception {
-        Path file = context.resolve(model);
-        GgufFile gguf;
+        Path whole = context.resolve(model);
+        Path file = Parts.first(whole); // llama.cpp loads a file in parts from its first
+        List<Path> parts = file.equals(whole) ? List.of(whole) : Parts.complete(whole);
+        List<GgufTensorInfo> tensors = new ArrayList<>();
+        GgufFile gguf = null;
         try {
-            gguf = GgufFile.read(file);
+            for (Path part : parts) {
+                GgufFile read = GgufFile.read(part);
+                gguf = gguf == null ? read : gguf;
+                tensors.addAll(read.tensors());
+            }
         } catch (GgufException e) {
             throw new StepException(e.getMessage());
         }
         String arch = gguf.metadata().containsKey("general.architecture") ? gguf.metadata().get("general.architecture").asString() : "(none)";
-        structure(gguf, arch, context);
+        if (parts.size() > 1) {
+            context.info("structure: " + model + " is in " + parts.size() + " parts, from " + file.getFileName());
+        }
+        structure(gguf.metadata(), tensors, arch, context);
         context.fact(Facts.VERIFIED_FILE, Workdir.relativize(context.workdir(), file));
         if (runtime == RuntimeCheck.OFF) {
             context.fact(Facts.RUNTIME, Facts.SKIPPED);
@@ -142,21 +155,21 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
         context.fact(Facts.TOKENS_PER_SECOND, String.format(Locale.ROOT, "%.1f", tokensPerSecond));
     }
 
-    private void structure(GgufFile gguf, String arch, StepContext context) throws StepException {
+    private void structure(Map<String, GgufValue> metadata, List<GgufTensorInfo> tensors, String arch, StepContext context) throws StepException {
         GgufMapping mapping = GgufMapping.forArchitecture(arch);
         if (mapping == null) {
-            context.info("structure: " + gguf.tensors().size() + " tensors read back; no checklist for architecture " + arch + " (llama.cpp's load is the check)");
+            context.info("structure: " + tensors.size() + " tensors read back; no checklist for architecture " + arch + " (llama.cpp's load is the check)");
             return;
         }
         List<String> problems = new ArrayList<>();
         for (String key : mapping.requiredKeys()) {
-            if (!gguf.metadata().containsKey(key)) {
+            if (!metadata.containsKey(key)) {
                 problems.add("metadata " + key + " is missing");
             }
         }
         String blockKey = arch + ".block_count";
-        int blocks = gguf.metadata().containsKey(blockKey) ? (int) gguf.metadata().get(blockKey).asLong() : 0;
-        Set<String> present = gguf.tensors().stream().map(GgufTensorInfo::name).collect(Collectors.toCollection(TreeSet::new));
+        int blocks = metadata.containsKey(blockKey) ? (int) metadata.get(blockKey).asLong() : 0;
+        Set<String> present = tensors.stream().map(GgufTensorInfo::name).collect(Collectors.toCollection(TreeSet::new));
         Set<String> known = new TreeSet<>(mapping.generatedNames());
         for (GgufMapping.TensorName tensor : mapping.tensors(blocks)) {
             known.add(tensor.gguf());

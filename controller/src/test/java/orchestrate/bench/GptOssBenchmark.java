@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.stream.Stream;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.conversion.SinglePass;
+import orchestrate.gguf.GgufOutput;
 import orchestrate.gguf.GgmlType;
 import orchestrate.model.CheckpointSource;
 import orchestrate.model.GgufConversion;
@@ -57,7 +58,7 @@ public final class GptOssBenchmark {
                 start = System.nanoTime();
                 long size = 0;
                 try (CheckpointSource source = new CheckpointSource(model, "bench", null, null, lora, null)) {
-                    for (SinglePass.Written written : SinglePass.run(source, new QuantizePlan(source, types, targets).outputs(),
+                    for (GgufOutput.Written written : SinglePass.run(source, new QuantizePlan(source, types, targets).outputs(),
                             Runtime.getRuntime().availableProcessors(), (done, total) -> { })) {
                         size += written.size();
                     }

@@ -12,6 +12,7 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import orchestrate.conversion.QuantizePlan;
 import orchestrate.conversion.SinglePass;
+import orchestrate.gguf.GgufOutput;
 import orchestrate.testkit.CheckpointGenerator;
 import orchestrate.testkit.Architecture;
 import orchestrate.testkit.CheckpointSpec;
@@ -95,7 +96,7 @@ public final class QuantizeBenchmark {
                     long start = System.nanoTime();
                     long output = 0;
                     try (CheckpointSource source = new CheckpointSource(model, "bench", null, null, null)) {
-                        for (SinglePass.Written written : SinglePass.run(source, new QuantizePlan(source, types, targets).outputs(), threads,
+                        for (GgufOutput.Written written : SinglePass.run(source, new QuantizePlan(source, types, targets).outputs(), threads,
                                 (done, total) -> disk.sample())) {
                             output += written.size();
                         }
