@@ -2,8 +2,8 @@ package orchestrate.event;
 
 /**
  * Names of the facts a step records (in the journal, and on its step-finished or step-skipped
- * event) that the controller reads: what a {@code verify} step proved of a GGUF file, and what an
- * {@code evaluate} step measured.
+ * event) that the controller and the model card read: what a {@code verify} step proved of a GGUF
+ * file, what an {@code evaluate} step measured, where the checkpoint came from and what was patched.
  */
 public final class Facts {
 
@@ -22,6 +22,17 @@ public final class Facts {
     public static final String EVALUATION = "evaluation";
     /** Which llama.cpp measured it, and on what. */
     public static final String EVALUATED_BY = "evaluation-by";
+
+    /** What llama.cpp wrote when it proved the file: the prompt and its continuation. */
+    public static final String SAMPLE = "sample";
+
+    /** The Hub repository a download step fetched, and the commit it was pinned to. */
+    public static final String SOURCE_REPO = "repo";
+    public static final String SOURCE_COMMIT = "commit";
+    /** What patch-config changed in config.json: a JSON array of lines such as "num_hidden_layers: 32 -> 40". */
+    public static final String CONFIG_CHANGES = "config-changes";
+    /** The license the checkpoint's own model card declares, as its YAML front matter spells it. */
+    public static final String SOURCE_LICENSE = "license";
 
     public static final String PASSED = "passed";
     public static final String NOT_RUN = "not-run";

@@ -134,7 +134,11 @@ public final class Runner {
                 chain = chains[restoreFrom];
                 continue;
             }
-            StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get, journal);
+            List<StepContext.Earlier> earlier = new ArrayList<>();
+            for (PlannedStep before : steps.subList(0, i)) {
+                journal.get(before.id()).ifPresent(e -> earlier.add(new StepContext.Earlier(before.id(), before.kind(), e.outputs(), e.facts())));
+            }
+            StepContext context = new StepContext(planned.id(), workdir, events, environment, cancelled::get, journal, earlier);
             List<Journal.Output> outputs = runStep(planned, i, steps.size(), damaged, context, fingerprint);
             if (outputs == null) {
                 boolean stopped = cancelled.get();

@@ -6,6 +6,7 @@ import orchestrate.event.Event;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
@@ -21,13 +22,25 @@ public final class StepContext {
     private final Map<String, String> facts = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Journal.Output> knownHashes = new java.util.concurrent.ConcurrentHashMap<>();
 
-    StepContext(String stepId, Path workdir, EventLog events, Map<String, String> environment, BooleanSupplier cancelled, Journal journal) {
+    /** A step of this recipe that came before, done in this run or an earlier one: what it wrote and what it recorded. */
+    public record Earlier(String id, String kind, List<Journal.Output> outputs, Map<String, String> facts) {}
+
+    private final List<Earlier> earlier;
+
+    StepContext(String stepId, Path workdir, EventLog events, Map<String, String> environment, BooleanSupplier cancelled, Journal journal,
+                List<Earlier> earlier) {
+        this.earlier = List.copyOf(earlier);
         this.stepId = stepId;
         this.workdir = workdir;
         this.events = events;
         this.environment = Map.copyOf(environment);
         this.cancelled = cancelled;
         this.journal = journal;
+    }
+
+    /** The recipe's steps before this one, in order, as the journal holds them (for a step that reports on the run, such as a model card). */
+    public List<Earlier> earlier() {
+        return earlier;
     }
 
     public Path workdir() {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Optional;
 import orchestrate.event.Event;
+import orchestrate.event.Facts;
 import orchestrate.hub.HubRepo;
 import orchestrate.model.Family;
 import orchestrate.safetensors.ByteSource;
@@ -122,7 +123,8 @@ record DownloadStep(RepoDownload.Options options, String to, String endpoint, bo
                 refuseAnArchitectureWeCannotConvert(repo);
             }
             String commit = RepoDownload.run(repo, options, directory, events, context::cancelled);
-            context.fact("commit", commit);
+            context.fact(Facts.SOURCE_REPO, options.repo());
+            context.fact(Facts.SOURCE_COMMIT, commit);
         } catch (HubException e) {
             throw new StepException(e.getMessage());
         }

@@ -1,5 +1,6 @@
 package orchestrate.steps;
 
+import orchestrate.event.Facts;
 import orchestrate.plan.PlanContext;
 import orchestrate.plan.Plannable;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -120,6 +121,7 @@ record PatchConfigStep(String model, boolean fromTensors, String base, String ba
         } else {
             context.info("config.json patched (the original is kept as config.json.orig):");
             patched.changes().forEach(change -> context.info("  " + change));
+            context.fact(Facts.CONFIG_CHANGES, JSON.writeValueAsString(patched.changes()));
         }
     }
 

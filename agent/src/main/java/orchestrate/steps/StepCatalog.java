@@ -28,6 +28,8 @@ public final class StepCatalog {
             new StepKind("merge-lora", MergeLoraStep::parse),
             new StepKind("llama-cpp", LlamaCppStep::parse),
             new StepKind("evaluate", EvaluateStep::parse),
+            new StepKind("modelfile", ModelfileStep::parse),
+            new StepKind("card", CardStep::parse),
             new StepKind("write", WriteStep::parse));
 
     private StepCatalog() {}

@@ -130,7 +130,7 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
         context.info(String.format(Locale.ROOT, "%s loaded %s in %.2f s and generated %d tokens at %.1f tokens/s:", by, model,
                 result.loadSeconds(), result.tokens(), result.tokensPerSecond()));
         context.info("  " + prompt + result.text());
-        passed(context, by, result.tokensPerSecond());
+        passed(context, by, result.tokensPerSecond(), prompt + result.text());
     }
 
     /** The run-time check by the built llama.cpp: llama-simple, every layer on the GPU when the build is for one. */
@@ -146,10 +146,11 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
                 generation.loadSeconds(), generation.offloaded().map(n -> ", " + n + " layers on the GPU").orElse(""), generation.tokens(),
                 generation.tokensPerSecond()));
         context.info("  " + prompt + generation.text());
-        passed(context, by, generation.tokensPerSecond());
+        passed(context, by, generation.tokensPerSecond(), prompt + generation.text());
     }
 
-    private static void passed(StepContext context, String by, double tokensPerSecond) {
+    private static void passed(StepContext context, String by, double tokensPerSecond, String sample) {
+        context.fact(Facts.SAMPLE, sample);
         context.fact(Facts.RUNTIME, Facts.PASSED);
         context.fact(Facts.RUNTIME_BY, by);
         context.fact(Facts.TOKENS_PER_SECOND, String.format(Locale.ROOT, "%.1f", tokensPerSecond));

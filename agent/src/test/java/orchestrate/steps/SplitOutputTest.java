@@ -53,6 +53,7 @@ class SplitOutputTest {
                     verify: {model: mibera-F32.gguf, tokens: 4}
                   - id: verify-q4
                     verify: {model: mibera-Q4_K_M.gguf, tokens: 4}
+                  - card: {}
                 artifacts: [mibera-F32.gguf, mibera-Q4_K_M.gguf]
                 """;
         List<Event> events = InProcess.run(workdir, recipe, Map.of());
@@ -77,6 +78,16 @@ class SplitOutputTest {
         f32.forEach(p -> parts.add(p.getFileName().toString()));
         q4.forEach(p -> parts.add(p.getFileName().toString()));
         assertEquals(parts.stream().sorted().toList(), listed, "the artifacts are the parts, each with its SHA-256");
+
+        String card = Files.readString(workdir.resolve("README.md"));
+        for (String line : Files.readAllLines(workdir.resolve(Workdir.CHECKSUMS))) {
+            String sha256 = line.substring(0, 64);
+            String file = line.substring(66);
+            String type = file.startsWith("mibera-F32") ? "F32" : "Q4_K_M";
+            assertTrue(card.lines().anyMatch(l -> l.startsWith("| `" + file + "` | " + type + " |") && l.endsWith("| `" + sha256 + "` |")),
+                    "the card lists " + file + ", its type and its SHA-256: " + card);
+        }
+        assertTrue(card.contains("| `" + f32.get(0).getFileName() + "` | llama.cpp " + toolchain.version()), "the first part proved: " + card);
     }
 
     @Test

@@ -84,9 +84,15 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The tiny Mibera the quickstart downloads, and a base config that tells the truth about it. */
+    /**
+     * The tiny Mibera the quickstart downloads, and a base config that tells the truth about it; its
+     * model card declares a license and it has sampling defaults, as a real repository does, for
+     * the card and the Modelfiles to carry over.
+     */
     private static void serveModels(LocalHub hub, Path dir) throws IOException {
-        hub.addMibera(CheckpointSpec.tinyMibera(), dir, 42);
+        Path mibera = hub.addMibera(CheckpointSpec.tinyMibera(), dir, 42);
+        Files.writeString(mibera.resolve("README.md"), "---\nlicense: mit\nbase_model: microsoft/phi-4\n---\n\n# A tiny stand-in for mibera-v1-merged\n");
+        Files.writeString(mibera.resolve("generation_config.json"), "{\"do_sample\": true, \"temperature\": 0.7, \"top_p\": 0.95}\n");
     }
 
     private static void deleteTree(Path root) throws IOException {
