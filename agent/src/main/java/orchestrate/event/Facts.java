@@ -34,6 +34,10 @@ public final class Facts {
     /** The license the checkpoint's own model card declares, as its YAML front matter spells it. */
     public static final String SOURCE_LICENSE = "license";
 
+    /** Where a push step put the files (the repository's URL) and the commit they are at. */
+    public static final String PUSHED_TO = "pushed-to";
+    public static final String PUSHED_COMMIT = "pushed-commit";
+
     public static final String PASSED = "passed";
     public static final String NOT_RUN = "not-run";
     public static final String SKIPPED = "skipped";

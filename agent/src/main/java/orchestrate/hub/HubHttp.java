@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import orchestrate.retry.Backoff;
 import okhttp3.Call;
 import okhttp3.Headers;
 import okhttp3.HttpUrl;
@@ -137,6 +138,52 @@ final class HubHttp {
                 throw new IOException(url + " answered more than " + maxBytes + " bytes, more than such an answer can be");
             }
             return bytes;
+        }
+    }
+
+    /** Whether a token is there to send: writing to the Hub needs one. */
+    boolean hasToken() {
+        return token != null;
+    }
+
+    /**
+     * Sends {@code request} (the token goes with it only to the endpoint itself) and reads the answer
+     * whole, up to 16 MiB; answers worth retrying are asked again, up to {@code attempts} times with
+     * {@code backoff} between. Any status is returned: the caller says what a refusal means.
+     */
+    Answer send(Request request, int attempts, Backoff backoff) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try (Response response = client.newCall(request).execute()) {
+                if (!retryable(response.code()) || attempt >= attempts) {
+                    return new Answer(response.code(), response.headers(), readAtMost(response.body(), 16 << 20, request.url()));
+                }
+            } catch (java.io.InterruptedIOException e) {
+                throw e;
+            } catch (IOException e) {
+                if (attempt >= attempts) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(backoff.after(attempt).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted");
+            }
+        }
+    }
+
+    /** The Hub's own words for a refusal: X-Error-Message, else the body's "error", else nothing. */
+    static String says(Answer answer) {
+        String header = answer.headers().get("X-Error-Message");
+        if (header != null && !header.isBlank()) {
+            return orchestrate.text.OneLine.of(header);
+        }
+        try {
+            String error = new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer.body()).path("error").asText("");
+            return orchestrate.text.OneLine.of(error);
+        } catch (IOException e) {
+            return "";
         }
     }
 

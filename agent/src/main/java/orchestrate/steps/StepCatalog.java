@@ -30,6 +30,7 @@ public final class StepCatalog {
             new StepKind("evaluate", EvaluateStep::parse),
             new StepKind("modelfile", ModelfileStep::parse),
             new StepKind("card", CardStep::parse),
+            new StepKind("push", PushStep::parse),
             new StepKind("write", WriteStep::parse));
 
     private StepCatalog() {}

@@ -44,7 +44,7 @@ class RecipeErrorsTest {
                           - shel:
                               run: "true"
                         """,
-                        "r.yaml:3:5: unknown step kind 'shel' (did you mean 'shell'?); known kinds: card, convert, download, evaluate, inspect, llama-cpp, merge-lora, modelfile, patch-config, quantize, shell, split, split-ffn, split-qkv, verify, write"),
+                        "r.yaml:3:5: unknown step kind 'shel' (did you mean 'shell'?); known kinds: card, convert, download, evaluate, inspect, llama-cpp, merge-lora, modelfile, patch-config, push, quantize, shell, split, split-ffn, split-qkv, verify, write"),
                 Arguments.of("missing option", """
                         name: demo
                         steps:

@@ -1,0 +1,145 @@
+package orchestrate.steps;
+
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import orchestrate.event.Event;
+import orchestrate.event.Facts;
+import orchestrate.files.AtomicFiles;
+import orchestrate.files.Hashing;
+import orchestrate.files.Parts;
+import orchestrate.files.Workdir;
+import orchestrate.hub.HubException;
+import orchestrate.hub.RepoUpload;
+import orchestrate.recipe.Options;
+import orchestrate.recipe.RecipeException;
+import orchestrate.retry.Backoff;
+import orchestrate.run.Journal;
+import orchestrate.run.Step;
+import orchestrate.run.StepContext;
+import orchestrate.run.StepException;
+
+/**
+ * {@code push}: the files (globs under the workdir; by default the recipe's GGUF files, Modelfiles
+ * and card) uploaded to a Hub repository from the box, with the token the run carries, in one
+ * commit: created when missing, nothing sent that the Hub already has, no empty commit, large
+ * files straight to storage in resumable parts. The repository's URL and the commit are recorded.
+ */
+record PushStep(String repo, boolean isPrivate, boolean create, String revision, String message, List<String> files, String endpoint)
+        implements Step, InRecipe {
+
+    static Step parse(Options options) throws RecipeException {
+        String repo = options.string("repo", "the Hub repository to push to, ORG/NAME");
+        return new PushStep(repo, options.bool("private", false), options.bool("create", true),
+                options.optionalString("revision", "a branch of the repository").orElse("main"),
+                options.optionalString("message", "the commit's summary").orElse(null),
+                options.strings("files", "files or globs under the workdir"),
+                options.optionalString("endpoint", "a Hub mirror URL").orElse(null));
+    }
+
+    /** Without 'files', what a GGUF repository holds: the recipe's GGUF files, Modelfiles and model card. */
+    @Override
+    public Step within(Surroundings surroundings) throws RecipeException {
+        if (!files.isEmpty()) {
+            return this;
+        }
+        List<String> published = surroundings.artifacts().stream()
+                .filter(a -> a.endsWith(".gguf") || a.endsWith(".Modelfile") || a.equals("README.md")).toList();
+        if (published.isEmpty()) {
+            throw surroundings.error(surroundings.owner() + " needs 'files' (files or globs to push): the recipe's artifacts name no .gguf, .Modelfile or README.md");
+        }
+        return new PushStep(repo, isPrivate, create, revision, message, published, endpoint);
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of();
+    }
+
+    @Override
+    public void run(StepContext context) throws Exception {
+        Map<String, String> environment = new HashMap<>(context.environment());
+        if (endpoint != null) {
+            environment.put("HF_ENDPOINT", endpoint);
+        }
+        List<String> paths = resolve(context);
+        String summary = message != null ? message : "Upload " + paths.size() + " files with orchestrate";
+        RepoUpload.Options options = new RepoUpload.Options(repo, revision, isPrivate, create, summary, 5, new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30)));
+        Map<String, Long> sizes = new LinkedHashMap<>();
+        for (String path : paths) {
+            sizes.put(path, Files.size(context.resolve(path)));
+        }
+        Map<String, Journal.Output> recorded = new HashMap<>();
+        context.earlier().forEach(step -> step.outputs().forEach(o -> recorded.put(o.path(), o)));
+        List<RepoUpload.Local> locals = new ArrayList<>();
+        RepoUpload.Result result;
+        try {
+            RepoUpload.check(environment, options, sizes); // before any file is read
+            for (String path : paths) {
+                Journal.Output known = recorded.get(path);
+                String sha256 = known != null && known.size() == sizes.get(path) ? known.sha256() : Hashing.sha256(context.resolve(path));
+                locals.add(new RepoUpload.Local(path, context.resolve(path), sizes.get(path), sha256));
+            }
+            long bytes = sizes.values().stream().mapToLong(Long::longValue).sum();
+            context.info(String.format(Locale.ROOT, "pushing %d files (%.2f GB) to %s%s", paths.size(), bytes / 1e9, repo,
+                    revision.equals("main") ? "" : " @ " + revision));
+            result = RepoUpload.run(environment, options, locals, context.workdir().resolve(Workdir.STATE_DIR).resolve("push"), new RepoUpload.Events() {
+                @Override
+                public void info(String line) {
+                    context.info(line);
+                }
+
+                @Override
+                public void progress(long done, long total) {
+                    context.progress(done, total, Event.Unit.BYTES, repo);
+                }
+            });
+        } catch (HubException e) {
+            throw new StepException(e.getMessage());
+        }
+        if (result.committed()) {
+            context.info("pushed " + result.sent().size() + " files to " + result.url() + " in commit " + result.commit()
+                    + (result.unchanged().isEmpty() ? "" : "; " + result.unchanged().size() + " were there already"));
+        }
+        context.fact(Facts.PUSHED_TO, result.url());
+        context.fact(Facts.PUSHED_COMMIT, result.commit());
+    }
+
+    /** Every file the entries name, once, in order: a name (or a file written in parts, as its parts), or a glob over the workdir. */
+    private List<String> resolve(StepContext context) throws IOException, StepException {
+        Map<String, Boolean> found = new LinkedHashMap<>();
+        for (String entry : files) {
+            List<String> matched = new ArrayList<>();
+            if (entry.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{')) {
+                PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + entry);
+                try (Stream<Path> walk = Files.walk(context.workdir())) {
+                    walk.filter(Files::isRegularFile).map(p -> context.workdir().relativize(p))
+                            .filter(p -> !p.startsWith(Workdir.STATE_DIR) && !AtomicFiles.isUnfinished(p.getFileName().toString()))
+                            .filter(matcher::matches).map(p -> p.toString().replace('\\', '/')).sorted().forEach(matched::add);
+                }
+            } else {
+                Path whole = context.resolve(entry);
+                if (Files.isRegularFile(whole)) {
+                    matched.add(entry);
+                } else {
+                    Parts.complete(whole).forEach(part -> matched.add(Workdir.relativize(context.workdir(), part)));
+                }
+            }
+            if (matched.isEmpty()) {
+                throw new StepException("'" + entry + "' of push names no file in the workdir");
+            }
+            matched.forEach(m -> found.put(m, true));
+        }
+        return List.copyOf(found.keySet());
+    }
+}
