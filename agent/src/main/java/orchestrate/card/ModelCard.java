@@ -2,6 +2,7 @@ package orchestrate.card;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import orchestrate.event.Verification;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -11,7 +12,7 @@ import java.util.stream.Collectors;
  * from, what was patched, what each file is (type, size, bits per weight, tensors per ggml type,
  * SHA-256), which llama.cpp proved it and how, and the quality table when one was measured.
  */
-public record ModelCard(String title, Source source, List<String> configChanges, List<File> files, List<Verified> verified, Quality quality,
+public record ModelCard(String title, Source source, List<String> configChanges, List<File> files, List<Verification> verified, Quality quality,
                         List<String> modelfiles) {
 
     /** The Hub repository and commit the checkpoint was downloaded from, and the license its card declares; any may be null. */
@@ -19,9 +20,6 @@ public record ModelCard(String title, Source source, List<String> configChanges,
 
     /** One file on disk (a part of a split file is one): its ggml tensor types counted. */
     public record File(String name, String type, long size, double bitsPerWeight, Map<String, Integer> tensorsPerType, String sha256) {}
-
-    /** What a verify step proved: the runtime check's outcome ("passed", "not-run", "skipped"), by whom, how fast, with what sample. */
-    public record Verified(String file, String outcome, String by, String tokensPerSecond, String sample, String detail) {}
 
     /** An evaluate step's table, as its facts carry it: one object per file, the baseline first. */
     public record Quality(String by, JsonNode files) {}
@@ -62,8 +60,8 @@ public record ModelCard(String title, Source source, List<String> configChanges,
         if (!verified.isEmpty()) {
             out.append("\n## Verified\n\nEach file was read back (every tensor and key its architecture needs) and then loaded by llama.cpp, "
                     + "which generated from a prompt:\n\n| File | Loaded by | Speed | Sample |\n|---|---|---:|---|\n");
-            for (Verified check : verified) {
-                boolean passed = "passed".equals(check.outcome());
+            for (Verification check : verified) {
+                boolean passed = check.passed();
                 out.append("| `").append(check.file()).append("` | ").append(passed ? cell(check.by()) : "not loaded: " + cell(check.detail())).append(" | ")
                         .append(passed ? check.tokensPerSecond() + " tokens/s" : "").append(" | ").append(passed ? code(check.sample()) : "").append(" |\n");
             }

@@ -40,6 +40,11 @@ public final class Parts {
         return byCount.firstEntry().getValue();
     }
 
+    /** The whole a part's name belongs to ({@code m-00002-of-00003.gguf} is part of {@code m.gguf}); any other name is its own. */
+    public static String wholeOf(String name) {
+        return name.replaceFirst("-\\d{5}-of-\\d{5}(\\.[^./]+)$", "$1");
+    }
+
     /** What a program that reads files in parts (llama.cpp) is given for {@code whole}: the file itself, or else its first part. */
     public static Path first(Path whole) throws IOException {
         List<Path> parts = Files.isRegularFile(whole) ? List.of() : complete(whole);

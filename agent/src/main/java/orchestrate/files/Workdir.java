@@ -32,4 +32,24 @@ public final class Workdir {
     public static String relativize(Path workdir, Path path) {
         return workdir.relativize(path).toString().replace('\\', '/');
     }
+
+    /** Whether a recipe's path is a glob ({@code *}, {@code ?}, {@code [...]} or {@code {a,b}}) rather than a name. */
+    public static boolean isGlob(String pattern) {
+        return pattern.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+    }
+
+    /** The finished files under the workdir a glob matches (never the state directory, SHA256SUMS or an unfinished write), sorted. */
+    public static java.util.List<String> glob(Path workdir, String pattern) throws java.io.IOException {
+        java.nio.file.PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + pattern);
+        try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(workdir)) {
+            return walk.filter(java.nio.file.Files::isRegularFile)
+                    .map(workdir::relativize)
+                    .filter(p -> !p.startsWith(STATE_DIR) && !p.toString().equals(CHECKSUMS))
+                    .filter(p -> !AtomicFiles.isUnfinished(p.getFileName().toString()))
+                    .filter(matcher::matches)
+                    .map(p -> p.toString().replace('\\', '/'))
+                    .sorted()
+                    .toList();
+        }
+    }
 }

@@ -23,9 +23,13 @@ final class Outputs {
 
     /**
      * The files a path names: itself, every file below it but unfinished writes (temporary and
-     * partial files), or, for a file written in parts, its parts; sorted, as workdir-relative paths.
+     * partial files), for a file written in parts its parts, or a glob's matches; sorted, as
+     * workdir-relative paths.
      */
     static List<String> files(Path workdir, String relative) throws IOException, StepException {
+        if (Workdir.isGlob(relative)) {
+            return Workdir.glob(workdir, relative); // a step whose outputs depend on what it finds (a Modelfile for each GGUF a glob matches)
+        }
         Path path = resolve(workdir, relative);
         List<String> out = new ArrayList<>();
         if (Files.isRegularFile(path)) {

@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import orchestrate.card.ModelCard;
 import orchestrate.event.Facts;
+import orchestrate.event.Verification;
 import orchestrate.files.AtomicFiles;
 import orchestrate.files.Hashing;
 import orchestrate.files.Parts;
@@ -80,7 +81,7 @@ record CardStep(List<String> files, String to, String license, String title) imp
         context.earlier().forEach(step -> step.outputs().forEach(o -> recorded.put(o.path(), o)));
         List<ModelCard.File> described = new ArrayList<>();
         String name = title;
-        for (String file : files) {
+        for (String file : GgufNames.resolve(context, files, "card")) {
             Path whole = context.resolve(file);
             List<Path> onDisk = Files.isRegularFile(whole) ? List.of(whole) : Parts.complete(whole);
             if (onDisk.isEmpty()) {
@@ -184,18 +185,9 @@ record CardStep(List<String> files, String to, String license, String title) imp
     }
 
     /** What the verify steps proved of the card's files (of a split file, its first part). */
-    private static List<ModelCard.Verified> verified(StepContext context, List<ModelCard.File> described) {
+    private static List<Verification> verified(StepContext context, List<ModelCard.File> described) {
         List<String> names = described.stream().map(ModelCard.File::name).toList();
-        List<ModelCard.Verified> checks = new ArrayList<>();
-        for (StepContext.Earlier step : context.earlier()) {
-            Map<String, String> facts = step.facts();
-            String file = facts.get(Facts.VERIFIED_FILE);
-            if (file != null && facts.get(Facts.RUNTIME) != null && names.contains(file)) {
-                checks.add(new ModelCard.Verified(file, facts.get(Facts.RUNTIME), facts.get(Facts.RUNTIME_BY), facts.get(Facts.TOKENS_PER_SECOND),
-                        facts.get(Facts.SAMPLE), facts.get(Facts.RUNTIME_DETAIL)));
-            }
-        }
-        return checks;
+        return context.earlier().stream().flatMap(step -> Verification.in(step.facts()).stream()).filter(v -> names.contains(v.file())).toList();
     }
 
     private static ModelCard.Quality quality(StepContext context) throws IOException {

@@ -28,9 +28,9 @@ interface InRecipe {
             return new RecipeException(location, problem);
         }
 
-        /** The GGUF files the recipe brings home, as it names them (globs left out): what a card or a Modelfile describes by default. */
+        /** The GGUF files the recipe brings home, as it names them (names or globs): what a card or a Modelfile describes by default. */
         public List<String> ggufArtifacts() {
-            return artifacts.stream().filter(a -> a.endsWith(".gguf") && !a.matches(".*[*?\\[{].*")).toList();
+            return artifacts.stream().filter(a -> a.endsWith(".gguf")).toList();
         }
 
         /** Whether the file at {@code path} (under the workdir) is one the recipe brings home. */

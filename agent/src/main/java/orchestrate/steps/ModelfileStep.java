@@ -60,7 +60,7 @@ record ModelfileStep(List<String> files, String generationConfig) implements Ste
     @Override
     public void run(StepContext context) throws Exception {
         JsonNode sampling = generationConfig(context);
-        for (String file : files) {
+        for (String file : GgufNames.resolve(context, files, "modelfile")) {
             Path whole = context.resolve(file);
             List<Path> parts = Files.isRegularFile(whole) ? List.of(whole) : Parts.complete(whole);
             if (parts.isEmpty()) {

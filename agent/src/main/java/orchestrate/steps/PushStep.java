@@ -1,10 +1,8 @@
 package orchestrate.steps;
 
 import java.io.IOException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.PathMatcher;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,10 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 import orchestrate.event.Event;
 import orchestrate.event.Facts;
-import orchestrate.files.AtomicFiles;
 import orchestrate.files.Hashing;
 import orchestrate.files.Parts;
 import orchestrate.files.Workdir;
@@ -34,12 +30,13 @@ import orchestrate.run.StepException;
  * and card) uploaded to a Hub repository from the box, with the token the run carries, in one
  * commit: created when missing, nothing sent that the Hub already has, no empty commit, large
  * files straight to storage in resumable parts. The repository's URL and the commit are recorded.
+ * {@code repo: none} pushes nothing, so a recipe can make publishing optional with a variable.
  */
 record PushStep(String repo, boolean isPrivate, boolean create, String revision, String message, List<String> files, String endpoint)
         implements Step, InRecipe {
 
     static Step parse(Options options) throws RecipeException {
-        String repo = options.string("repo", "the Hub repository to push to, ORG/NAME");
+        String repo = options.string("repo", "the Hub repository to push to, ORG/NAME, or none");
         return new PushStep(repo, options.bool("private", false), options.bool("create", true),
                 options.optionalString("revision", "a branch of the repository").orElse("main"),
                 options.optionalString("message", "the commit's summary").orElse(null),
@@ -50,7 +47,7 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
     /** Without 'files', what a GGUF repository holds: the recipe's GGUF files, Modelfiles and model card. */
     @Override
     public Step within(Surroundings surroundings) throws RecipeException {
-        if (!files.isEmpty()) {
+        if (!files.isEmpty() || pushesNothing()) {
             return this;
         }
         List<String> published = surroundings.artifacts().stream()
@@ -61,6 +58,11 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
         return new PushStep(repo, isPrivate, create, revision, message, published, endpoint);
     }
 
+    /** {@code repo: none}: what a recipe's optional push variable defaults to. */
+    private boolean pushesNothing() {
+        return repo.equals("none");
+    }
+
     @Override
     public List<String> outputs() {
         return List.of();
@@ -68,6 +70,10 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
 
     @Override
     public void run(StepContext context) throws Exception {
+        if (pushesNothing()) {
+            context.info("nothing pushed: the repository is none (a recipe's --set push=ORG/NAME publishes the files)");
+            return;
+        }
         Map<String, String> environment = new HashMap<>(context.environment());
         if (endpoint != null) {
             environment.put("HF_ENDPOINT", endpoint);
@@ -120,13 +126,8 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
         Map<String, Boolean> found = new LinkedHashMap<>();
         for (String entry : files) {
             List<String> matched = new ArrayList<>();
-            if (entry.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{')) {
-                PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + entry);
-                try (Stream<Path> walk = Files.walk(context.workdir())) {
-                    walk.filter(Files::isRegularFile).map(p -> context.workdir().relativize(p))
-                            .filter(p -> !p.startsWith(Workdir.STATE_DIR) && !AtomicFiles.isUnfinished(p.getFileName().toString()))
-                            .filter(matcher::matches).map(p -> p.toString().replace('\\', '/')).sorted().forEach(matched::add);
-                }
+            if (Workdir.isGlob(entry)) {
+                matched.addAll(Workdir.glob(context.workdir(), entry));
             } else {
                 Path whole = context.resolve(entry);
                 if (Files.isRegularFile(whole)) {

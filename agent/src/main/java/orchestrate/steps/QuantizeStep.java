@@ -46,7 +46,9 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
 
     static Step parse(Options options) throws RecipeException {
         String from = options.string("from", "a checkpoint directory or a .gguf file under the workdir");
-        List<String> names = options.strings("types", "one or more of " + FileType.names());
+        // "Q4_K_M,Q8_0" is two types: what --set types=... gives a recipe's [${types}]
+        List<String> names = options.strings("types", "one or more of " + FileType.names()).stream()
+                .flatMap(t -> java.util.Arrays.stream(t.split(","))).map(String::strip).filter(t -> !t.isEmpty()).toList();
         if (names.isEmpty()) {
             throw options.error("types", options.owner() + " needs 'types': one or more of " + FileType.names());
         }

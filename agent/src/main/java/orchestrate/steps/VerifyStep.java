@@ -1,6 +1,7 @@
 package orchestrate.steps;
 
 import orchestrate.event.Facts;
+import orchestrate.event.Verification;
 import orchestrate.gguf.GgufException;
 import orchestrate.gguf.GgufFile;
 import orchestrate.gguf.GgufTensorInfo;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.io.IOException;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -35,7 +37,7 @@ import java.util.stream.Collectors;
  * llama.cpp in a child JVM. A load failure fails the step with llama.cpp's own message; where the
  * JNI binding cannot run here the check says "not run".
  */
-record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime, int timeout, LlamaCppStep llamaCpp) implements Step, InRecipe {
+record VerifyStep(List<String> models, String prompt, int tokens, RuntimeCheck runtime, int timeout, LlamaCppStep llamaCpp) implements Step, InRecipe {
 
     /** What proves the file at run time: the recipe's default, the JNI binding, the built llama.cpp, or nothing. */
     enum RuntimeCheck {
@@ -46,7 +48,11 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
     static final String JNI_LLAMA_CPP = "b4916";
 
     static Step parse(Options options) throws RecipeException {
-        String model = options.string("model", "a .gguf file under the workdir");
+        List<String> models = new ArrayList<>(options.optionalString("model", "a .gguf file under the workdir").stream().toList());
+        models.addAll(options.strings("models", ".gguf files or globs under the workdir"));
+        if (models.isEmpty()) {
+            throw options.error("model", options.owner() + " needs 'model' (a .gguf file under the workdir) or 'models' (several, or globs such as '*.gguf')");
+        }
         String prompt = options.optionalString("prompt", "the text to continue").orElse("The box was rented by the hour");
         double tokens = options.number("tokens", "how many tokens to generate (1 to 512)", 1).orElse(16.0);
         double timeout = options.number("timeout", "seconds llama.cpp may take", 1).orElse(600.0);
@@ -62,7 +68,7 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
             default -> throw options.error("runtime", "'runtime' of " + options.owner() + " must be llama-cpp (the recipe's llama-cpp step), jni "
                     + "(the built-in binding) or false, not '" + runtime + "'");
         };
-        return new VerifyStep(model, prompt, (int) tokens, chosen, (int) timeout, null);
+        return new VerifyStep(List.copyOf(models), prompt, (int) tokens, chosen, (int) timeout, null);
     }
 
     /** The built llama.cpp when the recipe has a llama-cpp step before this one, unless the recipe says otherwise. */
@@ -72,7 +78,7 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
             throw surroundings.error(surroundings.owner() + " has runtime: llama-cpp, but no llama-cpp step comes before it to build llama.cpp");
         }
         RuntimeCheck resolved = runtime != RuntimeCheck.DEFAULT ? runtime : surroundings.llamaCpp().isPresent() ? RuntimeCheck.LLAMA_CPP : RuntimeCheck.JNI;
-        return new VerifyStep(model, prompt, tokens, resolved, timeout, resolved == RuntimeCheck.LLAMA_CPP ? surroundings.llamaCpp().get() : null);
+        return new VerifyStep(models, prompt, tokens, resolved, timeout, resolved == RuntimeCheck.LLAMA_CPP ? surroundings.llamaCpp().get() : null);
     }
 
     @Override
@@ -82,6 +88,13 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
 
     @Override
     public void run(StepContext context) throws Exception {
+        for (String model : GgufNames.resolve(context, models, "verify")) {
+            Verification verification = verify(model, context);
+            context.fact(verification.key(), verification.json());
+        }
+    }
+
+    private Verification verify(String model, StepContext context) throws Exception {
         Path whole = context.resolve(model);
         Path file = Parts.first(whole); // llama.cpp loads a file in parts from its first
         List<Path> parts = file.equals(whole) ? List.of(whole) : Parts.complete(whole);
@@ -100,23 +113,18 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
         if (parts.size() > 1) {
             context.info("structure: " + model + " is in " + parts.size() + " parts, from " + file.getFileName());
         }
-        structure(gguf.metadata(), tensors, arch, context);
-        context.fact(Facts.VERIFIED_FILE, Workdir.relativize(context.workdir(), file));
+        structure(model, gguf.metadata(), tensors, arch, context);
+        String verified = Workdir.relativize(context.workdir(), file);
         if (runtime == RuntimeCheck.OFF) {
-            context.fact(Facts.RUNTIME, Facts.SKIPPED);
-            context.fact(Facts.RUNTIME_DETAIL, "the recipe says runtime: false");
-            return;
+            return new Verification(verified, Facts.SKIPPED, null, null, null, "the recipe says runtime: false");
         }
         if (runtime == RuntimeCheck.LLAMA_CPP) {
-            generate(llamaCpp.built(), file, context);
-            return;
+            return generate(model, verified, llamaCpp.built(), file, context);
         }
         LlamaRun.Result result = LlamaRun.generate(file, List.of(prompt), tokens, timeout, context::cancelled);
         if (result.unavailable()) {
             context.info("runtime check NOT RUN: llama.cpp cannot run on this machine (" + result.error() + "); the file is unproven at run time");
-            context.fact(Facts.RUNTIME, Facts.NOT_RUN);
-            context.fact(Facts.RUNTIME_DETAIL, "llama.cpp cannot run on the box: " + result.error());
-            return;
+            return new Verification(verified, Facts.NOT_RUN, null, null, null, "llama.cpp cannot run on the box: " + result.error());
         }
         if (!result.ok()) {
             boolean said = result.llamaSays() != null && !result.llamaSays().isEmpty();
@@ -130,11 +138,11 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
         context.info(String.format(Locale.ROOT, "%s loaded %s in %.2f s and generated %d tokens at %.1f tokens/s:", by, model,
                 result.loadSeconds(), result.tokens(), result.tokensPerSecond()));
         context.info("  " + prompt + result.text());
-        passed(context, by, result.tokensPerSecond(), prompt + result.text());
+        return passed(verified, by, result.tokensPerSecond(), prompt + result.text());
     }
 
     /** The run-time check by the built llama.cpp: llama-simple, every layer on the GPU when the build is for one. */
-    private void generate(LlamaCppBuild.Toolchain toolchain, Path file, StepContext context) throws Exception {
+    private Verification generate(String model, String verified, LlamaCppBuild.Toolchain toolchain, Path file, StepContext context) throws Exception {
         Generation generation;
         try {
             generation = Generation.run(toolchain, file, prompt, tokens, Duration.ofSeconds(timeout), context::cancelled);
@@ -146,17 +154,14 @@ record VerifyStep(String model, String prompt, int tokens, RuntimeCheck runtime,
                 generation.loadSeconds(), generation.offloaded().map(n -> ", " + n + " layers on the GPU").orElse(""), generation.tokens(),
                 generation.tokensPerSecond()));
         context.info("  " + prompt + generation.text());
-        passed(context, by, generation.tokensPerSecond(), prompt + generation.text());
+        return passed(verified, by, generation.tokensPerSecond(), prompt + generation.text());
     }
 
-    private static void passed(StepContext context, String by, double tokensPerSecond, String sample) {
-        context.fact(Facts.SAMPLE, sample);
-        context.fact(Facts.RUNTIME, Facts.PASSED);
-        context.fact(Facts.RUNTIME_BY, by);
-        context.fact(Facts.TOKENS_PER_SECOND, String.format(Locale.ROOT, "%.1f", tokensPerSecond));
+    private static Verification passed(String verified, String by, double tokensPerSecond, String sample) {
+        return new Verification(verified, Facts.PASSED, by, String.format(Locale.ROOT, "%.1f", tokensPerSecond), sample, null);
     }
 
-    private void structure(Map<String, GgufValue> metadata, List<GgufTensorInfo> tensors, String arch, StepContext context) throws StepException {
+    private void structure(String model, Map<String, GgufValue> metadata, List<GgufTensorInfo> tensors, String arch, StepContext context) throws StepException {
         GgufMapping mapping = GgufMapping.forArchitecture(arch);
         if (mapping == null) {
             context.info("structure: " + tensors.size() + " tensors read back; no checklist for architecture " + arch + " (llama.cpp's load is the check)");

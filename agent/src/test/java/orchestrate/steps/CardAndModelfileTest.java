@@ -23,7 +23,7 @@ class CardAndModelfileTest {
     void withoutFilesAndWithoutGgufArtifactsThereIsNothingToDescribe() {
         for (String kind : new String[] {"card", "modelfile"}) {
             RecipeException e = assertThrows(RecipeException.class, () -> StepCatalog.plan(RecipeLoader.parse("r.yaml",
-                    "name: c\nsteps:\n  - " + kind + ": {}\nartifacts: [inspect.json, '*.gguf']\n", Map.of())));
+                    "name: c\nsteps:\n  - " + kind + ": {}\nartifacts: [inspect.json, '*.txt']\n", Map.of())));
             assertTrue(e.getMessage().matches("r\\.yaml:3:\\d+: step '" + kind + "' needs 'files' \\(the GGUF files to .*\\): the recipe's artifacts name none"),
                     e.getMessage());
         }

@@ -52,6 +52,25 @@ class ShippedRecipesTest {
         assertEquals(GgmlType.Q5_K, GgufFile.read(dir.resolve("work/mibera-Q3_K_M.gguf")).tensor("blk.0.attn_qkv.weight").type());
     }
 
+    /** Without push named, hf-to-gguf.yaml makes and proves the files and publishes nothing. */
+    @Test
+    void hfToGgufYamlWithoutPushPublishesNothing() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            orchestrate.testkit.CheckpointGenerator.write(CheckpointSpec.tinyQwen2(), dir.resolve("hub/qwen2"), 5);
+            hub.add("org/tiny-qwen2", dir.resolve("hub/qwen2"));
+            Path workdir = Files.createDirectories(dir.resolve("work"));
+            Map<String, String> vars = Map.of("repo", "org/tiny-qwen2", "types", "Q4_K_M, Q5_K_M", "llama-cpp-source", CurrentLlamaCpp.source().toString(),
+                    "llama-cpp-cache", CurrentLlamaCpp.cache().toString());
+            List<Event> events = InProcess.run(workdir, Files.readString(Path.of("..", "recipes", "hf-to-gguf.yaml")), vars,
+                    Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
+            assertNull(InProcess.failure(events), () -> InProcess.failure(events) + "\n" + InProcess.logs(events));
+            List<String> logs = InProcess.logs(events);
+            assertEquals(2, logs.stream().filter(l -> l.matches("llama\\.cpp 80fb11ac \\((cpu|cuda)\\) loaded model-Q[45]_K_M\\.gguf.*")).count(), logs.toString());
+            assertTrue(logs.contains("nothing pushed: the repository is none (a recipe's --set push=ORG/NAME publishes the files)"), logs.toString());
+            assertTrue(Files.isRegularFile(workdir.resolve("model-Q5_K_M.Modelfile")) && Files.isRegularFile(workdir.resolve("README.md")));
+        }
+    }
+
     /** The seed's gpt-oss job on a tiny gpt-oss and a LoRA of its attention and experts, both served by the local Hub. */
     @Test
     void gptOssLoraYamlMergesWhileQuantizingAndLlamaCppAnswersAHarmonyPrompt() throws Exception {

@@ -70,8 +70,9 @@ class VerifyStepTest {
         assertTrue(logs.stream().anyMatch(l -> l.matches("llama\\.cpp b4916 \\(JNI, cpu\\) loaded mibera-Q8_0\\.gguf in [0-9.]+ s and generated 8 tokens at [0-9.]+ tokens/s:")),
                 logs.toString());
         var journal = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile());
-        assertEquals("passed", journal.path("steps").path("verify").path("facts").path("runtime").asText());
-        assertEquals("llama.cpp b4916 (JNI, cpu)", journal.path("steps").path("verify").path("facts").path("runtime-by").asText());
+        var proof = new ObjectMapper().readTree(journal.path("steps").path("verify").path("facts").path("verified:mibera-Q8_0.gguf").asText());
+        assertEquals("passed", proof.path("runtime").asText());
+        assertEquals("llama.cpp b4916 (JNI, cpu)", proof.path("by").asText());
     }
 
     @Test
@@ -86,9 +87,10 @@ class VerifyStepTest {
         assertTrue(logs.stream().anyMatch(l -> l.matches("llama\\.cpp 80fb11ac \\(cpu\\) loaded mibera-Q8_0\\.gguf in [0-9.]+ s and generated 8 tokens at "
                 + "[0-9.]+ tokens/s:")), logs.toString());
         var facts = new ObjectMapper().readTree(workdir.resolve(".orchestrate/journal.json").toFile()).path("steps").path("verify").path("facts");
-        assertEquals("passed", facts.path("runtime").asText());
-        assertEquals("llama.cpp 80fb11ac (cpu)", facts.path("runtime-by").asText());
-        assertTrue(facts.path("tokens-per-second").asDouble() > 0, facts.toString());
+        var proof = new ObjectMapper().readTree(facts.path("verified:mibera-Q8_0.gguf").asText());
+        assertEquals("passed", proof.path("runtime").asText());
+        assertEquals("llama.cpp 80fb11ac (cpu)", proof.path("by").asText());
+        assertTrue(proof.path("tokens_per_second").asDouble() > 0, facts.toString());
     }
 
     @Test

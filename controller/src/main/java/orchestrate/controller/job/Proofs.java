@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import orchestrate.controller.transfer.FetchResult;
-import orchestrate.event.Facts;
+import orchestrate.event.Verification;
 
 /**
  * Which GGUF artifacts llama.cpp loaded and ran on the box, and for the others, why not: a
@@ -19,15 +19,13 @@ final class Proofs {
     static List<String> unproven(RunSummary summary, List<FetchResult> results) {
         Map<String, String> why = new HashMap<>();
         for (RunSummary.StepOutcome step : summary.steps()) {
-            String file = step.facts().get(Facts.VERIFIED_FILE);
-            String runtime = step.facts().get(Facts.RUNTIME);
-            if (file == null || runtime == null) {
-                continue;
-            }
-            if (runtime.equals(Facts.PASSED)) {
-                why.put(file, null);
-            } else if (!why.containsKey(file) || why.get(file) != null) {
-                why.put(file, step.facts().getOrDefault(Facts.RUNTIME_DETAIL, "llama.cpp did not run it"));
+            for (Verification verification : Verification.in(step.facts())) {
+                String file = verification.file();
+                if (verification.passed()) {
+                    why.put(file, null);
+                } else if (!why.containsKey(file) || why.get(file) != null) {
+                    why.put(file, verification.detail() != null ? verification.detail() : "llama.cpp did not run it");
+                }
             }
         }
         List<String> unproven = new ArrayList<>();
@@ -35,12 +33,18 @@ final class Proofs {
             if (!result.path().endsWith(".gguf")) {
                 continue;
             }
-            if (!why.containsKey(result.path())) {
+            String proof = firstPart(result.path()); // llama.cpp loads a file in parts from its first: proving it proves them all
+            if (!why.containsKey(proof)) {
                 unproven.add(result.path() + " (no verify step ran it)");
-            } else if (why.get(result.path()) != null) {
-                unproven.add(result.path() + " (" + why.get(result.path()) + ")");
+            } else if (why.get(proof) != null) {
+                unproven.add(result.path() + " (" + why.get(proof) + ")");
             }
         }
         return unproven;
+    }
+
+    /** The first part of the file a part belongs to ({@code m-00002-of-00003.gguf}: {@code m-00001-of-00003.gguf}); any other file itself. */
+    private static String firstPart(String path) {
+        return path.replaceFirst("-\\d{5}(-of-\\d{5}\\.gguf)$", "-00001$1");
     }
 }

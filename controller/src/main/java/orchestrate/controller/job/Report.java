@@ -1,5 +1,6 @@
 package orchestrate.controller.job;
 
+import orchestrate.event.Facts;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,6 +29,12 @@ final class Report {
                     + "--vast-instance or the recipe's cost.per-hour to see what it cost)");
         }
         lines.addAll(QualityTable.lines(summary));
+        for (RunSummary.StepOutcome step : summary.steps()) {
+            String pushedTo = step.facts().get(Facts.PUSHED_TO);
+            if (pushedTo != null) {
+                lines.add("Pushed (" + step.id() + ") to " + pushedTo + " at commit " + step.facts().getOrDefault(Facts.PUSHED_COMMIT, "?"));
+            }
+        }
         if (!results.isEmpty()) {
             lines.add("Artifacts in " + record.fetchTo() + ":");
             int pathWidth = results.stream().mapToInt(r -> r.path().length()).max().orElse(4);

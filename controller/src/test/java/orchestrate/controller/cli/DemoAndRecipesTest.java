@@ -81,8 +81,9 @@ class DemoAndRecipesTest {
         Path root = Path.of("..").toAbsolutePath().normalize();
         try (Stream<Path> recipes = Stream.concat(Files.list(root.resolve("recipes")), Files.list(root.resolve("examples")))) {
             for (Path recipe : recipes.filter(p -> p.toString().endsWith(".yaml")).toList()) {
-                // gpt-oss-lora.yaml needs the adapter named (--set adapter=ORG/NAME), as its header says
+                // gpt-oss-lora.yaml needs the adapter named (--set adapter=ORG/NAME), hf-to-gguf.yaml the repository, as their headers say
                 TestLaptop.Result result = recipe.endsWith("gpt-oss-lora.yaml") ? new TestLaptop(dir).run("validate", recipe.toString(), "--set", "adapter=org/lora")
+                        : recipe.endsWith("hf-to-gguf.yaml") ? new TestLaptop(dir).run("validate", recipe.toString(), "--set", "repo=org/model")
                         : new TestLaptop(dir).run("validate", recipe.toString());
                 assertEquals(0, result.exit(), result.toString());
             }
