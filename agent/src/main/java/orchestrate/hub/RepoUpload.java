@@ -290,8 +290,9 @@ public final class RepoUpload {
             lines.append(JSON.writeValueAsString(line)).append('\n');
         }
         String[] name = options.repo().split("/");
-        HubHttp.Answer answer = post(http.url("api", "models", name[0], name[1], "commit", options.revision()), MediaType.get("application/x-ndjson"),
-                lines.toString().getBytes(StandardCharsets.UTF_8));
+        // Sent once: a commit whose answer was lost may have been made, and a push run again finds its files there and sends nothing.
+        HubHttp.Answer answer = http.send(new Request.Builder().url(http.url("api", "models", name[0], name[1], "commit", options.revision()))
+                .post(RequestBody.create(lines.toString().getBytes(StandardCharsets.UTF_8), MediaType.get("application/x-ndjson"))).build(), 1, options.backoff());
         refuseUnlessOk(answer, "commit to " + options.repo());
         String commit = JSON.readTree(answer.body()).path("commitOid").asText("");
         if (commit.isEmpty()) {

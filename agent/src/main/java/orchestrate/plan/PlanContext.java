@@ -85,6 +85,11 @@ public final class PlanContext {
         files.remove(path);
     }
 
+    /** Paths of every file the plan knows. */
+    public List<String> files() {
+        return List.copyOf(files.keySet());
+    }
+
     /** Paths of the files under {@code dir}. */
     public List<String> filesUnder(String dir) {
         String prefix = dir.endsWith("/") ? dir : dir + "/";

@@ -17,6 +17,8 @@ import orchestrate.files.Parts;
 import orchestrate.files.Workdir;
 import orchestrate.hub.HubException;
 import orchestrate.hub.RepoUpload;
+import orchestrate.plan.PlanContext;
+import orchestrate.plan.Plannable;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
 import orchestrate.retry.Backoff;
@@ -33,7 +35,7 @@ import orchestrate.run.StepException;
  * {@code repo: none} pushes nothing, so a recipe can make publishing optional with a variable.
  */
 record PushStep(String repo, boolean isPrivate, boolean create, String revision, String message, List<String> files, String endpoint)
-        implements Step, InRecipe {
+        implements Step, InRecipe, Plannable {
 
     static Step parse(Options options) throws RecipeException {
         String repo = options.string("repo", "the Hub repository to push to, ORG/NAME, or none");
@@ -61,6 +63,33 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
     /** {@code repo: none}: what a recipe's optional push variable defaults to. */
     private boolean pushesNothing() {
         return repo.equals("none");
+    }
+
+    /** The upload's time at the download's rate, from the sizes the plan knows; nothing lands on the box's disk. */
+    @Override
+    public boolean plan(PlanContext plan) {
+        if (pushesNothing()) {
+            plan.estimate(0, 0, plan.disk(), "nothing to push (repo: none)");
+            return true;
+        }
+        long bytes = 0;
+        int count = 0;
+        int unsized = 0;
+        for (String entry : files) {
+            java.nio.file.PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + entry);
+            boolean found = false;
+            for (String file : plan.files()) {
+                if (Workdir.isGlob(entry) ? matcher.matches(Path.of(file)) : file.equals(entry)) {
+                    bytes += plan.size(file).orElse(0L);
+                    count++;
+                    found = true;
+                }
+            }
+            unsized += found || Workdir.isGlob(entry) ? 0 : 1;
+        }
+        plan.estimate(bytes / 1e6 / plan.rates().networkMBps(), 0, plan.disk(), String.format(Locale.ROOT, "%d files, %.2f GB to %s (at the download's rate)%s",
+                count, bytes / 1e9, repo, unsized == 0 ? "" : "; " + unsized + " more the plan does not size"));
+        return true;
     }
 
     @Override

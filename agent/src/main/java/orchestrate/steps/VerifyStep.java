@@ -24,14 +24,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.io.IOException;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
- * {@code verify}: a GGUF file checked twice. Structurally: read back, every tensor its
- * architecture needs present, nothing extra, the metadata llama.cpp requires there. At run time:
+ * {@code verify}: GGUF files (one, several, or globs; a file in parts as one, read across its parts
+ * and loaded from its first) each checked twice, each proof a {@link Verification} fact.
+ * Structurally: read back, every tensor its architecture needs present, nothing extra, the metadata
+ * llama.cpp requires there. At run time:
  * loaded by llama.cpp and asked for a few tokens, either by the current llama.cpp the recipe's
  * {@code llama-cpp} step built (every layer on the GPU when it has one) or by the JNI binding's
  * llama.cpp in a child JVM. A load failure fails the step with llama.cpp's own message; where the

@@ -75,9 +75,10 @@ class RecipePlannerTest {
                     Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
             assertNull(InProcess.failure(events), () -> String.valueOf(InProcess.logs(events)));
 
-            assertEquals(List.of("llama-cpp", "download", "diagnose", "patch-config", "check", "quantize", "verify-q4", "verify-q3"),
+            assertEquals(List.of("llama-cpp", "download", "diagnose", "patch-config", "check", "quantize", "verify-q4", "verify-q3", "modelfile", "card", "push"),
                     estimates.stream().map(PlanContext.Estimate::step).toList());
             PlanContext.Estimate quantize = estimates.get(5);
+            assertEquals("nothing to push (repo: none)", estimates.get(10).note(), "mibera.yaml pushes only when asked");
             long actual = workdirBytes(workdir);
             long planned = estimates.get(estimates.size() - 1).diskAfter();
             System.out.printf("mibera.yaml on the tiny Mibera: planned %d bytes at the end, the run left %d%n", planned, actual);
@@ -86,6 +87,22 @@ class RecipePlannerTest {
             assertEquals(outputs, quantize.diskAfter() - estimates.get(1).diskAfter(), "the quantized files' sizes are exact");
             assertEquals(Files.size(workdir.resolve("model/model-00001-of-00002.safetensors")) + Files.size(workdir.resolve("model/model-00002-of-00002.safetensors")),
                     estimates.get(1).diskAfter() - sidecars(workdir), "the download's size");
+        }
+    }
+
+    @Test
+    void aPushIsPlannedAsTheUploadOfTheFilesTheStepsBeforeItWrite() throws Exception {
+        try (LocalHub hub = LocalHub.start()) {
+            serve(hub, dir, CheckpointSpec.tinyMibera());
+            Map<String, String> vars = new java.util.HashMap<>(llamaCppVars());
+            vars.put("push", "me/mibera-GGUF");
+            Recipe recipe = RecipeLoader.parse("mibera.yaml", Files.readString(Path.of("..", "recipes", "mibera.yaml")), vars);
+            List<PlanContext.Estimate> estimates = RecipePlanner.plan(StepCatalog.plan(recipe), Map.of("HF_ENDPOINT", hub.endpoint()), RATES).estimates();
+            PlanContext.Estimate quantize = estimates.get(5);
+            PlanContext.Estimate push = estimates.get(10);
+            long ggufs = quantize.diskAfter() - estimates.get(4).diskAfter();
+            assertEquals(String.format(java.util.Locale.ROOT, "2 files, %.2f GB to me/mibera-GGUF (at the download's rate); 3 more the plan does not size", ggufs / 1e9), push.note());
+            assertEquals(ggufs / 1e6 / RATES.networkMBps(), push.seconds(), 1e-9);
         }
     }
 
@@ -121,9 +138,9 @@ class RecipePlannerTest {
             List<Event> events = InProcess.run(workdir, quickstart, llamaCppVars(), Map.of("HF_ENDPOINT", hub.endpoint()), Secrets.NONE);
             assertNull(InProcess.failure(events), () -> String.valueOf(InProcess.logs(events)));
 
-            PlanContext.Estimate evaluate = estimates.get(estimates.size() - 1);
-            assertEquals("evaluate", evaluate.step());
-            long plannedLogits = evaluate.diskPeak() - estimates.get(estimates.size() - 2).diskAfter();
+            int at = estimates.stream().map(PlanContext.Estimate::step).toList().indexOf("evaluate");
+            PlanContext.Estimate evaluate = estimates.get(at);
+            long plannedLogits = evaluate.diskPeak() - estimates.get(at - 1).diskAfter();
             Matcher note = Pattern.compile("(\\d+) chunks of 512 tokens").matcher(evaluate.note());
             assertTrue(note.find(), evaluate.note());
             int plannedChunks = Integer.parseInt(note.group(1));
@@ -137,7 +154,7 @@ class RecipePlannerTest {
             assertEquals((logits - 20) / chunks, (plannedLogits - 20) / plannedChunks, "bytes per chunk");
             assertTrue(plannedChunks <= chunks && plannedChunks * 3 >= chunks, plannedChunks + " planned chunks, " + chunks + " read");
             assertTrue(evaluate.seconds() > 0, evaluate.toString());
-            assertEquals(estimates.get(estimates.size() - 2).diskAfter() - evaluation.path("files").get(0).path("size").asLong() + 4096,
+            assertEquals(estimates.get(at - 1).diskAfter() - evaluation.path("files").get(0).path("size").asLong() + 4096,
                     evaluate.diskAfter(), "the baseline is gone afterwards");
         }
     }
@@ -165,6 +182,7 @@ class RecipePlannerTest {
             }
             PlanContext.Estimate download = estimates.get(1);
             PlanContext.Estimate quantize = estimates.get(5);
+            assertEquals("nothing to push (repo: none)", estimates.get(10).note(), "mibera.yaml pushes only when asked");
             assertEquals(exact, quantize.diskAfter() - download.diskAfter());
             assertTrue(quantize.note().contains("Q4_K_M  mibera-Q4_K_M.gguf: 9.06 GB"), quantize.note());
             assertTrue(download.diskAfter() > 29_000_000_000L && quantize.diskPeak() > 45_000_000_000L, estimates.toString());

@@ -120,6 +120,17 @@ class PushStepTest {
     }
 
     @Test
+    void aBranchThatIsNotThereIsCreatedAndTheCommitGoesThereAlone() throws Exception {
+        List<Event> events = push(workdir("branch"), ", revision: gguf-v2", TOKEN);
+        assertNull(InProcess.failure(events), InProcess.logs(events).toString());
+        assertTrue(InProcess.logs(events).contains("created the branch gguf-v2 of " + REPO), InProcess.logs(events).toString());
+        assertEquals(1, hub.uploads().commits(REPO, "gguf-v2").size());
+        assertTrue(hub.uploads().commits(REPO).isEmpty(), "main is untouched");
+        Event.StepFinished finished = (Event.StepFinished) events.stream().filter(e -> e instanceof Event.StepFinished).findFirst().orElseThrow();
+        assertEquals(hub.endpoint() + "/" + REPO + "/tree/gguf-v2", finished.facts().get(Facts.PUSHED_TO));
+    }
+
+    @Test
     void aPrivateRepositoryIsCreatedPrivate() throws Exception {
         assertNull(InProcess.failure(push(workdir("private"), ", private: true", TOKEN)));
         assertTrue(hub.uploads().isPrivate(REPO));

@@ -43,17 +43,22 @@ public final class HubUploads {
 
     private record Upload(String oid, long size, long chunk) {}
 
-    private static final class Pushed {
-        final boolean isPrivate;
+    /** A branch: its files and the commits that made them, oldest first. */
+    private static final class Branch {
         final Map<String, Entry> files = new ConcurrentHashMap<>();
         final List<Commit> commits = new CopyOnWriteArrayList<>();
 
-        Pushed(boolean isPrivate) {
-            this.isPrivate = isPrivate;
-        }
-
         String head() {
             return commits.isEmpty() ? "0".repeat(40) : commits.get(commits.size() - 1).id();
+        }
+    }
+
+    private static final class Pushed {
+        final boolean isPrivate;
+        final Map<String, Branch> branches = new ConcurrentHashMap<>(Map.of("main", new Branch()));
+
+        Pushed(boolean isPrivate) {
+            this.isPrivate = isPrivate;
         }
     }
 
@@ -62,6 +67,7 @@ public final class HubUploads {
     static final Pattern PREUPLOAD = Pattern.compile("/api/models/([^/]+/[^/]+)/preupload/([^/]+)");
     static final Pattern COMMIT = Pattern.compile("/api/models/([^/]+/[^/]+)/commit/([^/]+)");
     static final Pattern REVISION = Pattern.compile("/api/models/([^/]+/[^/]+)/revision/([^/]+)");
+    static final Pattern BRANCH = Pattern.compile("/api/models/([^/]+/[^/]+)/branch/([^/]+)");
     static final Pattern BATCH = Pattern.compile("/([^/]+/[^/]+)\\.git/info/lfs/objects/batch");
     static final Pattern COMPLETE = Pattern.compile("/api/complete_multipart/([0-9a-f]+)");
     static final Pattern VERIFY = Pattern.compile("/api/lfs_verify/([^/]+/[^/]+)");
@@ -113,13 +119,17 @@ public final class HubUploads {
     }
 
     public List<Commit> commits(String repo) {
+        return commits(repo, "main");
+    }
+
+    public List<Commit> commits(String repo, String branch) {
         Pushed pushed = repos.get(repo);
-        return pushed == null ? List.of() : List.copyOf(pushed.commits);
+        return pushed == null || !pushed.branches.containsKey(branch) ? List.of() : List.copyOf(pushed.branches.get(branch).commits);
     }
 
     public Map<String, Entry> files(String repo) {
         Pushed pushed = repos.get(repo);
-        return pushed == null ? Map.of() : Map.copyOf(pushed.files);
+        return pushed == null ? Map.of() : Map.copyOf(pushed.branches.get("main").files);
     }
 
     public boolean isPrivate(String repo) {
@@ -168,11 +178,15 @@ public final class HubUploads {
         if (method.equals("POST") && (m = COMMIT.matcher(path)).matches()) {
             return commit(exchange, m.group(1), m.group(2));
         }
+        if (method.equals("POST") && (m = BRANCH.matcher(path)).matches()) {
+            return branch(exchange, m.group(1), m.group(2));
+        }
         if (method.equals("GET") && (m = REVISION.matcher(path)).matches() && repos.containsKey(m.group(1))) {
-            if (!m.group(2).equals("main")) {
+            Branch branch = repos.get(m.group(1)).branches.get(m.group(2));
+            if (branch == null) {
                 return error(exchange, 404, "RevisionNotFound", "Invalid rev id: " + m.group(2));
             }
-            return json(exchange, 200, JSON.createObjectNode().put("id", m.group(1)).put("sha", repos.get(m.group(1)).head()));
+            return json(exchange, 200, JSON.createObjectNode().put("id", m.group(1)).put("sha", branch.head()));
         }
         return -1;
     }
@@ -234,7 +248,8 @@ public final class HubUploads {
         if (pushed == null) {
             return error(exchange, 404, "RepoNotFound", "Repository not found");
         }
-        if (!revision.equals("main")) {
+        Branch branch = pushed.branches.get(revision);
+        if (branch == null) {
             return error(exchange, 404, "RevisionNotFound", "Invalid rev id: " + revision);
         }
         ArrayNode answered = JSON.createArrayNode();
@@ -243,7 +258,7 @@ public final class HubUploads {
             boolean binary = new String(sample, StandardCharsets.ISO_8859_1).indexOf('\0') >= 0;
             boolean lfs = file.path("path").asText().endsWith(".gguf") || binary || file.path("size").asLong() >= 10_000_000;
             ObjectNode mode = answered.addObject().put("path", file.path("path").asText()).put("uploadMode", lfs ? "lfs" : "regular").put("shouldIgnore", false);
-            Entry there = pushed.files.get(file.path("path").asText());
+            Entry there = branch.files.get(file.path("path").asText());
             if (there != null) {
                 mode.put("oid", there.oid());
             }
@@ -251,6 +266,25 @@ public final class HubUploads {
         ObjectNode out = JSON.createObjectNode();
         out.set("files", answered);
         return json(exchange, 200, out);
+    }
+
+    /** A new branch from main's head: its files and history. */
+    private long branch(HttpExchange exchange, String repo, String name) throws IOException {
+        Long refused = refuseWriter(exchange, repo);
+        if (refused != null) {
+            return refused;
+        }
+        Pushed pushed = repos.get(repo);
+        if (pushed == null) {
+            return error(exchange, 404, "RepoNotFound", "Repository not found");
+        }
+        Branch branch = new Branch();
+        branch.files.putAll(pushed.branches.get("main").files);
+        branch.commits.addAll(pushed.branches.get("main").commits);
+        if (pushed.branches.putIfAbsent(name, branch) != null) {
+            return error(exchange, 409, null, "Reference already exists");
+        }
+        return json(exchange, 200, JSON.createObjectNode());
     }
 
     private long batch(HttpExchange exchange, String repo) throws IOException {
@@ -336,7 +370,8 @@ public final class HubUploads {
         if (pushed == null) {
             return error(exchange, 404, "RepoNotFound", "Repository not found");
         }
-        if (!revision.equals("main")) {
+        Branch branch = pushed.branches.get(revision);
+        if (branch == null) {
             return error(exchange, 404, "RevisionNotFound", "Invalid rev id: " + revision);
         }
         String summary = null;
@@ -371,9 +406,9 @@ public final class HubUploads {
         if (summary == null || changed.isEmpty()) {
             return error(exchange, 400, "BadRequest", summary == null ? "no header line" : "an empty commit");
         }
-        pushed.files.putAll(changed);
-        String id = hex(sha("SHA-1", (pushed.head() + changed).getBytes(StandardCharsets.UTF_8)));
-        pushed.commits.add(new Commit(id, summary, List.copyOf(changed.keySet())));
+        branch.files.putAll(changed);
+        String id = hex(sha("SHA-1", (branch.head() + changed).getBytes(StandardCharsets.UTF_8)));
+        branch.commits.add(new Commit(id, summary, List.copyOf(changed.keySet())));
         return json(exchange, 200, JSON.createObjectNode().put("commitOid", id).put("commitUrl", hub.endpoint() + "/" + repo + "/commit/" + id));
     }
 
