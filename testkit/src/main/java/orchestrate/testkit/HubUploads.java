@@ -158,6 +158,14 @@ public final class HubUploads {
 
     /** Handles an upload request to the Hub host; returns -1 when the path is not one of these. */
     long hub(HttpExchange exchange, String path) throws IOException {
+        try {
+            return route(exchange, path);
+        } catch (Refused refused) {
+            return refused.sent;
+        }
+    }
+
+    private long route(HttpExchange exchange, String path) throws IOException, Refused {
         Matcher m;
         String method = exchange.getRequestMethod();
         if (method.equals("POST") && CREATE.matcher(path).matches()) {
@@ -222,16 +230,13 @@ public final class HubUploads {
         return -1;
     }
 
-    private long create(HttpExchange exchange) throws IOException {
+    private long create(HttpExchange exchange) throws IOException, Refused {
         JsonNode body = JSON.readTree(exchange.getRequestBody());
         String repo = body.path("organization").asText() + "/" + body.path("name").asText();
         if (!body.path("type").asText("model").equals("model")) {
             return error(exchange, 400, "BadRequest", "only model repositories here");
         }
-        Long refused = refuseWriter(exchange, repo);
-        if (refused != null) {
-            return refused;
-        }
+        requireWriter(exchange, repo);
         if (repos.containsKey(repo) || hub.serves(repo)) {
             return error(exchange, 409, "RepoExists", "You already created this model repo");
         }
@@ -239,19 +244,8 @@ public final class HubUploads {
         return json(exchange, 200, JSON.createObjectNode().put("url", hub.endpoint() + "/" + repo));
     }
 
-    private long preupload(HttpExchange exchange, String repo, String revision) throws IOException {
-        Long refused = refuseWriter(exchange, repo);
-        if (refused != null) {
-            return refused;
-        }
-        Pushed pushed = repos.get(repo);
-        if (pushed == null) {
-            return error(exchange, 404, "RepoNotFound", "Repository not found");
-        }
-        Branch branch = pushed.branches.get(revision);
-        if (branch == null) {
-            return error(exchange, 404, "RevisionNotFound", "Invalid rev id: " + revision);
-        }
+    private long preupload(HttpExchange exchange, String repo, String revision) throws IOException, Refused {
+        Branch branch = branch(exchange, writable(exchange, repo), revision);
         ArrayNode answered = JSON.createArrayNode();
         for (JsonNode file : JSON.readTree(exchange.getRequestBody()).path("files")) {
             byte[] sample = Base64.getDecoder().decode(file.path("sample").asText());
@@ -269,15 +263,8 @@ public final class HubUploads {
     }
 
     /** A new branch from main's head: its files and history. */
-    private long branch(HttpExchange exchange, String repo, String name) throws IOException {
-        Long refused = refuseWriter(exchange, repo);
-        if (refused != null) {
-            return refused;
-        }
-        Pushed pushed = repos.get(repo);
-        if (pushed == null) {
-            return error(exchange, 404, "RepoNotFound", "Repository not found");
-        }
+    private long branch(HttpExchange exchange, String repo, String name) throws IOException, Refused {
+        Pushed pushed = writable(exchange, repo);
         Branch branch = new Branch();
         branch.files.putAll(pushed.branches.get("main").files);
         branch.commits.addAll(pushed.branches.get("main").commits);
@@ -287,11 +274,8 @@ public final class HubUploads {
         return json(exchange, 200, JSON.createObjectNode());
     }
 
-    private long batch(HttpExchange exchange, String repo) throws IOException {
-        Long refused = refuseWriter(exchange, repo);
-        if (refused != null) {
-            return refused;
-        }
+    private long batch(HttpExchange exchange, String repo) throws IOException, Refused {
+        requireWriter(exchange, repo);
         JsonNode request = JSON.readTree(exchange.getRequestBody());
         ObjectNode out = JSON.createObjectNode().put("transfer", "basic");
         ArrayNode answered = out.putArray("objects");
@@ -347,11 +331,8 @@ public final class HubUploads {
                 : error(exchange, 400, "BadDigest", "the parts are not the object announced");
     }
 
-    private long verify(HttpExchange exchange, String repo) throws IOException {
-        Long refused = refuseWriter(exchange, repo);
-        if (refused != null) {
-            return refused;
-        }
+    private long verify(HttpExchange exchange, String repo) throws IOException, Refused {
+        requireWriter(exchange, repo);
         JsonNode request = JSON.readTree(exchange.getRequestBody());
         byte[] object = objects.get(request.path("oid").asText());
         if (object == null || object.length != request.path("size").asLong()) {
@@ -361,19 +342,8 @@ public final class HubUploads {
         return json(exchange, 200, JSON.createObjectNode().put("message", "verified"));
     }
 
-    private long commit(HttpExchange exchange, String repo, String revision) throws IOException {
-        Long refused = refuseWriter(exchange, repo);
-        if (refused != null) {
-            return refused;
-        }
-        Pushed pushed = repos.get(repo);
-        if (pushed == null) {
-            return error(exchange, 404, "RepoNotFound", "Repository not found");
-        }
-        Branch branch = pushed.branches.get(revision);
-        if (branch == null) {
-            return error(exchange, 404, "RevisionNotFound", "Invalid rev id: " + revision);
-        }
+    private long commit(HttpExchange exchange, String repo, String revision) throws IOException, Refused {
+        Branch branch = branch(exchange, writable(exchange, repo), revision);
         String summary = null;
         Map<String, Entry> changed = new LinkedHashMap<>();
         for (String line : new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
@@ -421,20 +391,47 @@ public final class HubUploads {
         return true;
     }
 
-    /** The refusal, when this request may not write to {@code repo}; null when it may. */
-    private Long refuseWriter(HttpExchange exchange, String repo) throws IOException {
+    /** Refuses (the answer sent) a request that may not write to {@code repo}. */
+    private void requireWriter(HttpExchange exchange, String repo) throws IOException, Refused {
         String authorization = exchange.getRequestHeaders().getFirst("Authorization");
         if (authorization == null) {
-            return error(exchange, 401, null, "Invalid username or password.");
+            throw new Refused(error(exchange, 401, null, "Invalid username or password."));
         }
         String namespace = writers.get(authorization.replaceFirst("^Bearer ", ""));
         if (namespace == null && !hub.readToken(authorization.replaceFirst("^Bearer ", ""))) {
-            return error(exchange, 401, null, "Invalid credentials in Authorization header");
+            throw new Refused(error(exchange, 401, null, "Invalid credentials in Authorization header"));
         }
         if (namespace == null || !repo.startsWith(namespace + "/")) {
-            return error(exchange, 403, null, "You don't have the rights to write to " + repo);
+            throw new Refused(error(exchange, 403, null, "You don't have the rights to write to " + repo));
         }
-        return null;
+    }
+
+    /** A pushed repository this request may write to. */
+    private Pushed writable(HttpExchange exchange, String repo) throws IOException, Refused {
+        requireWriter(exchange, repo);
+        Pushed pushed = repos.get(repo);
+        if (pushed == null) {
+            throw new Refused(error(exchange, 404, "RepoNotFound", "Repository not found"));
+        }
+        return pushed;
+    }
+
+    private static Branch branch(HttpExchange exchange, Pushed pushed, String revision) throws IOException, Refused {
+        Branch branch = pushed.branches.get(revision);
+        if (branch == null) {
+            throw new Refused(error(exchange, 404, "RevisionNotFound", "Invalid rev id: " + revision));
+        }
+        return branch;
+    }
+
+    /** A request refused, its answer sent: how many bytes that answer was. */
+    private static final class Refused extends Exception {
+        final long sent;
+
+        Refused(long sent) {
+            super(null, null, false, false);
+            this.sent = sent;
+        }
     }
 
     private static long error(HttpExchange exchange, int status, String code, String message) throws IOException {
