@@ -12,9 +12,8 @@ import orchestrate.gguf.GgmlType;
 final class Q2_K implements BlockCodec {
 
     private final byte[] levels = new byte[256];
-    private final byte[] aux = new byte[16];
-    private final ScaleSearch search = new ScaleSearch();
-    private final float[] weights = new float[16];
+    private final GroupFits fits = GroupFits.create();
+    private final float[] weights = new float[256];
     private final float[] scales = new float[16];
     private final float[] mins = new float[16];
 
@@ -26,13 +25,13 @@ final class Q2_K implements BlockCodec {
     @Override
     public void quantize(float[] x, int offset, int count, byte[] out, int outOffset) {
         for (int block = offset, o = outOffset; block < offset + count; block += 256, o += 84) {
+            for (int l = 0; l < 256; l++) {
+                weights[l] = Math.abs(x[block + l]);
+            }
+            fits.fit(16, 16, 3, x, block, weights, levels, 0, scales, mins, -0.5f, 0.1f, 15, true);
             float maxScale = 0;
             float maxMin = 0;
             for (int j = 0; j < 16; j++) {
-                for (int l = 0; l < 16; l++) {
-                    weights[l] = Math.abs(x[block + 16 * j + l]);
-                }
-                scales[j] = search.asymmetric(16, 3, x, block + 16 * j, weights, levels, 16 * j, mins, j, aux, -0.5f, 0.1f, 15, true);
                 if (scales[j] > maxScale) {
                     maxScale = scales[j];
                 }

@@ -11,6 +11,7 @@ import orchestrate.gguf.GgmlType;
  */
 final class Q6_K implements BlockCodec {
 
+    private final GroupFits fits = GroupFits.create();
     private final byte[] levels = new byte[256];
     private final float[] scales = new float[16];
 
@@ -22,10 +23,10 @@ final class Q6_K implements BlockCodec {
     @Override
     public void quantize(float[] x, int offset, int count, byte[] out, int outOffset) {
         for (int block = offset, o = outOffset; block < offset + count; block += 256, o += 210) {
+            fits.symmetric(16, 16, 32, x, block, levels, 0, scales);
             float maxScale = 0;
             float maxAbsScale = 0;
             for (int g = 0; g < 16; g++) {
-                scales[g] = ScaleSearch.symmetric(16, 32, x, block + 16 * g, levels, 16 * g);
                 float abs = Math.abs(scales[g]);
                 if (abs > maxAbsScale) {
                     maxAbsScale = abs;

@@ -13,9 +13,8 @@ final class ScaleMinBlocks {
     private final int nmax;
     private final float rmin;
     private final int nstep;
-    private final byte[] aux = new byte[32];
-    private final ScaleSearch search = new ScaleSearch();
-    private final float[] weights = new float[32];
+    private final GroupFits fits = GroupFits.create();
+    private final float[] weights = new float[256];
     private final float[] scales = new float[8];
     private final float[] mins = new float[8];
 
@@ -30,8 +29,6 @@ final class ScaleMinBlocks {
      * 256 final levels in {@code levels}.
      */
     void quantize(float[] x, int block, byte[] levels, byte[] out, int dAt) {
-        float maxScale = 0;
-        float maxMin = 0;
         for (int j = 0; j < 8; j++) {
             int g = block + 32 * j;
             float sumX2 = 0;
@@ -40,9 +37,13 @@ final class ScaleMinBlocks {
             }
             float rms = (float) Math.sqrt(sumX2 / 32);
             for (int l = 0; l < 32; l++) {
-                weights[l] = rms + Math.abs(x[g + l]);
+                weights[32 * j + l] = rms + Math.abs(x[g + l]);
             }
-            scales[j] = search.asymmetric(32, nmax, x, g, weights, levels, 32 * j, mins, j, aux, rmin, 0.1f, nstep, false);
+        }
+        fits.fit(8, 32, nmax, x, block, weights, levels, 0, scales, mins, rmin, 0.1f, nstep, false);
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < 8; j++) {
             if (scales[j] > maxScale) {
                 maxScale = scales[j];
             }

@@ -129,15 +129,16 @@ final class ScaleSearch {
      * then tries nstep+1 scales (rmin + rdelta * step + nmax) / range, refitting scale and minimum
      * by weighted least squares and keeping the lowest error (absolute or squared).
      *
+     * @param weights the group's weights, from {@code wo}
      * @param minOut receives the minimum, negated (the value that is subtracted), at {@code minAt}
      * @param aux scratch of at least n levels
      * @return the scale
      */
-    float asymmetric(int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] minOut, int minAt,
+    float asymmetric(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] levels, int lo, float[] minOut, int minAt,
                       byte[] aux, float rmin, float rdelta, int nstep, boolean absoluteError) {
         float min = x[xo];
         float max = x[xo];
-        float sumW = weights[0];
+        float sumW = weights[wo];
         float sumX = sumW * x[xo];
         for (int i = 1; i < n; i++) {
             float v = x[xo + i];
@@ -147,7 +148,7 @@ final class ScaleSearch {
             if (v > max) {
                 max = v;
             }
-            float w = weights[i];
+            float w = weights[wo + i];
             sumW += w;
             sumX += w * v;
         }
@@ -170,7 +171,7 @@ final class ScaleSearch {
             levels[lo + i] = (byte) l;
             float diff = scale * l + min - x[xo + i];
             diff = absoluteError ? Math.abs(diff) : diff * diff;
-            bestError += weights[i] * diff;
+            bestError += weights[wo + i] * diff;
         }
         for (int step = 0; step <= nstep; step++) {
             // As in C, a better fit moves the minimum, and later candidates start from it.
@@ -181,7 +182,7 @@ final class ScaleSearch {
             for (int i = 0; i < n; i++) {
                 int l = Math.max(0, Math.min(nmax, nearestInt(iscale * shifted[i])));
                 aux[i] = (byte) l;
-                float w = weights[i];
+                float w = weights[wo + i];
                 sumL += w * l;
                 sumL2 += w * l * l;
                 sumXL += w * l * x[xo + i];
@@ -198,7 +199,7 @@ final class ScaleSearch {
                 for (int i = 0; i < n; i++) {
                     float diff = thisScale * aux[i] + thisMin - x[xo + i];
                     diff = absoluteError ? Math.abs(diff) : diff * diff;
-                    error += weights[i] * diff;
+                    error += weights[wo + i] * diff;
                 }
                 if (error < bestError) {
                     System.arraycopy(aux, 0, levels, lo, n);

@@ -115,6 +115,7 @@ record QuantizeStep(String from, List<FileType> types, String to, int threads, S
                 return;
             }
             checkDisk(plan, targets, context);
+            context.info("K-quant scale searches: " + orchestrate.quant.BlockCodec.searches() + "; " + threads + " threads");
             List<GgufOutput.Written> written = SinglePass.run(tensors, plan.outputs(), threads,
                     (done, total) -> context.progress(done, total, Event.Unit.BYTES, types.stream().map(Enum::name).collect(Collectors.joining(", "))));
             for (GgufOutput.Written file : written) {

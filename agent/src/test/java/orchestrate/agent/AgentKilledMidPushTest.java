@@ -74,7 +74,8 @@ class AgentKilledMidPushTest {
     }
 
     private static Process start(Path workdir, Path recipe, String params, Path output) throws Exception {
-        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"),
                 AgentMain.class.getName(), "run", "--workdir", workdir.toString(), "--params-stdin", recipe.toString())
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         try (var stdin = process.getOutputStream()) {

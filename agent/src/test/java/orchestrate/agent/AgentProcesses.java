@@ -14,7 +14,7 @@ final class AgentProcesses {
     private AgentProcesses() {}
 
     static Process start(Path workdir, Path recipe, Path output) throws IOException {
-        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), AgentMain.class.getName(), "run", "--workdir", workdir.toString(), recipe.toString())
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
     }

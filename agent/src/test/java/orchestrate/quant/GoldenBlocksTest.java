@@ -36,6 +36,21 @@ class GoldenBlocksTest {
     @ParameterizedTest
     @EnumSource(names = {"Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "MXFP4"})
     void ourBlocksAreLlamaCppsBlocks(GgmlType type) throws Exception {
+        assertBlocksAreLlamaCpps(type); // with the SIMD searches, as surefire's JVM has jdk.incubator.vector
+    }
+
+    @ParameterizedTest
+    @EnumSource(names = {"Q2_K", "Q4_K", "Q5_K", "Q6_K"})
+    void theScalarSearchesWriteLlamaCppsBlocksToo(GgmlType type) throws Exception {
+        System.setProperty(GroupFits.SCALAR_PROPERTY, "true");
+        try {
+            assertBlocksAreLlamaCpps(type);
+        } finally {
+            System.clearProperty(GroupFits.SCALAR_PROPERTY);
+        }
+    }
+
+    private static void assertBlocksAreLlamaCpps(GgmlType type) throws Exception {
         JsonNode index = new ObjectMapper().readTree(GOLDEN.resolve("index.json").toFile());
         List<String> wrong = new ArrayList<>();
         int checked = 0;

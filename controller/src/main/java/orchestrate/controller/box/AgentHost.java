@@ -49,8 +49,10 @@ public final class AgentHost {
 
     /** Starts the agent of a run, detached; the same run id asked again answers the agent started before. */
     public long start(AgentLaunch launch) throws IOException {
-        List<String> command = List.of(box.javaCommand(), "-jar", launch.jar(), "run", "--workdir", launch.workdir(), "--run-id", launch.runId(),
-                "--source-name", launch.sourceName(), "--params-stdin", launch.recipe());
+        List<String> command = new java.util.ArrayList<>(List.of(box.javaCommand()));
+        command.addAll(box.agentJvmOptions());
+        command.addAll(List.of("-jar", launch.jar(), "run", "--workdir", launch.workdir(), "--run-id", launch.runId(), "--source-name", launch.sourceName(),
+                "--params-stdin", launch.recipe()));
         return box.startDetached(command, launch.workdir(), launch.params(), launch.stateFile(Workdir.LOG),
                 launch.stateDir() + "/launch-" + launch.runId());
     }

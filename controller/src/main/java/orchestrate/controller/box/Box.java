@@ -51,6 +51,15 @@ public interface Box extends Closeable {
     String javaCommand();
 
     /**
+     * The options the agent's JVM starts with there: the Vector API's module, for the quantizers'
+     * SIMD path, where that runtime has it (a trimmed one refuses the option; the agent then runs
+     * the scalar path, slower and the same bytes).
+     */
+    List<String> agentJvmOptions() throws IOException;
+
+    List<String> VECTOR_API = List.of("--add-modules", "jdk.incubator.vector");
+
+    /**
      * Starts {@code command} in {@code directory}, detached from this connection, with {@code
      * input} on its standard input (never in its arguments) and its output appended to {@code log}.
      * At most once per {@code once}, a path: asked again (after a dropped connection), it answers

@@ -46,6 +46,11 @@ public final class LocalBox implements Box {
     }
 
     @Override
+    public List<String> agentJvmOptions() {
+        return java.lang.module.ModuleFinder.ofSystem().find("jdk.incubator.vector").isPresent() ? VECTOR_API : List.of();
+    }
+
+    @Override
     public boolean installJava(Consumer<String> say) {
         return false;
     }

@@ -126,6 +126,12 @@ public final class SshBox implements Box {
     }
 
     @Override
+    public List<String> agentJvmOptions() throws IOException {
+        Result probe = exec("java " + String.join(" ", VECTOR_API) + " -version >/dev/null 2>&1 && echo vector", null, null);
+        return probe.out.strip().equals("vector") ? VECTOR_API : List.of();
+    }
+
+    @Override
     public synchronized void upload(byte[] content, String path) throws IOException {
         // A name of its own, so two controllers uploading the same file never write into each other's.
         String temporary = path + "." + Long.toHexString(RANDOM.nextLong() | Long.MIN_VALUE) + ".tmp";

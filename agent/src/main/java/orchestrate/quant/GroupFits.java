@@ -1,0 +1,37 @@
+package orchestrate.quant;
+
+/**
+ * The scale searches of a block's groups: the asymmetric fit ({@code make_qkx2_quants}: levels
+ * 0..nmax, a scale and a minimum per group) and the symmetric one ({@code make_qx_quants}). Each
+ * group's search is C's, in C's order of float operations; the groups are independent, so they may
+ * run side by side, one per SIMD lane ({@link VectorGroupFits}), with every lane doing exactly what
+ * the scalar search does ({@link ScalarGroupFits}, the oracle).
+ */
+interface GroupFits {
+
+    /** Set to {@code true} to use the scalar searches even where the Vector API is there. */
+    String SCALAR_PROPERTY = "orchestrate.quantize.scalar";
+
+    /**
+     * Fits {@code groups} consecutive groups of {@code n} values from {@code x[xo]}.
+     *
+     * @param weights {@code groups * n} weights, group by group
+     * @param levels  receives {@code groups * n} levels from {@code lo}
+     * @param scales  receives each group's scale
+     * @param mins    receives each group's minimum, negated (the value that is subtracted)
+     */
+    void fit(int groups, int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] scales, float[] mins, float rmin,
+             float rdelta, int nstep, boolean absoluteError);
+
+    /**
+     * Fits {@code groups} consecutive groups of {@code n} values from {@code x[xo]} with symmetric
+     * levels -nmax..nmax-1 weighted by x^2, written + nmax (all zeros for a group of zeros).
+     */
+    void symmetric(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales);
+
+    /** The fastest fits this JVM can run: in SIMD lanes when jdk.incubator.vector is there (and not switched off), else one group at a time. */
+    static GroupFits create() {
+        boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && !Boolean.getBoolean(SCALAR_PROPERTY);
+        return vector ? VectorGroupFits.create() : new ScalarGroupFits();
+    }
+}

@@ -1,0 +1,23 @@
+package orchestrate.quant;
+
+/** One group after another, through {@link ScaleSearch}: C's reference loops as they are. */
+final class ScalarGroupFits implements GroupFits {
+
+    private final ScaleSearch search = new ScaleSearch();
+    private final byte[] aux = new byte[32];
+
+    @Override
+    public void fit(int groups, int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] scales, float[] mins, float rmin,
+                    float rdelta, int nstep, boolean absoluteError) {
+        for (int j = 0; j < groups; j++) {
+            scales[j] = search.asymmetric(n, nmax, x, xo + n * j, weights, n * j, levels, lo + n * j, mins, j, aux, rmin, rdelta, nstep, absoluteError);
+        }
+    }
+
+    @Override
+    public void symmetric(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales) {
+        for (int j = 0; j < groups; j++) {
+            scales[j] = ScaleSearch.symmetric(n, nmax, x, xo + n * j, levels, lo + n * j);
+        }
+    }
+}
