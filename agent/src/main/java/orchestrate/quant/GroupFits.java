@@ -2,7 +2,8 @@ package orchestrate.quant;
 
 /**
  * The scale searches of a block's groups: the asymmetric fit ({@code make_qkx2_quants}: levels
- * 0..nmax, a scale and a minimum per group) and the symmetric one ({@code make_qx_quants}). Each
+ * 0..nmax, a scale and a minimum per group), the symmetric one ({@code make_qx_quants}) and
+ * Q3_K's ({@code make_q3_quants}). Each
  * group's search is C's, in C's order of float operations; the groups are independent, so they may
  * run side by side, one per SIMD lane ({@link VectorGroupFits}), with every lane doing exactly what
  * the scalar search does ({@link ScalarGroupFits}, the oracle).
@@ -28,6 +29,9 @@ interface GroupFits {
      * levels -nmax..nmax-1 weighted by x^2, written + nmax (all zeros for a group of zeros).
      */
     void symmetric(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales);
+
+    /** Q3_K's search ({@link ScaleSearch#q3}) on {@code groups} consecutive groups of {@code n} values: levels + nmax, each group's scale. */
+    void q3(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales);
 
     /** The fastest fits this JVM can run: in SIMD lanes when jdk.incubator.vector is there (and not switched off), else one group at a time. */
     static GroupFits create() {

@@ -11,6 +11,7 @@ import orchestrate.gguf.GgmlType;
  */
 final class Q3_K implements BlockCodec {
 
+    private final GroupFits fits = GroupFits.create();
     private final byte[] levels = new byte[256];
     private final float[] scales = new float[16];
 
@@ -25,8 +26,8 @@ final class Q3_K implements BlockCodec {
             int packed = o + 96;
             float maxScale = 0;
             float amax = 0;
+            fits.q3(16, 16, 4, x, block, levels, 0, scales);
             for (int j = 0; j < 16; j++) {
-                scales[j] = ScaleSearch.q3(16, 4, x, block + 16 * j, levels, 16 * j);
                 float scale = Math.abs(scales[j]);
                 if (scale > amax) {
                     amax = scale;
@@ -66,10 +67,9 @@ final class Q3_K implements BlockCodec {
             }
             // The high bit of the first 32 levels goes to bit 0 of hmask[0..31], the next 32 to bit 1, and so on.
             for (int j = 0; j < 256; j++) {
-                if (levels[j] > 3) {
-                    out[o + j % 32] |= (byte) (1 << (j / 32));
-                    levels[j] -= 4;
-                }
+                int high = levels[j] >> 2; // levels are 0..7: no branch to mispredict on random bits
+                out[o + j % 32] |= (byte) (high << (j / 32));
+                levels[j] -= (byte) (high << 2);
             }
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; l++) {

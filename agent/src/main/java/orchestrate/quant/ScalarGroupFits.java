@@ -20,4 +20,11 @@ final class ScalarGroupFits implements GroupFits {
             scales[j] = ScaleSearch.symmetric(n, nmax, x, xo + n * j, levels, lo + n * j);
         }
     }
+
+    @Override
+    public void q3(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales) {
+        for (int j = 0; j < groups; j++) {
+            scales[j] = ScaleSearch.q3(n, nmax, x, xo + n * j, levels, lo + n * j);
+        }
+    }
 }

@@ -164,18 +164,20 @@ final class VectorGroupFits implements GroupFits {
             VectorMask<Float> larger = amax.lt(a); // the first of equal magnitudes stays
             amax = amax.blend(a, larger);
             max = max.blend(v, larger);
+            // C's weight x^2 and its product with x, the same floats in every candidate: computed once
+            FloatVector w = v.mul(v);
+            w.intoArray(ws, i * LANES);
+            w.mul(v).intoArray(shifted, i * LANES);
         }
         VectorMask<Float> zeros = max.abs().lt(ScaleSearch.GROUP_MAX_EPS);
         FloatVector iscale = FloatVector.broadcast(F, (float) -nmax).div(max);
         FloatVector sumLX = zero;
         FloatVector sumL2 = zero;
         for (int i = 0; i < n; i++) {
-            FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
-            FloatVector l = signedLevel(iscale.mul(v), nmax);
+            FloatVector l = signedLevel(iscale.mul(FloatVector.fromArray(F, xs, i * LANES)), nmax);
             l.intoArray(best, i * LANES);
-            FloatVector w = v.mul(v);
-            sumLX = sumLX.add(w.mul(v).mul(l));
-            sumL2 = sumL2.add(w.mul(l).mul(l));
+            sumLX = sumLX.add(FloatVector.fromArray(F, shifted, i * LANES).mul(l));
+            sumL2 = sumL2.add(FloatVector.fromArray(F, ws, i * LANES).mul(l).mul(l));
         }
         FloatVector scale = sumLX.div(sumL2).blend(zero, sumL2.eq(0f));
         FloatVector bestFit = scale.mul(sumLX);
@@ -187,12 +189,10 @@ final class VectorGroupFits implements GroupFits {
             sumLX = zero;
             sumL2 = zero;
             for (int i = 0; i < n; i++) {
-                FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
-                FloatVector l = signedLevel(iscale.mul(v), nmax);
+                FloatVector l = signedLevel(iscale.mul(FloatVector.fromArray(F, xs, i * LANES)), nmax);
                 l.intoArray(trial, i * LANES);
-                FloatVector w = v.mul(v);
-                sumLX = sumLX.add(w.mul(v).mul(l));
-                sumL2 = sumL2.add(w.mul(l).mul(l));
+                sumLX = sumLX.add(FloatVector.fromArray(F, shifted, i * LANES).mul(l));
+                sumL2 = sumL2.add(FloatVector.fromArray(F, ws, i * LANES).mul(l).mul(l));
             }
             VectorMask<Float> better = sumL2.compare(VectorOperators.GT, 0f).and(sumLX.mul(sumLX).compare(VectorOperators.GT, bestFit.mul(sumL2)));
             if (!better.anyTrue()) {
@@ -214,6 +214,109 @@ final class VectorGroupFits implements GroupFits {
             }
         }
         scale.blend(zero, zeros).intoArray(scales, so);
+    }
+
+    @Override
+    public void q3(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales) {
+        if (groups % LANES != 0 || n > 32) {
+            throw new IllegalArgumentException(groups + " groups of " + n);
+        }
+        for (int first = 0; first < groups; first += LANES) {
+            q3Eight(n, nmax, x, xo + first * n, levels, lo + first * n, scales, first);
+        }
+    }
+
+    /**
+     * {@link ScaleSearch#q3} in each lane: levels from -nmax/max, then up to five sweeps moving one
+     * level at a time while the weighted fit improves. A sweep goes on while any lane changes; a lane
+     * whose sweep changed nothing would change nothing in the next either, as its state is the same.
+     */
+    private void q3Eight(int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales, int so) {
+        for (int g = 0; g < LANES; g++) {
+            for (int i = 0; i < n; i++) {
+                xs[i * LANES + g] = x[xo + g * n + i];
+            }
+        }
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector amax = zero;
+        FloatVector max = zero;
+        for (int i = 0; i < n; i++) {
+            FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
+            FloatVector a = v.abs();
+            VectorMask<Float> larger = amax.lt(a);
+            amax = amax.blend(a, larger);
+            max = max.blend(v, larger);
+            FloatVector w = v.mul(v);
+            w.intoArray(ws, i * LANES);
+            w.mul(v).intoArray(shifted, i * LANES); // C's w*x, the same float wherever it appears
+        }
+        VectorMask<Float> zeros = max.abs().lt(ScaleSearch.GROUP_MAX_EPS);
+        FloatVector iscale = FloatVector.broadcast(F, (float) -nmax).div(max);
+        FloatVector sumLX = zero;
+        FloatVector sumL2 = zero;
+        for (int i = 0; i < n; i++) {
+            FloatVector l = signedLevel(iscale.mul(FloatVector.fromArray(F, xs, i * LANES)), nmax);
+            l.intoArray(best, i * LANES);
+            sumLX = sumLX.add(FloatVector.fromArray(F, shifted, i * LANES).mul(l));
+            sumL2 = sumL2.add(FloatVector.fromArray(F, ws, i * LANES).mul(l).mul(l));
+        }
+        VectorMask<Float> live = zeros.not();
+        for (int attempt = 0; attempt < 5; attempt++) {
+            VectorMask<Float> changed = F.maskAll(false);
+            for (int i = 0; i < n; i++) {
+                FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
+                FloatVector w = FloatVector.fromArray(F, ws, i * LANES);
+                FloatVector wv = FloatVector.fromArray(F, shifted, i * LANES);
+                FloatVector current = FloatVector.fromArray(F, best, i * LANES);
+                FloatVector slx = sumLX.sub(wv.mul(current));
+                VectorMask<Float> movable = live.and(slx.compare(VectorOperators.GT, 0f));
+                if (!movable.anyTrue()) {
+                    continue;
+                }
+                FloatVector sl2 = sumL2.sub(w.mul(current).mul(current));
+                FloatVector l = q3Level(v.mul(sl2).div(slx), nmax, movable);
+                VectorMask<Float> differs = movable.and(l.compare(VectorOperators.NE, current));
+                slx = slx.add(wv.mul(l));
+                sl2 = sl2.add(w.mul(l).mul(l));
+                VectorMask<Float> better = differs.and(sl2.compare(VectorOperators.GT, 0f))
+                        .and(slx.mul(slx).mul(sumL2).compare(VectorOperators.GT, sumLX.mul(sumLX).mul(sl2)));
+                if (better.anyTrue()) {
+                    current.blend(l, better).intoArray(best, i * LANES);
+                    sumLX = sumLX.blend(slx, better);
+                    sumL2 = sumL2.blend(sl2, better);
+                    changed = changed.or(better);
+                }
+            }
+            if (!changed.anyTrue()) {
+                break;
+            }
+        }
+        FloatVector offset = FloatVector.broadcast(F, (float) nmax);
+        for (int i = 0; i < n; i++) {
+            FloatVector.fromArray(F, best, i * LANES).add(offset).blend(zero, zeros).intoArray(best, i * LANES);
+        }
+        for (int g = 0; g < LANES; g++) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + g * n + i] = (byte) best[i * LANES + g];
+            }
+        }
+        sumLX.div(sumL2).blend(zero, sumL2.compare(VectorOperators.GT, 0f).not().or(zeros)).intoArray(scales, so);
+    }
+
+    /**
+     * {@link #signedLevel} of a quotient that may leave nearest_int's range (|value| >= 2^22, where
+     * C's bit trick gives another integer than rounding): those rare lanes take the scalar trick.
+     */
+    private FloatVector q3Level(FloatVector scaled, int nmax, VectorMask<Float> lanes) {
+        VectorMask<Float> outside = lanes.and(scaled.abs().compare(VectorOperators.GE, 4194304f));
+        if (!outside.anyTrue()) {
+            return signedLevel(scaled, nmax);
+        }
+        float[] values = scaled.toArray();
+        for (int g = 0; g < LANES; g++) {
+            values[g] = Math.max(-nmax, Math.min(nmax - 1, Rounding.nearestInt(values[g])));
+        }
+        return FloatVector.fromArray(F, values, 0);
     }
 
     /** As {@link #level}, clamped to -nmax..nmax-1. */

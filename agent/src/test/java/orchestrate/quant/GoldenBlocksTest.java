@@ -40,7 +40,7 @@ class GoldenBlocksTest {
     }
 
     @ParameterizedTest
-    @EnumSource(names = {"Q2_K", "Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void theScalarSearchesWriteLlamaCppsBlocksToo(GgmlType type) throws Exception {
         System.setProperty(GroupFits.SCALAR_PROPERTY, "true");
         try {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
  * The SIMD fits are the scalar searches', bit for bit: every level, scale and minimum, on Gaussian
  * groups of every size and on the groups where the searches branch (all equal, all zero, all
  * positive, one outlier, ties, huge and tiny magnitudes), for Q4_K's, Q5_K's and Q2_K's asymmetric
- * settings and Q6_K's symmetric one.
+ * settings, Q6_K's symmetric one and Q3_K's.
  */
 class VectorGroupFitsTest {
 
@@ -73,6 +73,26 @@ class VectorGroupFitsTest {
             float[] scales = new float[16];
             scalar.symmetric(16, 16, 32, x, 0, expectedLevels, 0, expectedScales); // Q6_K's groups
             vector.symmetric(16, 16, 32, x, 0, levels, 0, scales);
+            assertArrayEquals(expectedLevels, levels, "block " + block);
+            for (int g = 0; g < 16; g++) {
+                assertEquals(Float.floatToRawIntBits(expectedScales[g]), Float.floatToRawIntBits(scales[g]), "block " + block + " scale of group " + g);
+            }
+        }
+    }
+
+    @Test
+    void everyLaneRunsQ3KsSearchExactlyAsTheScalarSearchDoes() {
+        Random random = new Random(9);
+        GroupFits vector = VectorGroupFits.create();
+        GroupFits scalar = new ScalarGroupFits();
+        for (int block = 0; block < 5000; block++) {
+            float[] x = block(random, 256, 16, block);
+            byte[] expectedLevels = new byte[256];
+            byte[] levels = new byte[256];
+            float[] expectedScales = new float[16];
+            float[] scales = new float[16];
+            scalar.q3(16, 16, 4, x, 0, expectedLevels, 0, expectedScales);
+            vector.q3(16, 16, 4, x, 0, levels, 0, scales);
             assertArrayEquals(expectedLevels, levels, "block " + block);
             for (int g = 0; g < 16; g++) {
                 assertEquals(Float.floatToRawIntBits(expectedScales[g]), Float.floatToRawIntBits(scales[g]), "block " + block + " scale of group " + g);
