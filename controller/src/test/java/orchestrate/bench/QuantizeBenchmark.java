@@ -27,7 +27,7 @@ import orchestrate.quant.FileType;
  * generated phi3-shaped bf16 checkpoint to Q4_K_M, and to Q4_K_M and Q3_K_M in one pass, with the
  * process's peak resident memory and the peak disk of checkpoint plus outputs.
  *
- * <p>Run: {@code mvn -B -q -pl controller -am -DskipTests -Dbench=QuantizeBenchmark -Dbench.args=8 verify} (layers)
+ * <p>Run: {@code mvn -B -q -pl controller -am -DskipTests -Dbench=QuantizeBenchmark -Dbench.args=8 verify} (layers; 0 for the formats alone)
  */
 public final class QuantizeBenchmark {
 
@@ -36,7 +36,9 @@ public final class QuantizeBenchmark {
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf(Locale.ROOT, "%n%d cores, -Xmx%d MiB%n", cores, Runtime.getRuntime().maxMemory() >> 20);
         formats();
-        endToEnd(layers);
+        if (layers > 0) {
+            endToEnd(layers);
+        }
     }
 
     private static void formats() throws Exception {
