@@ -18,8 +18,7 @@ final class Q8_0 implements BlockCodec {
         for (int block = offset, o = outOffset; block < offset + count; block += 32, o += 34) {
             float amax = 0;
             for (int j = 0; j < 32; j++) {
-                float a = Math.abs(x[block + j]);
-                amax = amax > a ? amax : a; // C's MAX(amax, fabsf(x)), NaN included
+                amax = Math.max(amax, Math.abs(x[block + j]));
             }
             float d = amax / 127;
             float id = d != 0 ? 1.0f / d : 0.0f;
