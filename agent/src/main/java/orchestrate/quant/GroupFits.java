@@ -2,11 +2,10 @@ package orchestrate.quant;
 
 /**
  * The scale searches of a block's groups: the asymmetric fit ({@code make_qkx2_quants}: levels
- * 0..nmax, a scale and a minimum per group), the symmetric one ({@code make_qx_quants}) and
- * Q3_K's ({@code make_q3_quants}). Each
- * group's search is C's, in C's order of float operations; the groups are independent, so they may
- * run side by side, one per SIMD lane ({@link VectorGroupFits}), with every lane doing exactly what
- * the scalar search does ({@link ScalarGroupFits}, the oracle).
+ * 0..nmax, a scale and a minimum per group), the symmetric one ({@code make_qx_quants}) and Q3_K's
+ * ({@code make_q3_quants}). Each group's search is C's, in C's order of float operations; the
+ * groups are independent, so they may run side by side, one per SIMD lane ({@link VectorGroupFits}),
+ * with every lane doing exactly what the scalar search does ({@link ScalarGroupFits}, the oracle).
  */
 interface GroupFits {
 

@@ -6,12 +6,13 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Eight groups fitted at once, one per lane of a 256-bit vector: the groups are laid out lane by
- * lane (value i of every group side by side), and each lane runs {@link ScaleSearch#asymmetric}'s
- * operations in the same order, with comparisons and blends where the scalar search branches;
- * levels are kept as floats (whole numbers 0..nmax), which is what the scalar sums convert them to. No
- * sum is reordered and nothing is fused (the Vector API adds and multiplies lanewise, IEEE single),
- * so every lane's floats, and the blocks, are the scalar search's bit for bit.
+ * Eight groups searched at once, one per lane of a 256-bit vector: the groups are laid out lane by
+ * lane (value i of every group side by side), and each lane runs {@link ScaleSearch}'s operations
+ * in the same order, with comparisons and blends where the scalar search branches. Levels are kept
+ * as floats (whole numbers), which is what the scalar sums convert them to; JDK 17's int-to-float
+ * lane conversion cost more than the whole search. No sum is reordered and nothing is fused (the
+ * Vector API adds and multiplies lanewise, IEEE single), so every lane's floats, and the blocks,
+ * are the scalar searches' bit for bit.
  */
 final class VectorGroupFits implements GroupFits {
 
@@ -43,6 +44,7 @@ final class VectorGroupFits implements GroupFits {
         }
     }
 
+    /** {@link ScaleSearch#asymmetric} in each lane. */
     private void fitEight(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] levels, int lo, float[] scales, float[] mins, int so,
                           float rmin, float rdelta, int nstep, boolean absoluteError) {
         for (int g = 0; g < LANES; g++) {
