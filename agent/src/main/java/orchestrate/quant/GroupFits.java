@@ -32,6 +32,15 @@ interface GroupFits {
     /** Q3_K's search ({@link ScaleSearch#q3}) on {@code groups} consecutive groups of {@code n} values: levels + nmax, each group's scale. */
     void q3(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales);
 
+    /**
+     * The levels of {@code groups} groups of {@code n} values against their stored scales, as the
+     * K-quants compute them after rounding the scales: {@code nearest_int((x + ml) / dl)} clamped to
+     * lowest..highest, plus {@code offset}. A group whose {@code dl} is 0 keeps the levels it has.
+     *
+     * @param ml each group's minimum to add first, or null for none
+     */
+    void requantize(int groups, int n, float[] x, int xo, float[] dl, float[] ml, int lowest, int highest, int offset, byte[] levels, int lo);
+
     /** The fastest fits this JVM can run: in SIMD lanes when jdk.incubator.vector is there (and not switched off), else one group at a time. */
     static GroupFits create() {
         boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && !Boolean.getBoolean(SCALAR_PROPERTY);

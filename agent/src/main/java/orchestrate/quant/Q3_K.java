@@ -14,6 +14,7 @@ final class Q3_K implements BlockCodec {
     private final GroupFits fits = GroupFits.create();
     private final byte[] levels = new byte[256];
     private final float[] scales = new float[16];
+    private final float[] groupScales = new float[16];
 
     @Override
     public GgmlType type() {
@@ -54,14 +55,9 @@ final class Q3_K implements BlockCodec {
             }
             float d = LittleEndian.getHalf(out, o + 108);
             for (int j = 0; j < 16; j++) {
-                float dl = d * scale(out, packed, j);
-                if (dl == 0) {
-                    continue;
-                }
-                for (int i = 0; i < 16; i++) {
-                    levels[16 * j + i] = (byte) (Math.max(-4, Math.min(3, nearestInt(x[block + 16 * j + i] / dl))) + 4);
-                }
+                groupScales[j] = d * scale(out, packed, j);
             }
+            fits.requantize(16, 16, x, block, groupScales, null, -4, 3, 4, levels, 0);
             for (int j = 0; j < 32; j++) {
                 out[o + j] = 0;
             }

@@ -14,6 +14,7 @@ final class Q6_K implements BlockCodec {
     private final GroupFits fits = GroupFits.create();
     private final byte[] levels = new byte[256];
     private final float[] scales = new float[16];
+    private final float[] groupScales = new float[16];
 
     @Override
     public GgmlType type() {
@@ -44,14 +45,9 @@ final class Q6_K implements BlockCodec {
             }
             float d = LittleEndian.getHalf(out, o + 208);
             for (int g = 0; g < 16; g++) {
-                float dl = d * out[o + 192 + g];
-                if (dl == 0) {
-                    continue;
-                }
-                for (int i = 0; i < 16; i++) {
-                    levels[16 * g + i] = (byte) (Math.max(-32, Math.min(31, nearestInt(x[block + 16 * g + i] / dl))) + 32);
-                }
+                groupScales[g] = d * out[o + 192 + g];
             }
+            fits.requantize(16, 16, x, block, groupScales, null, -32, 31, 32, levels, 0);
             for (int j = 0; j < 256; j += 128) {
                 int ql = o + j / 2;
                 int qh = o + 128 + j / 4;

@@ -27,4 +27,17 @@ final class ScalarGroupFits implements GroupFits {
             scales[j] = ScaleSearch.q3(n, nmax, x, xo + n * j, levels, lo + n * j);
         }
     }
+
+    @Override
+    public void requantize(int groups, int n, float[] x, int xo, float[] dl, float[] ml, int lowest, int highest, int offset, byte[] levels, int lo) {
+        for (int j = 0; j < groups; j++) {
+            if (dl[j] == 0) {
+                continue; // the group keeps the levels of its search, as in C
+            }
+            for (int i = 0; i < n; i++) {
+                float v = ml == null ? x[xo + n * j + i] : x[xo + n * j + i] + ml[j];
+                levels[lo + n * j + i] = (byte) (Math.max(lowest, Math.min(highest, Rounding.nearestInt(v / dl[j]))) + offset);
+            }
+        }
+    }
 }

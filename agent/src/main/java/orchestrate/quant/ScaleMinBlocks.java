@@ -17,6 +17,8 @@ final class ScaleMinBlocks {
     private final float[] weights = new float[256];
     private final float[] scales = new float[8];
     private final float[] mins = new float[8];
+    private final float[] groupScales = new float[8];
+    private final float[] groupMins = new float[8];
 
     ScaleMinBlocks(int nmax, float rmin, int nstep) {
         this.nmax = nmax;
@@ -65,14 +67,9 @@ final class ScaleMinBlocks {
         float d = LittleEndian.getHalf(out, dAt);
         float dmin = LittleEndian.getHalf(out, dAt + 2);
         for (int j = 0; j < 8; j++) {
-            float dl = d * SixBitScales.scale(out, packed, j);
-            if (dl == 0) {
-                continue; // the group keeps the levels of its search, as in C
-            }
-            float ml = dmin * SixBitScales.min(out, packed, j);
-            for (int i = 0; i < 32; i++) {
-                levels[32 * j + i] = (byte) Math.max(0, Math.min(nmax, nearestInt((x[block + 32 * j + i] + ml) / dl)));
-            }
+            groupScales[j] = d * SixBitScales.scale(out, packed, j);
+            groupMins[j] = dmin * SixBitScales.min(out, packed, j);
         }
+        fits.requantize(8, 32, x, block, groupScales, groupMins, 0, nmax, 0, levels, 0);
     }
 }

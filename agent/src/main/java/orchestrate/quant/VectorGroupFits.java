@@ -321,6 +321,36 @@ final class VectorGroupFits implements GroupFits {
         return FloatVector.fromArray(F, values, 0);
     }
 
+    @Override
+    public void requantize(int groups, int n, float[] x, int xo, float[] dl, float[] ml, int lowest, int highest, int offset, byte[] levels, int lo) {
+        if (n % LANES != 0) {
+            throw new IllegalArgumentException("groups of " + n);
+        }
+        for (int j = 0; j < groups; j++) {
+            if (dl[j] == 0) {
+                continue; // the group keeps the levels of its search, as in C
+            }
+            FloatVector scale = FloatVector.broadcast(F, dl[j]);
+            for (int i = 0; i < n; i += LANES) {
+                int at = xo + n * j + i;
+                FloatVector v = FloatVector.fromArray(F, x, at);
+                FloatVector q = (ml == null ? v : v.add(ml[j])).div(scale);
+                if (q.abs().compare(VectorOperators.LT, 4194304f).allTrue()) {
+                    q.add(12582912f).sub(12582912f).max((float) lowest).min((float) highest).intoArray(lanes, 0);
+                } else {
+                    // Out of nearest_int's range, or NaN: C's bit trick, lane by lane, as the scalar search does
+                    q.intoArray(lanes, 0);
+                    for (int g = 0; g < LANES; g++) {
+                        lanes[g] = Math.max(lowest, Math.min(highest, Rounding.nearestInt(lanes[g])));
+                    }
+                }
+                for (int g = 0; g < LANES; g++) {
+                    levels[lo + n * j + i + g] = (byte) ((int) lanes[g] + offset);
+                }
+            }
+        }
+    }
+
     /** As {@link #level}, clamped to -nmax..nmax-1. */
     private static FloatVector signedLevel(FloatVector scaled, int nmax) {
         return scaled.add(12582912f).sub(12582912f).max((float) -nmax).min((float) (nmax - 1));

@@ -100,6 +100,43 @@ class VectorGroupFitsTest {
         }
     }
 
+    @Test
+    void levelsAgainstTheStoredScalesAreTheScalarOnesEvenOutOfNearestIntsRangeAndForNaN() {
+        Random random = new Random(10);
+        GroupFits vector = VectorGroupFits.create();
+        GroupFits scalar = new ScalarGroupFits();
+        for (int block = 0; block < 4000; block++) {
+            float[] x = block(random, 256, 16, block);
+            if (block % 97 == 0) {
+                x[random.nextInt(256)] = Float.NaN;
+            }
+            boolean q6 = block % 2 == 0;
+            int groups = q6 ? 16 : 8;
+            int n = 256 / groups;
+            float[] dl = new float[groups];
+            float[] ml = new float[groups];
+            for (int j = 0; j < groups; j++) {
+                dl[j] = switch (random.nextInt(8)) {
+                    case 0 -> 0f; // kept as searched
+                    case 1 -> 1e-30f; // quotients far beyond 2^22: C's bit trick, not rounding
+                    default -> (float) Math.abs(random.nextGaussian()) * 0.05f + 1e-4f;
+                };
+                ml[j] = (float) random.nextGaussian() * 0.01f;
+            }
+            byte[] expected = new byte[256];
+            random.nextBytes(expected);
+            byte[] levels = expected.clone();
+            if (q6) {
+                scalar.requantize(groups, n, x, 0, dl, null, -32, 31, 32, expected, 0);
+                vector.requantize(groups, n, x, 0, dl, null, -32, 31, 32, levels, 0);
+            } else {
+                scalar.requantize(groups, n, x, 0, dl, ml, 0, 15, 0, expected, 0);
+                vector.requantize(groups, n, x, 0, dl, ml, 0, 15, 0, levels, 0);
+            }
+            assertArrayEquals(expected, levels, "block " + block);
+        }
+    }
+
     /** Gaussian groups, and every few blocks groups shaped to take the search's other branches. */
     private static float[] block(Random random, int values, int n, int block) {
         float[] x = new float[values];
