@@ -45,10 +45,20 @@ public final class Parts {
         return name.replaceFirst("-\\d{5}-of-\\d{5}(\\.[^./]+)$", "$1");
     }
 
+    /** The files {@code whole} is on disk: itself when it is a file, else its parts (none when neither is whole). */
+    public static List<Path> of(Path whole) throws IOException {
+        return Files.isRegularFile(whole) ? List.of(whole) : complete(whole);
+    }
+
     /** What a program that reads files in parts (llama.cpp) is given for {@code whole}: the file itself, or else its first part. */
     public static Path first(Path whole) throws IOException {
-        List<Path> parts = Files.isRegularFile(whole) ? List.of() : complete(whole);
-        return parts.isEmpty() ? whole : parts.get(0);
+        List<Path> files = of(whole);
+        return files.isEmpty() ? whole : files.get(0);
+    }
+
+    /** The first part of the set a part's name belongs to ({@code m-00002-of-00003.gguf}: {@code m-00001-of-00003.gguf}); any other name itself. */
+    public static String firstPartOf(String name) {
+        return name.replaceFirst("-\\d{5}(-of-\\d{5}\\.[^./]+)$", "-00001$1");
     }
 
     /** Removes every part of {@code whole}, of any count, and what interrupted writes of them left. */

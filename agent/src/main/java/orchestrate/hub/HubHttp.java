@@ -24,6 +24,7 @@ import okhttp3.ResponseBody;
 final class HubHttp {
 
     static final String DEFAULT_ENDPOINT = "https://huggingface.co";
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final HttpUrl endpoint;
     private final String token;
@@ -180,7 +181,7 @@ final class HubHttp {
             return orchestrate.text.OneLine.of(header);
         }
         try {
-            String error = new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer.body()).path("error").asText("");
+            String error = JSON.readTree(answer.body()).path("error").asText("");
             return orchestrate.text.OneLine.of(error);
         } catch (IOException e) {
             return "";

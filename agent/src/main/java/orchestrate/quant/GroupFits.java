@@ -43,7 +43,11 @@ interface GroupFits {
 
     /** The fastest fits this JVM can run: in SIMD lanes when jdk.incubator.vector is there (and not switched off), else one group at a time. */
     static GroupFits create() {
-        boolean vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && !Boolean.getBoolean(SCALAR_PROPERTY);
-        return vector ? VectorGroupFits.create() : new ScalarGroupFits();
+        return simd() ? VectorGroupFits.create() : new ScalarGroupFits();
+    }
+
+    /** Whether {@link #create} gives the SIMD searches here: jdk.incubator.vector is there and not switched off. */
+    static boolean simd() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && !Boolean.getBoolean(SCALAR_PROPERTY);
     }
 }

@@ -3,7 +3,6 @@ package orchestrate.run;
 import orchestrate.files.Workdir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.TreeSet;

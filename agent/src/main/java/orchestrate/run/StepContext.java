@@ -43,6 +43,23 @@ public final class StepContext {
         return earlier;
     }
 
+    /**
+     * The SHA-256 of a file under the workdir: the journal's, when an earlier step wrote it and its
+     * size still matches, so that a large output is not read again; else read now.
+     */
+    public String sha256(Path file) throws IOException {
+        String relative = Workdir.relativize(workdir, file);
+        long size = Files.size(file);
+        for (Earlier step : earlier) {
+            for (Journal.Output output : step.outputs()) {
+                if (output.path().equals(relative) && output.size() == size) {
+                    return output.sha256();
+                }
+            }
+        }
+        return orchestrate.files.Hashing.sha256(file);
+    }
+
     public Path workdir() {
         return workdir;
     }

@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,7 +17,6 @@ import orchestrate.card.ModelCard;
 import orchestrate.event.Facts;
 import orchestrate.event.Verification;
 import orchestrate.files.AtomicFiles;
-import orchestrate.files.Hashing;
 import orchestrate.files.Parts;
 import orchestrate.files.Workdir;
 import orchestrate.gguf.GgmlType;
@@ -63,11 +61,7 @@ record CardStep(List<String> files, String to, String license, String title) imp
         if (!files.isEmpty()) {
             return this;
         }
-        List<String> ggufs = surroundings.ggufArtifacts();
-        if (ggufs.isEmpty()) {
-            throw surroundings.error(surroundings.owner() + " needs 'files' (the GGUF files to describe): the recipe's artifacts name none");
-        }
-        return new CardStep(ggufs, to, license, title);
+        return new CardStep(surroundings.ggufArtifacts("describe"), to, license, title);
     }
 
     @Override
@@ -77,13 +71,11 @@ record CardStep(List<String> files, String to, String license, String title) imp
 
     @Override
     public void run(StepContext context) throws Exception {
-        Map<String, Journal.Output> recorded = new HashMap<>();
-        context.earlier().forEach(step -> step.outputs().forEach(o -> recorded.put(o.path(), o)));
         List<ModelCard.File> described = new ArrayList<>();
         String name = title;
         for (String file : GgufNames.resolve(context, files, "card")) {
             Path whole = context.resolve(file);
-            List<Path> onDisk = Files.isRegularFile(whole) ? List.of(whole) : Parts.complete(whole);
+            List<Path> onDisk = Parts.of(whole);
             if (onDisk.isEmpty()) {
                 throw new StepException(file + " is not in the workdir: the card describes files an earlier step wrote");
             }
@@ -99,7 +91,7 @@ record CardStep(List<String> files, String to, String license, String title) imp
                     name = Optional.ofNullable(gguf.metadata().get("general.name")).map(GgufValue::asString).orElse(null);
                 }
                 type = type == null ? fileType(gguf) : type;
-                described.add(describe(context, path, gguf, type, recorded));
+                described.add(describe(context, path, gguf, type));
             }
         }
         ModelCard card = new ModelCard(name != null ? name : files.get(0).replaceFirst("\\.gguf$", ""), source(context), configChanges(context), described,
@@ -108,12 +100,10 @@ record CardStep(List<String> files, String to, String license, String title) imp
         context.info("wrote " + to + ": a model card for " + described.size() + " file" + (described.size() == 1 ? "" : "s"));
     }
 
-    private static ModelCard.File describe(StepContext context, Path path, GgufFile gguf, String type, Map<String, Journal.Output> recorded)
-            throws IOException {
+    private static ModelCard.File describe(StepContext context, Path path, GgufFile gguf, String type) throws IOException {
         String relative = Workdir.relativize(context.workdir(), path);
         long size = Files.size(path);
-        Journal.Output known = recorded.get(relative);
-        String sha256 = known != null && known.size() == size ? known.sha256() : Hashing.sha256(path);
+        String sha256 = context.sha256(path);
         Map<String, Integer> perType = new TreeMap<>();
         long elements = 0;
         long bytes = 0;

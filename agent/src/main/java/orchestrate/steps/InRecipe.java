@@ -28,9 +28,16 @@ interface InRecipe {
             return new RecipeException(location, problem);
         }
 
-        /** The GGUF files the recipe brings home, as it names them (names or globs): what a card or a Modelfile describes by default. */
-        public List<String> ggufArtifacts() {
-            return artifacts.stream().filter(a -> a.endsWith(".gguf")).toList();
+        /**
+         * The GGUF files the recipe brings home, as it names them (names or globs): what a card or a
+         * Modelfile describes by default; refused, saying {@code what} the step would write, when there are none.
+         */
+        public List<String> ggufArtifacts(String what) throws RecipeException {
+            List<String> ggufs = artifacts.stream().filter(a -> a.endsWith(".gguf")).toList();
+            if (ggufs.isEmpty()) {
+                throw error(owner + " needs 'files' (the GGUF files to " + what + "): the recipe's artifacts name none");
+            }
+            return ggufs;
         }
 
         /** Whether the file at {@code path} (under the workdir) is one the recipe brings home. */

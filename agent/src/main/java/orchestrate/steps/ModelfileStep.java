@@ -41,11 +41,7 @@ record ModelfileStep(List<String> files, String generationConfig) implements Ste
         if (!files.isEmpty()) {
             return this;
         }
-        List<String> ggufs = surroundings.ggufArtifacts();
-        if (ggufs.isEmpty()) {
-            throw surroundings.error(surroundings.owner() + " needs 'files' (the GGUF files to write Modelfiles for): the recipe's artifacts name none");
-        }
-        return new ModelfileStep(ggufs, generationConfig);
+        return new ModelfileStep(surroundings.ggufArtifacts("write Modelfiles for"), generationConfig);
     }
 
     @Override
@@ -62,7 +58,7 @@ record ModelfileStep(List<String> files, String generationConfig) implements Ste
         JsonNode sampling = generationConfig(context);
         for (String file : GgufNames.resolve(context, files, "modelfile")) {
             Path whole = context.resolve(file);
-            List<Path> parts = Files.isRegularFile(whole) ? List.of(whole) : Parts.complete(whole);
+            List<Path> parts = Parts.of(whole);
             if (parts.isEmpty()) {
                 throw new StepException(file + " is not in the workdir: a Modelfile is written beside a GGUF file an earlier step wrote");
             }

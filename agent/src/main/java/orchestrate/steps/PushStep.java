@@ -12,7 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import orchestrate.event.Event;
 import orchestrate.event.Facts;
-import orchestrate.files.Hashing;
 import orchestrate.files.Parts;
 import orchestrate.files.Workdir;
 import orchestrate.hub.HubException;
@@ -22,7 +21,6 @@ import orchestrate.plan.Plannable;
 import orchestrate.recipe.Options;
 import orchestrate.recipe.RecipeException;
 import orchestrate.retry.Backoff;
-import orchestrate.run.Journal;
 import orchestrate.run.Step;
 import orchestrate.run.StepContext;
 import orchestrate.run.StepException;
@@ -76,16 +74,20 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
         int count = 0;
         int unsized = 0;
         for (String entry : files) {
+            if (!Workdir.isGlob(entry)) {
+                java.util.Optional<Long> size = plan.size(entry);
+                bytes += size.orElse(0L);
+                count += size.isPresent() ? 1 : 0;
+                unsized += size.isPresent() ? 0 : 1;
+                continue;
+            }
             java.nio.file.PathMatcher matcher = java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + entry);
-            boolean found = false;
             for (String file : plan.files()) {
-                if (Workdir.isGlob(entry) ? matcher.matches(Path.of(file)) : file.equals(entry)) {
+                if (matcher.matches(Path.of(file))) {
                     bytes += plan.size(file).orElse(0L);
                     count++;
-                    found = true;
                 }
             }
-            unsized += found || Workdir.isGlob(entry) ? 0 : 1;
         }
         plan.estimate(bytes / 1e6 / plan.rates().networkMBps(), 0, plan.disk(), String.format(Locale.ROOT, "%d files, %.2f GB to %s (at the download's rate)%s",
                 count, bytes / 1e9, repo, unsized == 0 ? "" : "; " + unsized + " more the plan does not size"));
@@ -114,16 +116,12 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
         for (String path : paths) {
             sizes.put(path, Files.size(context.resolve(path)));
         }
-        Map<String, Journal.Output> recorded = new HashMap<>();
-        context.earlier().forEach(step -> step.outputs().forEach(o -> recorded.put(o.path(), o)));
         List<RepoUpload.Local> locals = new ArrayList<>();
         RepoUpload.Result result;
         try {
             RepoUpload.check(environment, options, sizes); // before any file is read
             for (String path : paths) {
-                Journal.Output known = recorded.get(path);
-                String sha256 = known != null && known.size() == sizes.get(path) ? known.sha256() : Hashing.sha256(context.resolve(path));
-                locals.add(new RepoUpload.Local(path, context.resolve(path), sizes.get(path), sha256));
+                locals.add(new RepoUpload.Local(path, context.resolve(path), sizes.get(path), context.sha256(context.resolve(path))));
             }
             long bytes = sizes.values().stream().mapToLong(Long::longValue).sum();
             context.info(String.format(Locale.ROOT, "pushing %d files (%.2f GB) to %s%s", paths.size(), bytes / 1e9, repo,
@@ -152,24 +150,19 @@ record PushStep(String repo, boolean isPrivate, boolean create, String revision,
 
     /** Every file the entries name, once, in order: a name (or a file written in parts, as its parts), or a glob over the workdir. */
     private List<String> resolve(StepContext context) throws IOException, StepException {
-        Map<String, Boolean> found = new LinkedHashMap<>();
+        java.util.Set<String> found = new java.util.LinkedHashSet<>();
         for (String entry : files) {
             List<String> matched = new ArrayList<>();
             if (Workdir.isGlob(entry)) {
                 matched.addAll(Workdir.glob(context.workdir(), entry));
             } else {
-                Path whole = context.resolve(entry);
-                if (Files.isRegularFile(whole)) {
-                    matched.add(entry);
-                } else {
-                    Parts.complete(whole).forEach(part -> matched.add(Workdir.relativize(context.workdir(), part)));
-                }
+                Parts.of(context.resolve(entry)).forEach(file -> matched.add(Workdir.relativize(context.workdir(), file)));
             }
             if (matched.isEmpty()) {
                 throw new StepException("'" + entry + "' of push names no file in the workdir");
             }
-            matched.forEach(m -> found.put(m, true));
+            found.addAll(matched);
         }
-        return List.copyOf(found.keySet());
+        return List.copyOf(found);
     }
 }

@@ -97,8 +97,11 @@ record VerifyStep(List<String> models, String prompt, int tokens, RuntimeCheck r
 
     private Verification verify(String model, StepContext context) throws Exception {
         Path whole = context.resolve(model);
-        Path file = Parts.first(whole); // llama.cpp loads a file in parts from its first
-        List<Path> parts = file.equals(whole) ? List.of(whole) : Parts.complete(whole);
+        List<Path> parts = Parts.of(whole);
+        if (parts.isEmpty()) {
+            parts = List.of(whole); // not there: reading it says so, in one line
+        }
+        Path file = parts.get(0); // llama.cpp loads a file in parts from its first
         List<GgufTensorInfo> tensors = new ArrayList<>();
         GgufFile gguf = null;
         try {

@@ -8,7 +8,6 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -150,10 +149,6 @@ public final class HubUploads {
 
     public int verified() {
         return verified.get();
-    }
-
-    boolean knows(String repo) {
-        return repos.containsKey(repo);
     }
 
     /** Handles an upload request to the Hub host; returns -1 when the path is not one of these. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import orchestrate.controller.transfer.FetchResult;
 import orchestrate.event.Verification;
+import orchestrate.files.Parts;
 
 /**
  * Which GGUF artifacts llama.cpp loaded and ran on the box, and for the others, why not: a
@@ -33,7 +34,7 @@ final class Proofs {
             if (!result.path().endsWith(".gguf")) {
                 continue;
             }
-            String proof = firstPart(result.path()); // llama.cpp loads a file in parts from its first: proving it proves them all
+            String proof = Parts.firstPartOf(result.path()); // llama.cpp loads a file in parts from its first: proving it proves them all
             if (!why.containsKey(proof)) {
                 unproven.add(result.path() + " (no verify step ran it)");
             } else if (why.get(proof) != null) {
@@ -41,10 +42,5 @@ final class Proofs {
             }
         }
         return unproven;
-    }
-
-    /** The first part of the file a part belongs to ({@code m-00002-of-00003.gguf}: {@code m-00001-of-00003.gguf}); any other file itself. */
-    private static String firstPart(String path) {
-        return path.replaceFirst("-\\d{5}(-of-\\d{5}\\.gguf)$", "-00001$1");
     }
 }
