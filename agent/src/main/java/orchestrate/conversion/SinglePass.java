@@ -7,10 +7,13 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import orchestrate.gguf.GgmlType;
 import orchestrate.gguf.GgufException;
@@ -61,15 +64,16 @@ public final class SinglePass {
         return declare(source, output).files();
     }
 
-    /** Writes every output; returns each file written (an output in parts is several), in order. */
+    /**
+     * Writes every output; returns each file written (an output in parts is several), in order.
+     * Three things overlap: while the threads encode one window, this thread reads and decodes the
+     * next, and a writer thread writes (and hashes) the one before.
+     */
     public static List<GgufOutput.Written> run(TensorSource source, List<Output> outputs, int threads, Progress progress)
             throws IOException, GgufException {
         List<GgufOutput> writers = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
-            Thread thread = new Thread(runnable, "quantize");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(threads, daemons("quantize"));
+        ExecutorService writing = Executors.newSingleThreadExecutor(daemons("write-gguf"));
         try {
             for (Output output : outputs) {
                 GgufOutput writer = declare(source, output);
@@ -83,45 +87,128 @@ public final class SinglePass {
             List<TensorSource.Tensor> tensors = source.tensors();
             long total = tensors.stream().mapToLong(TensorSource.Tensor::sourceBytes).sum();
             long done = 0;
-            float[] values = new float[0];
-            byte[][] encoded = new byte[outputs.size()][];
-            for (int index = 0; index < tensors.size(); index++) {
-                TensorSource.Tensor tensor = tensors.get(index);
-                int rowLength = Math.toIntExact(tensor.rowLength());
-                int windowRows = (int) Math.min(tensor.rows(), Math.max(1, WINDOW_ELEMENTS / rowLength));
-                if (values.length < windowRows * rowLength) {
-                    values = new float[windowRows * rowLength];
-                }
-                GgmlType[] types = new GgmlType[outputs.size()];
-                for (int o = 0; o < outputs.size(); o++) {
-                    types[o] = outputs.get(o).types().get(index);
-                    int bytes = (int) types[o].bytesFor((long) windowRows * rowLength);
-                    if (encoded[o] == null || encoded[o].length < bytes) {
-                        encoded[o] = new byte[bytes];
-                    }
-                }
-                long bytesPerRow = tensor.sourceBytes() / tensor.rows();
-                for (long first = 0; first < tensor.rows(); first += windowRows) {
-                    int rows = (int) Math.min(windowRows, tensor.rows() - first);
-                    source.read(tensor, first, rows, values);
-                    encode(pool, threads, codecs, values, rows, rowLength, types, encoded);
-                    for (int o = 0; o < outputs.size(); o++) {
-                        writers.get(o).write(tensor.name(), ByteBuffer.wrap(encoded[o], 0, (int) types[o].bytesFor((long) rows * rowLength)));
-                    }
-                    done += rows * bytesPerRow;
-                    progress.bytes(done, total);
-                }
-                source.done(tensor);
+            List<Window> windows = windows(tensors, outputs);
+            Buffers[] buffers = {new Buffers(outputs.size()), new Buffers(outputs.size())};
+            if (!windows.isEmpty()) {
+                read(source, windows.get(0), buffers[0]);
             }
-            List<GgufOutput.Written> written = new ArrayList<>();
+            Future<?> written = CompletableFuture.completedFuture(null);
+            for (int k = 0; k < windows.size(); k++) {
+                Window window = windows.get(k);
+                Buffers buffer = buffers[k % 2];
+                buffer.reserveEncoded(window);
+                List<Future<?>> encoding = encode(pool, threads, codecs, window, buffer);
+                await(written);
+                if (k > 0) {
+                    done += finished(source, windows.get(k - 1), progress, done, total);
+                }
+                if (k + 1 < windows.size()) {
+                    read(source, windows.get(k + 1), buffers[(k + 1) % 2]);
+                }
+                for (Future<?> work : encoding) {
+                    await(work);
+                }
+                written = writing.submit(() -> {
+                    write(writers, window, buffer);
+                    return null;
+                });
+            }
+            await(written);
+            if (!windows.isEmpty()) {
+                finished(source, windows.get(windows.size() - 1), progress, done, total);
+            }
+            List<GgufOutput.Written> files = new ArrayList<>();
             for (GgufOutput writer : writers) {
-                written.addAll(writer.finish());
+                files.addAll(writer.finish());
             }
-            return written;
+            return files;
         } finally {
             pool.shutdownNow();
+            writing.shutdownNow();
+            awaitQuiet(writing); // a write still running must not race the removal of its file
             closeAll(writers);
         }
+    }
+
+    /**
+     * Rows {@code first..first+rows} of one tensor, with each output's type for it; {@code sameAs[o]}
+     * is the first output of the same type, whose bytes output o shares (they are the same bytes).
+     */
+    private record Window(TensorSource.Tensor tensor, long first, int rows, GgmlType[] types, int[] sameAs, boolean last) {
+
+        int rowLength() {
+            return Math.toIntExact(tensor.rowLength());
+        }
+
+        int encodedBytes(int o) {
+            return (int) types[o].bytesFor((long) rows * rowLength());
+        }
+    }
+
+    /** A window's values, and its bytes in each output's type. */
+    private static final class Buffers {
+        float[] values = new float[0];
+        final byte[][] encoded;
+
+        Buffers(int outputs) {
+            encoded = new byte[outputs][0];
+        }
+
+        void reserveEncoded(Window window) {
+            for (int o = 0; o < encoded.length; o++) {
+                if (window.sameAs()[o] == o && encoded[o].length < window.encodedBytes(o)) {
+                    encoded[o] = new byte[window.encodedBytes(o)];
+                }
+            }
+        }
+    }
+
+    private static List<Window> windows(List<TensorSource.Tensor> tensors, List<Output> outputs) {
+        List<Window> windows = new ArrayList<>();
+        for (int index = 0; index < tensors.size(); index++) {
+            TensorSource.Tensor tensor = tensors.get(index);
+            GgmlType[] types = new GgmlType[outputs.size()];
+            int[] sameAs = new int[outputs.size()];
+            for (int o = 0; o < outputs.size(); o++) {
+                types[o] = outputs.get(o).types().get(index);
+                sameAs[o] = o;
+                for (int p = o - 1; p >= 0; p--) {
+                    if (types[p] == types[o]) {
+                        sameAs[o] = p;
+                    }
+                }
+            }
+            int windowRows = (int) Math.min(tensor.rows(), Math.max(1, WINDOW_ELEMENTS / tensor.rowLength()));
+            for (long first = 0; first < tensor.rows(); first += windowRows) {
+                int rows = (int) Math.min(windowRows, tensor.rows() - first);
+                windows.add(new Window(tensor, first, rows, types, sameAs, first + rows == tensor.rows()));
+            }
+        }
+        return windows;
+    }
+
+    private static void read(TensorSource source, Window window, Buffers buffer) throws IOException, GgufException {
+        int elements = window.rows() * window.rowLength();
+        if (buffer.values.length < elements) {
+            buffer.values = new float[elements];
+        }
+        source.read(window.tensor(), window.first(), window.rows(), buffer.values);
+    }
+
+    private static void write(List<GgufOutput> writers, Window window, Buffers buffer) throws IOException, GgufException {
+        for (int o = 0; o < writers.size(); o++) {
+            writers.get(o).write(window.tensor().name(), ByteBuffer.wrap(buffer.encoded[window.sameAs()[o]], 0, window.encodedBytes(o)));
+        }
+    }
+
+    /** A window is in every output: reports progress and, after a tensor's last rows, tells the source. Returns the source bytes it stood for. */
+    private static long finished(TensorSource source, Window window, Progress progress, long done, long total) throws IOException {
+        long bytes = window.rows() * (window.tensor().sourceBytes() / window.tensor().rows());
+        progress.bytes(done + bytes, total);
+        if (window.last()) {
+            source.done(window.tensor());
+        }
+        return bytes;
     }
 
     /** Closes every writer, so each unfinished one removes its temporary file, even when an earlier close fails. */
@@ -153,9 +240,13 @@ public final class SinglePass {
         return writer;
     }
 
-    /** Encodes {@code rows} rows into every output's buffer, chunks of rows taken by whichever thread is free. */
-    private static void encode(ExecutorService pool, int threads, List<Map<GgmlType, BlockCodec>> codecs, float[] values, int rows,
-                               int rowLength, GgmlType[] types, byte[][] encoded) throws IOException {
+    /**
+     * Starts encoding a window into every output's buffer (an output sharing another's type shares
+     * its bytes), chunks of rows taken by whichever thread is free; returns the threads' work.
+     */
+    private static List<Future<?>> encode(ExecutorService pool, int threads, List<Map<GgmlType, BlockCodec>> codecs, Window window, Buffers buffer) {
+        int rowLength = window.rowLength();
+        int rows = window.rows();
         int chunkRows = Math.max(1, CHUNK_ELEMENTS / rowLength);
         int chunks = (rows + chunkRows - 1) / chunkRows;
         AtomicInteger next = new AtomicInteger();
@@ -166,22 +257,58 @@ public final class SinglePass {
                 for (int chunk = next.getAndIncrement(); chunk < chunks; chunk = next.getAndIncrement()) {
                     int firstRow = chunk * chunkRows;
                     int count = Math.min(chunkRows, rows - firstRow) * rowLength;
-                    for (int o = 0; o < types.length; o++) {
-                        int outOffset = (int) types[o].bytesFor((long) firstRow * rowLength);
-                        mine.computeIfAbsent(types[o], BlockCodec::of).quantize(values, firstRow * rowLength, count, encoded[o], outOffset);
+                    for (int o = 0; o < window.types().length; o++) {
+                        if (window.sameAs()[o] != o) {
+                            continue;
+                        }
+                        GgmlType type = window.types()[o];
+                        int outOffset = (int) type.bytesFor((long) firstRow * rowLength);
+                        mine.computeIfAbsent(type, BlockCodec::of).quantize(buffer.values, firstRow * rowLength, count, buffer.encoded[o], outOffset);
                     }
                 }
             }));
         }
+        return work;
+    }
+
+    /** Waits for one piece of work, passing on its failure as what it was. */
+    private static void await(Future<?> work) throws IOException, GgufException {
         try {
-            for (Future<?> future : work) {
-                future.get();
-            }
+            work.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("quantization interrupted");
         } catch (ExecutionException e) {
-            throw new IllegalStateException("quantizing failed", e.getCause());
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            if (cause instanceof GgufException gguf) {
+                throw gguf;
+            }
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof Error error) {
+                throw error;
+            }
+            throw new IllegalStateException("quantizing failed", cause);
         }
+    }
+
+    private static void awaitQuiet(ExecutorService executor) {
+        try {
+            executor.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory daemons(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 }

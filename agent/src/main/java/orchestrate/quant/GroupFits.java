@@ -41,6 +41,9 @@ interface GroupFits {
      */
     void requantize(int groups, int n, float[] x, int xo, float[] dl, float[] ml, int lowest, int highest, int offset, byte[] levels, int lo);
 
+    /** How many groups one search runs side by side: callers that pass at least this many keep every lane busy. */
+    int groupsAtOnce();
+
     /** The fastest fits this JVM can run: in SIMD lanes when jdk.incubator.vector is there (and not switched off), else one group at a time. */
     static GroupFits create() {
         return simd() ? VectorGroupFits.create() : new ScalarGroupFits();

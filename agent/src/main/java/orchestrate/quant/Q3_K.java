@@ -58,18 +58,19 @@ final class Q3_K implements BlockCodec {
                 groupScales[j] = d * scale(out, packed, j);
             }
             fits.requantize(16, 16, x, block, groupScales, null, -4, 3, 4, levels, 0);
-            for (int j = 0; j < 32; j++) {
-                out[o + j] = 0;
+            // Levels are 0..7. The high bit of the first 32 goes to bit 0 of hmask[0..31], of the next 32 to bit 1, and so on.
+            for (int l = 0; l < 32; l++) {
+                int mask = 0;
+                for (int k = 0; k < 8; k++) {
+                    mask |= (levels[32 * k + l] >> 2) << k;
+                }
+                out[o + l] = (byte) mask;
             }
-            // The high bit of the first 32 levels goes to bit 0 of hmask[0..31], the next 32 to bit 1, and so on.
-            for (int j = 0; j < 256; j++) {
-                int high = levels[j] >> 2; // levels are 0..7: no branch to mispredict on random bits
-                out[o + j % 32] |= (byte) (high << (j / 32));
-                levels[j] -= (byte) (high << 2);
-            }
+            // The low two bits: four levels a byte, 32 apart.
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; l++) {
-                    out[o + 32 + j / 4 + l] = (byte) (levels[j + l] | levels[j + l + 32] << 2 | levels[j + l + 64] << 4 | levels[j + l + 96] << 6);
+                    out[o + 32 + j / 4 + l] = (byte) ((levels[j + l] & 3) | (levels[j + l + 32] & 3) << 2 | (levels[j + l + 64] & 3) << 4
+                            | (levels[j + l + 96] & 3) << 6);
                 }
             }
         }

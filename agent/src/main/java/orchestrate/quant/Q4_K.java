@@ -6,7 +6,6 @@ import orchestrate.gguf.GgmlType;
 final class Q4_K implements BlockCodec {
 
     private final ScaleMinBlocks fit = new ScaleMinBlocks(15, -1f, 20);
-    private final byte[] levels = new byte[256];
 
     @Override
     public GgmlType type() {
@@ -15,17 +14,23 @@ final class Q4_K implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int offset, int count, byte[] out, int outOffset) {
-        for (int block = offset, o = outOffset; block < offset + count; block += 256, o += 144) {
-            // The packed scales are OR-ed into, so they start from zero.
-            java.util.Arrays.fill(out, o + 4, o + 16, (byte) 0);
-            fit.quantize(x, block, levels, out, o);
-            // Each 32 bytes hold 64 values: the first 32 in the low nibbles, the next 32 in the high ones.
-            for (int j = 0; j < 256; j += 64) {
-                int q = o + 16 + j / 2;
-                for (int l = 0; l < 32; l++) {
-                    out[q + l] = (byte) (levels[j + l] | levels[j + l + 32] << 4);
+        int end = offset + count;
+        for (int first = offset, o = outOffset; first < end; ) {
+            int blocks = Math.min(fit.batch(), (end - first) / 256);
+            fit.search(x, first, blocks);
+            for (int b = 0, block = first; b < blocks; b++, block += 256, o += 144) {
+                // The packed scales are OR-ed into, so they start from zero.
+                java.util.Arrays.fill(out, o + 4, o + 16, (byte) 0);
+                fit.finish(b, x, block, out, o);
+                byte[] levels = fit.levels();
+                // Each 32 bytes hold 64 values: the first 32 in the low nibbles, the next 32 in the high ones.
+                for (int j = 256 * b, q = o + 16; j < 256 * b + 256; j += 64, q += 32) {
+                    for (int l = 0; l < 32; l++) {
+                        out[q + l] = (byte) (levels[j + l] | levels[j + l + 32] << 4);
+                    }
                 }
             }
+            first += 256 * blocks;
         }
     }
 

@@ -9,7 +9,6 @@ import orchestrate.gguf.GgmlType;
 final class Q5_K implements BlockCodec {
 
     private final ScaleMinBlocks fit = new ScaleMinBlocks(31, -0.5f, 15);
-    private final byte[] levels = new byte[256];
 
     @Override
     public GgmlType type() {
@@ -18,26 +17,34 @@ final class Q5_K implements BlockCodec {
 
     @Override
     public void quantize(float[] x, int offset, int count, byte[] out, int outOffset) {
-        for (int block = offset, o = outOffset; block < offset + count; block += 256, o += 176) {
-            java.util.Arrays.fill(out, o + 4, o + 48, (byte) 0); // scales and high bits are OR-ed into
-            fit.quantize(x, block, levels, out, o);
-            int qh = o + 16;
-            for (int n = 0, k = 0; n < 256; n += 64, k += 2) {
-                int ql = o + 48 + n / 2;
-                for (int j = 0; j < 32; j++) {
-                    int l1 = levels[n + j];
-                    if (l1 > 15) {
-                        l1 -= 16;
-                        out[qh + j] |= (byte) (1 << k);
+        int end = offset + count;
+        for (int first = offset, o = outOffset; first < end; ) {
+            int blocks = Math.min(fit.batch(), (end - first) / 256);
+            fit.search(x, first, blocks);
+            for (int b = 0, block = first; b < blocks; b++, block += 256, o += 176) {
+                java.util.Arrays.fill(out, o + 4, o + 48, (byte) 0); // scales and high bits are OR-ed into
+                fit.finish(b, x, block, out, o);
+                byte[] levels = fit.levels();
+                int at = 256 * b;
+                int qh = o + 16;
+                for (int n = 0, k = 0; n < 256; n += 64, k += 2) {
+                    int ql = o + 48 + n / 2;
+                    for (int j = 0; j < 32; j++) {
+                        int l1 = levels[at + n + j];
+                        if (l1 > 15) {
+                            l1 -= 16;
+                            out[qh + j] |= (byte) (1 << k);
+                        }
+                        int l2 = levels[at + n + j + 32];
+                        if (l2 > 15) {
+                            l2 -= 16;
+                            out[qh + j] |= (byte) (2 << k);
+                        }
+                        out[ql + j] = (byte) (l1 | l2 << 4);
                     }
-                    int l2 = levels[n + j + 32];
-                    if (l2 > 15) {
-                        l2 -= 16;
-                        out[qh + j] |= (byte) (2 << k);
-                    }
-                    out[ql + j] = (byte) (l1 | l2 << 4);
                 }
             }
+            first += 256 * blocks;
         }
     }
 

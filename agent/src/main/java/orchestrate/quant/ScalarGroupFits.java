@@ -7,6 +7,11 @@ final class ScalarGroupFits implements GroupFits {
     private final byte[] aux = new byte[32];
 
     @Override
+    public int groupsAtOnce() {
+        return 1;
+    }
+
+    @Override
     public void fit(int groups, int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] scales, float[] mins, float rmin,
                     float rdelta, int nstep, boolean absoluteError) {
         for (int j = 0; j < groups; j++) {

@@ -6,7 +6,8 @@ import static orchestrate.quant.Rounding.nearestInt;
  * What Q4_K and Q5_K share ({@code quantize_row_q4_K_ref}, {@code quantize_row_q5_K_ref}): 256
  * values in 8 groups of 32, each group fitted with levels 0..nmax, a scale and a minimum weighted
  * by (rms + |x|), then scales and minimums stored as 6-bit fractions of the block's F16 d and dmin,
- * and the levels recomputed against the stored (rounded) scales.
+ * and the levels recomputed against the stored (rounded) scales. The searches of a few blocks run
+ * together ({@link #search}), then each block is finished on its own ({@link #finish}).
  */
 final class ScaleMinBlocks {
 
@@ -14,9 +15,12 @@ final class ScaleMinBlocks {
     private final float rmin;
     private final int nstep;
     private final GroupFits fits = GroupFits.create();
-    private final float[] weights = new float[256];
-    private final float[] scales = new float[8];
-    private final float[] mins = new float[8];
+    /** Blocks searched together: enough groups of 8 to fill the SIMD lanes (two blocks in sixteen lanes). */
+    private final int batch = Math.max(1, fits.groupsAtOnce() / 8);
+    private final float[] weights = new float[256 * batch];
+    private final byte[] levels = new byte[256 * batch];
+    private final float[] scales = new float[8 * batch];
+    private final float[] mins = new float[8 * batch];
     private final float[] groupScales = new float[8];
     private final float[] groupMins = new float[8];
 
@@ -26,13 +30,15 @@ final class ScaleMinBlocks {
         this.nstep = nstep;
     }
 
-    /**
-     * Writes d at {@code out[dAt]}, dmin after it, the 12 scale bytes after that, and leaves the
-     * 256 final levels in {@code levels}.
-     */
-    void quantize(float[] x, int block, byte[] levels, byte[] out, int dAt) {
-        for (int j = 0; j < 8; j++) {
-            int g = block + 32 * j;
+    /** How many blocks {@link #search} takes at most. */
+    int batch() {
+        return batch;
+    }
+
+    /** Fits the groups of {@code blocks} (at most {@link #batch}) consecutive blocks from {@code x[first]}. */
+    void search(float[] x, int first, int blocks) {
+        for (int j = 0; j < 8 * blocks; j++) {
+            int g = first + 32 * j;
             float sumX2 = 0;
             for (int l = 0; l < 32; l++) {
                 sumX2 += x[g + l] * x[g + l];
@@ -42,10 +48,18 @@ final class ScaleMinBlocks {
                 weights[32 * j + l] = rms + Math.abs(x[g + l]);
             }
         }
-        fits.fit(8, 32, nmax, x, block, weights, levels, 0, scales, mins, rmin, 0.1f, nstep, false);
+        fits.fit(8 * blocks, 32, nmax, x, first, weights, levels, 0, scales, mins, rmin, 0.1f, nstep, false);
+    }
+
+    /**
+     * Finishes block {@code b} of the last search, whose values are at {@code x[block]}: writes d at
+     * {@code out[dAt]}, dmin after it, the 12 scale bytes after that, and leaves the block's 256
+     * final levels in {@link #levels} from {@code 256 * b}.
+     */
+    void finish(int b, float[] x, int block, byte[] out, int dAt) {
         float maxScale = 0;
         float maxMin = 0;
-        for (int j = 0; j < 8; j++) {
+        for (int j = 8 * b; j < 8 * b + 8; j++) {
             if (scales[j] > maxScale) {
                 maxScale = scales[j];
             }
@@ -58,8 +72,8 @@ final class ScaleMinBlocks {
         int packed = dAt + 4;
         for (int j = 0; j < 8; j++) {
             // C stores nearest_int into a uint8_t before capping at 63.
-            int ls = Math.min(63, nearestInt(inverseScale * scales[j]) & 0xFF);
-            int lm = Math.min(63, nearestInt(inverseMin * mins[j]) & 0xFF);
+            int ls = Math.min(63, nearestInt(inverseScale * scales[8 * b + j]) & 0xFF);
+            int lm = Math.min(63, nearestInt(inverseMin * mins[8 * b + j]) & 0xFF);
             SixBitScales.put(out, packed, j, ls, lm);
         }
         LittleEndian.putHalf(out, dAt, maxScale / 63f);
@@ -70,6 +84,11 @@ final class ScaleMinBlocks {
             groupScales[j] = d * SixBitScales.scale(out, packed, j);
             groupMins[j] = dmin * SixBitScales.min(out, packed, j);
         }
-        fits.requantize(8, 32, x, block, groupScales, groupMins, 0, nmax, 0, levels, 0);
+        fits.requantize(8, 32, x, block, groupScales, groupMins, 0, nmax, 0, levels, 256 * b);
+    }
+
+    /** The levels of the blocks last finished, 256 a block. */
+    byte[] levels() {
+        return levels;
     }
 }

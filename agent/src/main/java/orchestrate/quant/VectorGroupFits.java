@@ -6,20 +6,23 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Eight groups searched at once, one per lane of a 256-bit vector: the groups are laid out lane by
- * lane (value i of every group side by side), and each lane runs {@link ScaleSearch}'s operations
- * in the same order, with comparisons and blends where the scalar search branches. Levels are kept
- * as floats (whole numbers), which is what the scalar sums convert them to; JDK 17's int-to-float
- * lane conversion cost more than the whole search. No sum is reordered and nothing is fused (the
- * Vector API adds and multiplies lanewise, IEEE single), so every lane's floats, and the blocks,
- * are the scalar searches' bit for bit. The searches' common openings stay written out in each:
- * moved into helpers that return their vectors in an array, Q3_K ran at half the speed (the vectors
- * were boxed).
+ * Groups searched side by side, one per lane of the widest float vector the CPU has (sixteen lanes
+ * with AVX-512, eight with AVX2): the groups are laid out lane by lane (value i of every group side
+ * by side), and each lane runs {@link ScaleSearch}'s operations in the same order, with comparisons
+ * and blends where the scalar search branches; lanes beyond the last group search zeros, and their
+ * results are dropped. Levels are kept as floats (whole numbers), which is what the scalar sums
+ * convert them to; JDK 17's int-to-float lane conversion cost more than the whole search. No sum is
+ * reordered and nothing is fused (the Vector API adds and multiplies lanewise, IEEE single), so
+ * every lane's floats, and the blocks, are the scalar searches' bit for bit. The searches' common
+ * openings stay written out in each: moved into helpers that return their vectors in an array, Q3_K
+ * ran at half the speed (the vectors were boxed). For the same reason a vector carried from one
+ * candidate to the next is blended unconditionally rather than assigned in a branch: JDK 17's C2
+ * left such vectors boxed, and their operations ran as plain Java.
  */
 final class VectorGroupFits implements GroupFits {
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final int LANES = 8;
+    private static final VectorSpecies<Float> F = Integer.getInteger("orchestrate.quantize.lanes", 0) == 8 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = F.length();
 
     /** Values, weights, values less the minimum, and levels: [value index][lane]. */
     private final float[] xs = new float[32 * LANES];
@@ -28,6 +31,12 @@ final class VectorGroupFits implements GroupFits {
     private final float[] best = new float[32 * LANES];
     private final float[] trial = new float[32 * LANES];
     private final float[] lanes = new float[LANES];
+    /** Vectors one phase of a search leaves for the next: lane by lane, at the offsets below. */
+    private final float[] state = new float[4 * LANES];
+    private static final int MAX = 0;
+    private static final int SUM_LX = LANES;
+    private static final int SUM_L2 = 2 * LANES;
+    private static final int ISCALE = 3 * LANES;
 
     private VectorGroupFits() {}
 
@@ -36,25 +45,27 @@ final class VectorGroupFits implements GroupFits {
     }
 
     @Override
+    public int groupsAtOnce() {
+        return LANES;
+    }
+
+    @Override
     public void fit(int groups, int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] scales, float[] mins, float rmin,
                     float rdelta, int nstep, boolean absoluteError) {
-        if (groups % LANES != 0 || n > 32) {
-            throw new IllegalArgumentException(groups + " groups of " + n);
+        if (n > 32) {
+            throw new IllegalArgumentException("groups of " + n);
         }
         for (int first = 0; first < groups; first += LANES) {
-            fitEight(n, nmax, x, xo + first * n, weights, first * n, levels, lo + first * n, scales, mins, first, rmin, rdelta, nstep, absoluteError);
+            fitLanes(Math.min(LANES, groups - first), n, nmax, x, xo + first * n, weights, first * n, levels, lo + first * n, scales, mins, first, rmin,
+                    rdelta, nstep, absoluteError);
         }
     }
 
-    /** {@link ScaleSearch#asymmetric} in each lane. */
-    private void fitEight(int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] levels, int lo, float[] scales, float[] mins, int so,
-                          float rmin, float rdelta, int nstep, boolean absoluteError) {
-        for (int g = 0; g < LANES; g++) {
-            for (int i = 0; i < n; i++) {
-                xs[i * LANES + g] = x[xo + g * n + i];
-                ws[i * LANES + g] = weights[wo + g * n + i];
-            }
-        }
+    /** {@link ScaleSearch#asymmetric} in each of the first {@code groups} lanes (the others search zeros). */
+    private void fitLanes(int groups, int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] levels, int lo, float[] scales, float[] mins,
+                          int so, float rmin, float rdelta, int nstep, boolean absoluteError) {
+        gather(groups, n, x, xo, xs);
+        gather(groups, n, weights, wo, ws);
         FloatVector zero = FloatVector.zero(F);
         FloatVector min = FloatVector.fromArray(F, xs, 0);
         FloatVector max = min;
@@ -75,12 +86,15 @@ final class VectorGroupFits implements GroupFits {
         FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(max.sub(min));
         FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
         FloatVector bestError = zero;
+        // The levels are a function of the scale tried and the minimum the values were shifted by:
+        // the best fit's are computed again at the end rather than kept.
+        FloatVector bestIscale = iscale;
+        FloatVector bestShift = min;
         for (int i = 0; i < n; i++) {
             FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
             FloatVector s = v.sub(min);
             s.intoArray(shifted, i * LANES);
             FloatVector l = level(iscale.mul(s), nmax);
-            l.intoArray(best, i * LANES);
             FloatVector diff = scale.mul(l).add(min).sub(v);
             diff = absoluteError ? diff.abs() : diff.mul(diff);
             bestError = bestError.add(FloatVector.fromArray(F, ws, i * LANES).mul(diff));
@@ -100,9 +114,6 @@ final class VectorGroupFits implements GroupFits {
             }
             FloatVector determinant = sumW.mul(sumL2).sub(sumL.mul(sumL));
             VectorMask<Float> solvable = determinant.compare(VectorOperators.GT, 0f);
-            if (!solvable.anyTrue()) {
-                continue;
-            }
             FloatVector thisScale = sumW.mul(sumXL).sub(sumX.mul(sumL)).div(determinant);
             FloatVector thisMin = sumL2.mul(sumX).sub(sumL.mul(sumXL)).div(determinant);
             VectorMask<Float> positive = thisMin.compare(VectorOperators.GT, 0f);
@@ -115,50 +126,41 @@ final class VectorGroupFits implements GroupFits {
                 error = error.add(FloatVector.fromArray(F, ws, i * LANES).mul(diff));
             }
             VectorMask<Float> better = solvable.and(error.lt(bestError));
-            if (!better.anyTrue()) {
-                continue;
-            }
-            // As in C, a better fit moves the minimum, and later candidates start from it.
-            for (int i = 0; i < n; i++) {
-                FloatVector.fromArray(F, best, i * LANES).blend(FloatVector.fromArray(F, trial, i * LANES), better).intoArray(best, i * LANES);
-            }
+            bestIscale = bestIscale.blend(iscale, better);
+            bestShift = bestShift.blend(min, better);
             bestError = bestError.blend(error, better);
             scale = scale.blend(thisScale, better);
+            // As in C, a better fit moves the minimum, and later candidates start from it.
             min = min.blend(thisMin, better);
-            for (int i = 0; i < n; i++) {
-                FloatVector.fromArray(F, xs, i * LANES).sub(min).intoArray(shifted, i * LANES);
+            if (better.anyTrue()) {
+                for (int i = 0; i < n; i++) {
+                    FloatVector.fromArray(F, xs, i * LANES).sub(min).intoArray(shifted, i * LANES);
+                }
             }
         }
         for (int i = 0; i < n; i++) {
-            FloatVector.fromArray(F, best, i * LANES).blend(zero, flat).intoArray(best, i * LANES);
+            asBytes(level(bestIscale.mul(FloatVector.fromArray(F, xs, i * LANES).sub(bestShift)), nmax).blend(zero, flat)).intoArray(best, i * LANES);
         }
-        for (int g = 0; g < LANES; g++) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + g * n + i] = (byte) best[i * LANES + g];
-            }
-        }
-        scale.blend(zero, flat).intoArray(scales, so);
+        scatter(groups, n, levels, lo);
+        scale.blend(zero, flat).intoArray(lanes, 0);
+        System.arraycopy(lanes, 0, scales, so, groups);
         min.blend(flatMin, flat).neg().intoArray(lanes, 0);
-        System.arraycopy(lanes, 0, mins, so, LANES);
+        System.arraycopy(lanes, 0, mins, so, groups);
     }
 
     @Override
     public void symmetric(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales) {
-        if (groups % LANES != 0 || n > 32) {
-            throw new IllegalArgumentException(groups + " groups of " + n);
+        if (n > 32) {
+            throw new IllegalArgumentException("groups of " + n);
         }
         for (int first = 0; first < groups; first += LANES) {
-            symmetricEight(n, nmax, x, xo + first * n, levels, lo + first * n, scales, first);
+            symmetricLanes(Math.min(LANES, groups - first), n, nmax, x, xo + first * n, levels, lo + first * n, scales, first);
         }
     }
 
     /** {@link ScaleSearch#symmetric} in each lane: the signed largest value, then 19 scales around -nmax/max, the best by weighted least squares. */
-    private void symmetricEight(int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales, int so) {
-        for (int g = 0; g < LANES; g++) {
-            for (int i = 0; i < n; i++) {
-                xs[i * LANES + g] = x[xo + g * n + i];
-            }
-        }
+    private void symmetricLanes(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales, int so) {
+        gather(groups, n, x, xo, xs);
         FloatVector zero = FloatVector.zero(F);
         FloatVector amax = zero;
         FloatVector max = zero;
@@ -179,12 +181,13 @@ final class VectorGroupFits implements GroupFits {
         FloatVector sumL2 = zero;
         for (int i = 0; i < n; i++) {
             FloatVector l = signedLevel(iscale.mul(FloatVector.fromArray(F, xs, i * LANES)), nmax);
-            l.intoArray(best, i * LANES);
             sumLX = sumLX.add(FloatVector.fromArray(F, shifted, i * LANES).mul(l));
             sumL2 = sumL2.add(FloatVector.fromArray(F, ws, i * LANES).mul(l).mul(l));
         }
         FloatVector scale = sumLX.div(sumL2).blend(zero, sumL2.eq(0f));
         FloatVector bestFit = scale.mul(sumLX);
+        // The levels are a function of the scale tried: the best one's are computed again at the end rather than kept.
+        FloatVector bestIscale = iscale;
         for (int is = -9; is <= 9; is++) {
             if (is == 0) {
                 continue;
@@ -194,39 +197,43 @@ final class VectorGroupFits implements GroupFits {
             sumL2 = zero;
             for (int i = 0; i < n; i++) {
                 FloatVector l = signedLevel(iscale.mul(FloatVector.fromArray(F, xs, i * LANES)), nmax);
-                l.intoArray(trial, i * LANES);
                 sumLX = sumLX.add(FloatVector.fromArray(F, shifted, i * LANES).mul(l));
                 sumL2 = sumL2.add(FloatVector.fromArray(F, ws, i * LANES).mul(l).mul(l));
             }
             VectorMask<Float> better = sumL2.compare(VectorOperators.GT, 0f).and(sumLX.mul(sumLX).compare(VectorOperators.GT, bestFit.mul(sumL2)));
-            if (!better.anyTrue()) {
-                continue;
-            }
-            for (int i = 0; i < n; i++) {
-                FloatVector.fromArray(F, best, i * LANES).blend(FloatVector.fromArray(F, trial, i * LANES), better).intoArray(best, i * LANES);
-            }
+            bestIscale = bestIscale.blend(iscale, better);
             scale = scale.blend(sumLX.div(sumL2), better);
             bestFit = bestFit.blend(scale.mul(sumLX), better);
         }
+        bestIscale.intoArray(state, ISCALE);
+        scale.blend(zero, zeros).intoArray(lanes, 0);
+        System.arraycopy(lanes, 0, scales, so, groups);
+        max.intoArray(state, MAX);
+        symmetricLevels(groups, n, nmax, levels, lo);
+    }
+
+    /**
+     * The levels of the best scale of each lane, + nmax (all zero for a zero group), to {@code levels}.
+     * A method of its own for the reason {@link #q3Lanes} gives.
+     */
+    private void symmetricLevels(int groups, int n, int nmax, byte[] levels, int lo) {
+        FloatVector zero = FloatVector.zero(F);
+        VectorMask<Float> zeros = FloatVector.fromArray(F, state, MAX).abs().lt(ScaleSearch.GROUP_MAX_EPS);
+        FloatVector iscale = FloatVector.fromArray(F, state, ISCALE);
         FloatVector offset = FloatVector.broadcast(F, (float) nmax);
         for (int i = 0; i < n; i++) {
-            FloatVector.fromArray(F, best, i * LANES).add(offset).blend(zero, zeros).intoArray(best, i * LANES);
+            asBytes(signedLevel(iscale.mul(FloatVector.fromArray(F, xs, i * LANES)), nmax).add(offset).blend(zero, zeros)).intoArray(best, i * LANES);
         }
-        for (int g = 0; g < LANES; g++) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + g * n + i] = (byte) best[i * LANES + g];
-            }
-        }
-        scale.blend(zero, zeros).intoArray(scales, so);
+        scatter(groups, n, levels, lo);
     }
 
     @Override
     public void q3(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales) {
-        if (groups % LANES != 0 || n > 32) {
-            throw new IllegalArgumentException(groups + " groups of " + n);
+        if (n > 32) {
+            throw new IllegalArgumentException("groups of " + n);
         }
         for (int first = 0; first < groups; first += LANES) {
-            q3Eight(n, nmax, x, xo + first * n, levels, lo + first * n, scales, first);
+            q3Lanes(Math.min(LANES, groups - first), n, nmax, x, xo + first * n, levels, lo + first * n, scales, first);
         }
     }
 
@@ -234,13 +241,23 @@ final class VectorGroupFits implements GroupFits {
      * {@link ScaleSearch#q3} in each lane: levels from -nmax/max, then up to five sweeps moving one
      * level at a time while the weighted fit improves. A sweep goes on while any lane changes; a lane
      * whose sweep changed nothing would change nothing in the next either, as its state is the same.
+     * The three phases are methods of their own, handing their vectors over in {@link #state}: as
+     * one method, C2 stopped inlining the Vector API's calls (NodeCountInliningCutoff) and ran them
+     * as plain Java, several times slower.
      */
-    private void q3Eight(int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales, int so) {
-        for (int g = 0; g < LANES; g++) {
-            for (int i = 0; i < n; i++) {
-                xs[i * LANES + g] = x[xo + g * n + i];
+    private void q3Lanes(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales, int so) {
+        gather(groups, n, x, xo, xs);
+        q3Start(n, nmax);
+        for (int attempt = 0; attempt < 5; attempt++) {
+            if (!q3Sweep(n, nmax)) {
+                break;
             }
         }
+        q3Finish(groups, n, nmax, levels, lo, scales, so);
+    }
+
+    /** The signed largest value of each lane, C's weights and w*x, the first levels and their sums. */
+    private void q3Start(int n, int nmax) {
         FloatVector zero = FloatVector.zero(F);
         FloatVector amax = zero;
         FloatVector max = zero;
@@ -254,7 +271,6 @@ final class VectorGroupFits implements GroupFits {
             w.intoArray(ws, i * LANES);
             w.mul(v).intoArray(shifted, i * LANES); // C's w*x, the same float wherever it appears
         }
-        VectorMask<Float> zeros = max.abs().lt(ScaleSearch.GROUP_MAX_EPS);
         FloatVector iscale = FloatVector.broadcast(F, (float) -nmax).div(max);
         FloatVector sumLX = zero;
         FloatVector sumL2 = zero;
@@ -264,63 +280,100 @@ final class VectorGroupFits implements GroupFits {
             sumLX = sumLX.add(FloatVector.fromArray(F, shifted, i * LANES).mul(l));
             sumL2 = sumL2.add(FloatVector.fromArray(F, ws, i * LANES).mul(l).mul(l));
         }
-        VectorMask<Float> live = zeros.not();
-        for (int attempt = 0; attempt < 5; attempt++) {
-            VectorMask<Float> changed = F.maskAll(false);
-            for (int i = 0; i < n; i++) {
-                FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
-                FloatVector w = FloatVector.fromArray(F, ws, i * LANES);
-                FloatVector wv = FloatVector.fromArray(F, shifted, i * LANES);
-                FloatVector current = FloatVector.fromArray(F, best, i * LANES);
-                FloatVector slx = sumLX.sub(wv.mul(current));
-                VectorMask<Float> movable = live.and(slx.compare(VectorOperators.GT, 0f));
-                if (!movable.anyTrue()) {
-                    continue;
-                }
-                FloatVector sl2 = sumL2.sub(w.mul(current).mul(current));
-                FloatVector l = q3Level(v.mul(sl2).div(slx), nmax, movable);
-                VectorMask<Float> differs = movable.and(l.compare(VectorOperators.NE, current));
-                slx = slx.add(wv.mul(l));
-                sl2 = sl2.add(w.mul(l).mul(l));
-                VectorMask<Float> better = differs.and(sl2.compare(VectorOperators.GT, 0f))
-                        .and(slx.mul(slx).mul(sumL2).compare(VectorOperators.GT, sumLX.mul(sumLX).mul(sl2)));
-                if (better.anyTrue()) {
-                    current.blend(l, better).intoArray(best, i * LANES);
-                    sumLX = sumLX.blend(slx, better);
-                    sumL2 = sumL2.blend(sl2, better);
-                    changed = changed.or(better);
-                }
+        max.intoArray(state, MAX);
+        sumLX.intoArray(state, SUM_LX);
+        sumL2.intoArray(state, SUM_L2);
+    }
+
+    /** One sweep over the values of every lane; whether any lane's levels changed. */
+    private boolean q3Sweep(int n, int nmax) {
+        VectorMask<Float> live = FloatVector.fromArray(F, state, MAX).abs().lt(ScaleSearch.GROUP_MAX_EPS).not();
+        FloatVector sumLX = FloatVector.fromArray(F, state, SUM_LX);
+        FloatVector sumL2 = FloatVector.fromArray(F, state, SUM_L2);
+        boolean changed = false;
+        for (int i = 0; i < n; i++) {
+            FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
+            FloatVector w = FloatVector.fromArray(F, ws, i * LANES);
+            FloatVector wv = FloatVector.fromArray(F, shifted, i * LANES);
+            FloatVector current = FloatVector.fromArray(F, best, i * LANES);
+            FloatVector slx = sumLX.sub(wv.mul(current));
+            VectorMask<Float> movable = live.and(slx.compare(VectorOperators.GT, 0f));
+            FloatVector sl2 = sumL2.sub(w.mul(current).mul(current));
+            FloatVector scaled = v.mul(sl2).div(slx);
+            FloatVector l = signedLevel(scaled, nmax);
+            if (movable.and(scaled.abs().compare(VectorOperators.GE, 4194304f)).anyTrue()) {
+                // Beyond nearest_int's range (|value| >= 2^22) C's bit trick gives another integer than rounding: those rare lanes take the scalar trick
+                scaled.intoArray(lanes, 0);
+                scalarLevels(nmax);
+                l = FloatVector.fromArray(F, lanes, 0);
             }
-            if (!changed.anyTrue()) {
-                break;
-            }
+            VectorMask<Float> differs = movable.and(l.compare(VectorOperators.NE, current));
+            slx = slx.add(wv.mul(l));
+            sl2 = sl2.add(w.mul(l).mul(l));
+            VectorMask<Float> better = differs.and(sl2.compare(VectorOperators.GT, 0f))
+                    .and(slx.mul(slx).mul(sumL2).compare(VectorOperators.GT, sumLX.mul(sumLX).mul(sl2)));
+            current.blend(l, better).intoArray(best, i * LANES);
+            sumLX = sumLX.blend(slx, better);
+            sumL2 = sumL2.blend(sl2, better);
+            changed |= better.anyTrue();
         }
+        sumLX.intoArray(state, SUM_LX);
+        sumL2.intoArray(state, SUM_L2);
+        return changed;
+    }
+
+    /** Each lane's levels (+ nmax, all zero for a zero group) to {@code levels}, its scale to {@code scales}. */
+    private void q3Finish(int groups, int n, int nmax, byte[] levels, int lo, float[] scales, int so) {
+        FloatVector zero = FloatVector.zero(F);
+        VectorMask<Float> zeros = FloatVector.fromArray(F, state, MAX).abs().lt(ScaleSearch.GROUP_MAX_EPS);
+        FloatVector sumLX = FloatVector.fromArray(F, state, SUM_LX);
+        FloatVector sumL2 = FloatVector.fromArray(F, state, SUM_L2);
         FloatVector offset = FloatVector.broadcast(F, (float) nmax);
         for (int i = 0; i < n; i++) {
-            FloatVector.fromArray(F, best, i * LANES).add(offset).blend(zero, zeros).intoArray(best, i * LANES);
+            asBytes(FloatVector.fromArray(F, best, i * LANES).add(offset).blend(zero, zeros)).intoArray(best, i * LANES);
         }
+        scatter(groups, n, levels, lo);
+        sumLX.div(sumL2).blend(zero, sumL2.compare(VectorOperators.GT, 0f).not().or(zeros)).intoArray(lanes, 0);
+        System.arraycopy(lanes, 0, scales, so, groups);
+    }
+
+    /** {@link Rounding#nearestInt} of every lane in {@link #lanes}, clamped to -nmax..nmax-1. */
+    private void scalarLevels(int nmax) {
         for (int g = 0; g < LANES; g++) {
+            lanes[g] = Math.max(-nmax, Math.min(nmax - 1, Rounding.nearestInt(lanes[g])));
+        }
+    }
+
+    /** Lays {@code groups} groups of {@code n} values out lane by lane in {@code to}: value i of group g at [i][g]; the lanes beyond hold zeros. */
+    private static void gather(int groups, int n, float[] from, int at, float[] to) {
+        for (int g = 0; g < groups; g++) {
             for (int i = 0; i < n; i++) {
-                levels[lo + g * n + i] = (byte) best[i * LANES + g];
+                to[i * LANES + g] = from[at + g * n + i];
             }
         }
-        sumLX.div(sumL2).blend(zero, sumL2.compare(VectorOperators.GT, 0f).not().or(zeros)).intoArray(scales, so);
+        for (int g = groups; g < LANES; g++) {
+            for (int i = 0; i < n; i++) {
+                to[i * LANES + g] = 0;
+            }
+        }
+    }
+
+    /** The final levels of the first {@code groups} lanes ({@link #asBytes}), back in group order. */
+    private void scatter(int groups, int n, byte[] levels, int lo) {
+        for (int g = 0; g < groups; g++) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + g * n + i] = (byte) Float.floatToRawIntBits(best[i * LANES + g]);
+            }
+        }
     }
 
     /**
-     * {@link #signedLevel} of a quotient that may leave nearest_int's range (|value| >= 2^22, where
-     * C's bit trick gives another integer than rounding): those rare lanes take the scalar trick.
+     * Final levels (whole numbers 0..255, or NaN) as floats whose low byte is the level: adding 1.5 *
+     * 2^23 puts a whole number in the low mantissa bits, so {@link #scatter} reads bits instead of
+     * converting each float (a NaN lane becomes 0, as a float-to-byte cast makes it).
      */
-    private FloatVector q3Level(FloatVector scaled, int nmax, VectorMask<Float> lanes) {
-        VectorMask<Float> outside = lanes.and(scaled.abs().compare(VectorOperators.GE, 4194304f));
-        if (!outside.anyTrue()) {
-            return signedLevel(scaled, nmax);
-        }
-        float[] values = scaled.toArray();
-        for (int g = 0; g < LANES; g++) {
-            values[g] = Math.max(-nmax, Math.min(nmax - 1, Rounding.nearestInt(values[g])));
-        }
-        return FloatVector.fromArray(F, values, 0);
+    private static FloatVector asBytes(FloatVector levels) {
+        return levels.blend(0f, levels.test(VectorOperators.IS_NAN)).add(12582912f);
     }
 
     @Override
@@ -338,16 +391,17 @@ final class VectorGroupFits implements GroupFits {
                 FloatVector v = FloatVector.fromArray(F, x, at);
                 FloatVector q = (ml == null ? v : v.add(ml[j])).div(scale);
                 if (q.abs().compare(VectorOperators.LT, 4194304f).allTrue()) {
-                    q.add(12582912f).sub(12582912f).max((float) lowest).min((float) highest).intoArray(lanes, 0);
+                    // The level plus offset, as a float whose low byte it is (see asBytes)
+                    q.add(12582912f).sub(12582912f).max((float) lowest).min((float) highest).add(offset + 12582912f).intoArray(lanes, 0);
                 } else {
                     // Out of nearest_int's range, or NaN: C's bit trick, lane by lane, as the scalar search does
                     q.intoArray(lanes, 0);
                     for (int g = 0; g < LANES; g++) {
-                        lanes[g] = Math.max(lowest, Math.min(highest, Rounding.nearestInt(lanes[g])));
+                        lanes[g] = Math.max(lowest, Math.min(highest, Rounding.nearestInt(lanes[g]))) + offset + 12582912f;
                     }
                 }
                 for (int g = 0; g < LANES; g++) {
-                    levels[lo + n * j + i + g] = (byte) ((int) lanes[g] + offset);
+                    levels[lo + n * j + i + g] = (byte) Float.floatToRawIntBits(lanes[g]);
                 }
             }
         }

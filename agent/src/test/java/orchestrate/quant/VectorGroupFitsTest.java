@@ -137,6 +137,54 @@ class VectorGroupFitsTest {
         }
     }
 
+    /**
+     * Any number of groups: a last set of lanes only partly filled (the rest search zeros) gives the
+     * scalar results for the real groups, and nothing past them is written.
+     */
+    @Test
+    void anyNumberOfGroupsFillsTheLastLanesWithoutWritingPastTheGroups() {
+        Random random = new Random(11);
+        GroupFits vector = VectorGroupFits.create();
+        GroupFits scalar = new ScalarGroupFits();
+        for (int groups = 1; groups <= 2 * vector.groupsAtOnce() + 3; groups++) {
+            for (int kind = 0; kind < 3; kind++) {
+                int n = kind == 0 ? 32 : 16;
+                float[] x = block(random, (groups + 1) * n, n, groups + kind);
+                float[] weights = new float[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    weights[i] = 0.01f + Math.abs(x[i]);
+                }
+                byte[] expectedLevels = new byte[(groups + 1) * n];
+                float[] expectedScales = new float[groups + 1];
+                float[] expectedMins = new float[groups + 1];
+                java.util.Arrays.fill(expectedLevels, (byte) 99);
+                java.util.Arrays.fill(expectedScales, 7f);
+                java.util.Arrays.fill(expectedMins, 7f);
+                byte[] levels = expectedLevels.clone();
+                float[] scales = expectedScales.clone();
+                float[] mins = expectedMins.clone();
+                for (GroupFits fits : new GroupFits[] {scalar, vector}) {
+                    byte[] l = fits == scalar ? expectedLevels : levels;
+                    float[] sc = fits == scalar ? expectedScales : scales;
+                    float[] mn = fits == scalar ? expectedMins : mins;
+                    switch (kind) {
+                        case 0 -> fits.fit(groups, n, 15, x, 0, weights, l, 0, sc, mn, -1f, 0.1f, 20, false);
+                        case 1 -> fits.symmetric(groups, n, 32, x, 0, l, 0, sc);
+                        default -> fits.q3(groups, n, 4, x, 0, l, 0, sc);
+                    }
+                }
+                String where = groups + " groups, search " + kind;
+                assertArrayEquals(expectedLevels, levels, where);
+                for (int g = 0; g <= groups; g++) {
+                    assertEquals(Float.floatToRawIntBits(expectedScales[g]), Float.floatToRawIntBits(scales[g]), where + " scale of group " + g);
+                    assertEquals(Float.floatToRawIntBits(expectedMins[g]), Float.floatToRawIntBits(mins[g]), where + " min of group " + g);
+                }
+                assertEquals(7f, scales[groups], where + ": a scale past the groups was written");
+                assertEquals(99, levels[groups * n], where + ": a level past the groups was written");
+            }
+        }
+    }
+
     /** Gaussian groups, and every few blocks groups shaped to take the search's other branches. */
     private static float[] block(Random random, int values, int n, int block) {
         float[] x = new float[values];

@@ -44,17 +44,20 @@ public final class QuantizeVsLlamaBenchmark {
                 : List.of(FileType.Q2_K, FileType.Q3_K_S, FileType.Q3_K_M, FileType.Q3_K_L, FileType.Q4_K_S, FileType.Q4_K_M, FileType.Q5_K_S, FileType.Q5_K_M,
                         FileType.Q6_K, FileType.Q8_0);
         LlamaCppBuild.Toolchain llama = CurrentLlamaCpp.toolchain();
-        Path dir = Files.createTempDirectory("quantize-vs-llama");
+        String kept = System.getProperty("bench.dir"); // -Dbench.jvm=-Dbench.dir=DIR: keep the checkpoint and its F16 there for the next run
+        Path dir = kept != null ? Files.createDirectories(Path.of(kept)) : Files.createTempDirectory("quantize-vs-llama");
         try {
             CheckpointSpec spec = new CheckpointSpec(Architecture.PHI3, 2048, layers, 16, 8, 128, 5632, 32000, 560, false, 4, false, false);
-            Path model = dir.resolve("model");
-            CheckpointGenerator.write(spec, model, 1);
+            Path model = dir.resolve("model-" + layers);
+            Path f16 = dir.resolve("model-" + layers + "-F16.gguf");
+            if (kept == null || !Files.exists(f16)) {
+                CheckpointGenerator.write(spec, model, 1);
+                GgufConversion.run(model, f16, GgmlType.F16, "bench", null, (done, total) -> { });
+            }
             long input;
             try (Stream<Path> files = Files.list(model)) {
                 input = files.filter(p -> p.toString().endsWith(".safetensors")).mapToLong(p -> p.toFile().length()).sum();
             }
-            Path f16 = dir.resolve("model-F16.gguf");
-            GgufConversion.run(model, f16, GgmlType.F16, "bench", null, (done, total) -> { });
             System.out.printf(Locale.ROOT, "%n%d-layer phi3 checkpoint: %.2f GB of bf16, %.2f GB as F16; %d threads, %d runs each, alternating; llama.cpp %s (%s)%n",
                     layers, input / 1e9, Files.size(f16) / 1e9, threads, runs, llama.version(), llama.backend().wire());
             System.out.printf(Locale.ROOT, "%-8s %22s %22s %18s %14s%n", "type", "ours s (min/median)", "llama s (min/median)", "llama/ours", "ours MB/s");
@@ -71,7 +74,9 @@ public final class QuantizeVsLlamaBenchmark {
                         median(theirs), theirs.get(0) / ours.get(0), median(theirs) / median(ours), input / 1e6 / median(ours));
             }
         } finally {
-            Measure.deleteTree(dir);
+            if (kept == null) {
+                Measure.deleteTree(dir);
+            }
         }
     }
 
@@ -103,6 +108,9 @@ public final class QuantizeVsLlamaBenchmark {
             throw new IllegalStateException("the agent failed: " + Files.readString(workdir.resolve("agent.out")));
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        if (System.getProperty("bench.dir") != null) {
+            Files.copy(workdir.resolve("agent.out"), dir.resolve("agent-" + type + ".out"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         Measure.deleteTree(workdir);
         return seconds;
     }
