@@ -14,6 +14,8 @@ final class Q2_K implements BlockCodec {
     private final byte[] levels = new byte[256];
     private final GroupFits fits = GroupFits.create();
     private final float[] weights = new float[256];
+    private final float[] groupScales = new float[16];
+    private final float[] groupMins = new float[16];
     private final float[] scales = new float[16];
     private final float[] mins = new float[16];
 
@@ -64,15 +66,10 @@ final class Q2_K implements BlockCodec {
             float dmin = LittleEndian.getHalf(out, o + 82);
             for (int j = 0; j < 16; j++) {
                 int packed = out[o + j] & 0xFF;
-                float dl = d * (packed & 0xF);
-                if (dl == 0) {
-                    continue; // the group keeps the levels of its search, as in C
-                }
-                float ml = dmin * (packed >>> 4);
-                for (int i = 0; i < 16; i++) {
-                    levels[16 * j + i] = (byte) Math.max(0, Math.min(3, nearestInt((x[block + 16 * j + i] + ml) / dl)));
-                }
+                groupScales[j] = d * (packed & 0xF);
+                groupMins[j] = dmin * (packed >>> 4);
             }
+            fits.requantize(16, 16, x, block, groupScales, groupMins, 0, 3, 0, levels, 0);
             for (int j = 0; j < 256; j += 128) {
                 for (int l = 0; l < 32; l++) {
                     out[o + 16 + j / 4 + l] = (byte) (levels[j + l] | levels[j + l + 32] << 2 | levels[j + l + 64] << 4 | levels[j + l + 96] << 6);

@@ -1,5 +1,6 @@
 package orchestrate.quant;
 
+import java.util.stream.IntStream;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -31,12 +32,24 @@ final class VectorGroupFits implements GroupFits {
     private final float[] best = new float[32 * LANES];
     private final float[] trial = new float[32 * LANES];
     private final float[] lanes = new float[LANES];
+    /** Where each lane's group starts in a full set of groups of 16, and of 32 (the K-quants' groups). */
+    private static final int[] STARTS_16 = IntStream.range(0, LANES).map(g -> 16 * g).toArray();
+    private static final int[] STARTS_32 = IntStream.range(0, LANES).map(g -> 32 * g).toArray();
+
     /** Vectors one phase of a search leaves for the next: lane by lane, at the offsets below. */
-    private final float[] state = new float[4 * LANES];
+    private final float[] state = new float[12 * LANES];
     private static final int MAX = 0;
     private static final int SUM_LX = LANES;
     private static final int SUM_L2 = 2 * LANES;
     private static final int ISCALE = 3 * LANES;
+    private static final int SHIFT = 4 * LANES;
+    private static final int FLAT = 5 * LANES;
+    private static final int FLAT_MIN = 6 * LANES;
+    private static final int MIN = 7 * LANES;
+    private static final int SUM_W = 8 * LANES;
+    private static final int SUM_X = 9 * LANES;
+    private static final int SCALE = 10 * LANES;
+    private static final int ERROR = 11 * LANES;
 
     private VectorGroupFits() {}
 
@@ -61,11 +74,28 @@ final class VectorGroupFits implements GroupFits {
         }
     }
 
-    /** {@link ScaleSearch#asymmetric} in each of the first {@code groups} lanes (the others search zeros). */
+    /**
+     * {@link ScaleSearch#asymmetric} in each of the first {@code groups} lanes (the others search
+     * zeros), in three methods for the reason {@link #q3Lanes} gives: the opening, the candidates,
+     * the levels.
+     */
     private void fitLanes(int groups, int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] levels, int lo, float[] scales, float[] mins,
                           int so, float rmin, float rdelta, int nstep, boolean absoluteError) {
         gather(groups, n, x, xo, xs);
         gather(groups, n, weights, wo, ws);
+        fitStart(n, nmax, absoluteError);
+        fitCandidates(n, nmax, rmin, rdelta, nstep, absoluteError);
+        fitLevels(groups, n, nmax, levels, lo);
+        FloatVector zero = FloatVector.zero(F);
+        VectorMask<Float> flat = FloatVector.fromArray(F, state, FLAT).eq(1f);
+        FloatVector.fromArray(F, state, SCALE).blend(zero, flat).intoArray(lanes, 0);
+        System.arraycopy(lanes, 0, scales, so, groups);
+        FloatVector.fromArray(F, state, MIN).blend(FloatVector.fromArray(F, state, FLAT_MIN), flat).neg().intoArray(lanes, 0);
+        System.arraycopy(lanes, 0, mins, so, groups);
+    }
+
+    /** The range, the weights' sums and the first fit (levels from the range, their error) of each lane. */
+    private void fitStart(int n, int nmax, boolean absoluteError) {
         FloatVector zero = FloatVector.zero(F);
         FloatVector min = FloatVector.fromArray(F, xs, 0);
         FloatVector max = min;
@@ -80,16 +110,9 @@ final class VectorGroupFits implements GroupFits {
             sumX = sumX.add(w.mul(v));
         }
         min = min.blend(zero, min.compare(VectorOperators.GT, 0f));
-        VectorMask<Float> flat = max.eq(min);
-        FloatVector flatMin = min;
-
         FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(max.sub(min));
         FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
-        FloatVector bestError = zero;
-        // The levels are a function of the scale tried and the minimum the values were shifted by:
-        // the best fit's are computed again at the end rather than kept.
-        FloatVector bestIscale = iscale;
-        FloatVector bestShift = min;
+        FloatVector error = zero;
         for (int i = 0; i < n; i++) {
             FloatVector v = FloatVector.fromArray(F, xs, i * LANES);
             FloatVector s = v.sub(min);
@@ -97,10 +120,38 @@ final class VectorGroupFits implements GroupFits {
             FloatVector l = level(iscale.mul(s), nmax);
             FloatVector diff = scale.mul(l).add(min).sub(v);
             diff = absoluteError ? diff.abs() : diff.mul(diff);
-            bestError = bestError.add(FloatVector.fromArray(F, ws, i * LANES).mul(diff));
+            error = error.add(FloatVector.fromArray(F, ws, i * LANES).mul(diff));
         }
+        zero.blend(1f, max.eq(min)).intoArray(state, FLAT);
+        min.intoArray(state, FLAT_MIN);
+        min.intoArray(state, MIN);
+        max.intoArray(state, MAX);
+        sumW.intoArray(state, SUM_W);
+        sumX.intoArray(state, SUM_X);
+        iscale.intoArray(state, ISCALE);
+        min.intoArray(state, SHIFT);
+        scale.intoArray(state, SCALE);
+        error.intoArray(state, ERROR);
+    }
+
+    /**
+     * The candidate scales (rmin + rdelta * step + nmax) / range, each refitted by weighted least
+     * squares; the best of each lane stays in {@link #state}. The levels are a function of the scale
+     * tried and the minimum the values were shifted by, so the best fit's are computed again at the
+     * end ({@link #fitLevels}) rather than kept.
+     */
+    private void fitCandidates(int n, int nmax, float rmin, float rdelta, int nstep, boolean absoluteError) {
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector min = FloatVector.fromArray(F, state, MIN);
+        FloatVector max = FloatVector.fromArray(F, state, MAX);
+        FloatVector sumW = FloatVector.fromArray(F, state, SUM_W);
+        FloatVector sumX = FloatVector.fromArray(F, state, SUM_X);
+        FloatVector bestIscale = FloatVector.fromArray(F, state, ISCALE);
+        FloatVector bestShift = FloatVector.fromArray(F, state, SHIFT);
+        FloatVector scale = FloatVector.fromArray(F, state, SCALE);
+        FloatVector bestError = FloatVector.fromArray(F, state, ERROR);
         for (int step = 0; step <= nstep; step++) {
-            iscale = FloatVector.broadcast(F, rmin + rdelta * step + nmax).div(max.sub(min));
+            FloatVector iscale = FloatVector.broadcast(F, rmin + rdelta * step + nmax).div(max.sub(min));
             FloatVector sumL = zero;
             FloatVector sumL2 = zero;
             FloatVector sumXL = zero;
@@ -138,14 +189,22 @@ final class VectorGroupFits implements GroupFits {
                 }
             }
         }
+        min.intoArray(state, MIN);
+        bestIscale.intoArray(state, ISCALE);
+        bestShift.intoArray(state, SHIFT);
+        scale.intoArray(state, SCALE);
+    }
+
+    /** The levels of each lane's best fit (all zero for a flat group) to {@code levels}. */
+    private void fitLevels(int groups, int n, int nmax, byte[] levels, int lo) {
+        FloatVector zero = FloatVector.zero(F);
+        VectorMask<Float> flat = FloatVector.fromArray(F, state, FLAT).eq(1f);
+        FloatVector iscale = FloatVector.fromArray(F, state, ISCALE);
+        FloatVector shift = FloatVector.fromArray(F, state, SHIFT);
         for (int i = 0; i < n; i++) {
-            asBytes(level(bestIscale.mul(FloatVector.fromArray(F, xs, i * LANES).sub(bestShift)), nmax).blend(zero, flat)).intoArray(best, i * LANES);
+            asBytes(level(iscale.mul(FloatVector.fromArray(F, xs, i * LANES).sub(shift)), nmax).blend(zero, flat)).intoArray(best, i * LANES);
         }
         scatter(groups, n, levels, lo);
-        scale.blend(zero, flat).intoArray(lanes, 0);
-        System.arraycopy(lanes, 0, scales, so, groups);
-        min.blend(flatMin, flat).neg().intoArray(lanes, 0);
-        System.arraycopy(lanes, 0, mins, so, groups);
     }
 
     @Override
@@ -346,6 +405,13 @@ final class VectorGroupFits implements GroupFits {
 
     /** Lays {@code groups} groups of {@code n} values out lane by lane in {@code to}: value i of group g at [i][g]; the lanes beyond hold zeros. */
     private static void gather(int groups, int n, float[] from, int at, float[] to) {
+        if (groups == LANES && (n == 16 || n == 32)) {
+            int[] starts = n == 16 ? STARTS_16 : STARTS_32;
+            for (int i = 0; i < n; i++) {
+                FloatVector.fromArray(F, from, at + i, starts, 0).intoArray(to, i * LANES); // one gathering load a value index
+            }
+            return;
+        }
         for (int g = 0; g < groups; g++) {
             for (int i = 0; i < n; i++) {
                 to[i * LANES + g] = from[at + g * n + i];
