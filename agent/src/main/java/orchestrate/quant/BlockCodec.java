@@ -34,7 +34,7 @@ public interface BlockCodec {
     static BlockCodec of(GgmlType type) {
         return switch (type) {
             case F32, F16, BF16 -> new PlainCodec(type);
-            case Q8_0 -> new Q8_0();
+            case Q8_0 -> GroupFits.simd() ? new VectorQ8_0() : new Q8_0();
             case Q4_0 -> new Q4_0();
             case Q5_0 -> new Q5_0();
             case Q5_1 -> new Q5_1();

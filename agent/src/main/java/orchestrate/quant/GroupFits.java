@@ -12,6 +12,9 @@ interface GroupFits {
     /** Set to {@code true} to use the scalar searches even where the Vector API is there. */
     String SCALAR_PROPERTY = "orchestrate.quantize.scalar";
 
+    /** Set to {@code 8} to search in 256-bit vectors even where the CPU has wider ones (to compare them; the bytes are the same). */
+    String LANES_PROPERTY = "orchestrate.quantize.lanes";
+
     /**
      * Fits {@code groups} consecutive groups of {@code n} values from {@code x[xo]}.
      *

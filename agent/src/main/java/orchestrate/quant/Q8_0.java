@@ -16,16 +16,21 @@ final class Q8_0 implements BlockCodec {
     @Override
     public void quantize(float[] x, int offset, int count, byte[] out, int outOffset) {
         for (int block = offset, o = outOffset; block < offset + count; block += 32, o += 34) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) {
-                amax = Math.max(amax, Math.abs(x[block + j]));
-            }
-            float d = amax / 127;
-            float id = d != 0 ? 1.0f / d : 0.0f;
-            LittleEndian.putHalf(out, o, d);
-            for (int j = 0; j < 32; j++) {
-                out[o + 2 + j] = (byte) Rounding.halfAwayFromZero(x[block + j] * id);
-            }
+            quantizeBlock(x, block, out, o);
+        }
+    }
+
+    /** One block of 32 values from {@code x[block]} into the 34 bytes at {@code out[o]}. */
+    static void quantizeBlock(float[] x, int block, byte[] out, int o) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) {
+            amax = Math.max(amax, Math.abs(x[block + j]));
+        }
+        float d = amax / 127;
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        LittleEndian.putHalf(out, o, d);
+        for (int j = 0; j < 32; j++) {
+            out[o + 2 + j] = (byte) Rounding.halfAwayFromZero(x[block + j] * id);
         }
     }
 

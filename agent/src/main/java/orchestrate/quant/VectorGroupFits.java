@@ -22,7 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorGroupFits implements GroupFits {
 
-    private static final VectorSpecies<Float> F = Integer.getInteger("orchestrate.quantize.lanes", 0) == 8 ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
+    /** A constant, as C2 needs it to compile the lanes into vector instructions. */
+    private static final VectorSpecies<Float> F = Integer.getInteger(GroupFits.LANES_PROPERTY, 0) == 8 ? FloatVector.SPECIES_256
+            : FloatVector.SPECIES_PREFERRED;
     private static final int LANES = F.length();
 
     /** Values, weights, values less the minimum, and levels: [value index][lane]. */
