@@ -14,11 +14,14 @@ import jdk.incubator.vector.VectorSpecies;
  * results are dropped. Levels are kept as floats (whole numbers), which is what the scalar sums
  * convert them to; JDK 17's int-to-float lane conversion cost more than the whole search. No sum is
  * reordered and nothing is fused (the Vector API adds and multiplies lanewise, IEEE single), so
- * every lane's floats, and the blocks, are the scalar searches' bit for bit. The searches' common
- * openings stay written out in each: moved into helpers that return their vectors in an array, Q3_K
- * ran at half the speed (the vectors were boxed). For the same reason a vector carried from one
- * candidate to the next is blended unconditionally rather than assigned in a branch: JDK 17's C2
- * left such vectors boxed, and their operations ran as plain Java.
+ * every lane's floats, and the blocks, are the scalar searches' bit for bit.
+ *
+ * <p>The Vector API becomes vector instructions only where C2 inlines it, so: each search is split
+ * into phases, methods that hand their vectors over in a float array ({@link #state}), because C2
+ * stops inlining past a node count (NodeCountInliningCutoff) and one whole search ran partly as
+ * plain Java, several times slower; a vector carried from one candidate to the next is blended
+ * unconditionally rather than assigned in a branch, which C2 left boxed; and the searches' common
+ * openings stay written out in each, as helpers returning vectors in an object array boxed them.
  */
 final class VectorGroupFits implements GroupFits {
 
@@ -78,8 +81,7 @@ final class VectorGroupFits implements GroupFits {
 
     /**
      * {@link ScaleSearch#asymmetric} in each of the first {@code groups} lanes (the others search
-     * zeros), in three methods for the reason {@link #q3Lanes} gives: the opening, the candidates,
-     * the levels.
+     * zeros), in three phases (see the class comment): the opening, the candidates, the levels.
      */
     private void fitLanes(int groups, int n, int nmax, float[] x, int xo, float[] weights, int wo, byte[] levels, int lo, float[] scales, float[] mins,
                           int so, float rmin, float rdelta, int nstep, boolean absoluteError) {
@@ -275,7 +277,7 @@ final class VectorGroupFits implements GroupFits {
 
     /**
      * The levels of the best scale of each lane, + nmax (all zero for a zero group), to {@code levels}.
-     * A method of its own for the reason {@link #q3Lanes} gives.
+     * A phase of its own (see the class comment).
      */
     private void symmetricLevels(int groups, int n, int nmax, byte[] levels, int lo) {
         FloatVector zero = FloatVector.zero(F);
@@ -302,9 +304,7 @@ final class VectorGroupFits implements GroupFits {
      * {@link ScaleSearch#q3} in each lane: levels from -nmax/max, then up to five sweeps moving one
      * level at a time while the weighted fit improves. A sweep goes on while any lane changes; a lane
      * whose sweep changed nothing would change nothing in the next either, as its state is the same.
-     * The three phases are methods of their own, handing their vectors over in {@link #state}: as
-     * one method, C2 stopped inlining the Vector API's calls (NodeCountInliningCutoff) and ran them
-     * as plain Java, several times slower.
+     * In three phases (see the class comment).
      */
     private void q3Lanes(int groups, int n, int nmax, float[] x, int xo, byte[] levels, int lo, float[] scales, int so) {
         gather(groups, n, x, xo, xs);
