@@ -66,15 +66,20 @@ class BudgetTest {
     void theBoxStopsItselfAtTheBudgetWhenNoControllerFollows() throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Duser.home=" + laptop.home(), "-cp", System.getProperty("java.class.path"), "orchestrate.controller.cli.Main"));
-        command.addAll(runArgs("--budget", "4"));
+        // $1/s: $30 leaves the run 30 s to reach its wait step (a loaded CI machine once took 8.9 s to start the agent and write first.txt)
+        command.addAll(runArgs("--budget", "30"));
         Process controller = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("controller.out").toFile()).start();
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
-                .until(() -> Files.exists(events()) && Files.readString(events()).contains("\"step\":\"wait\""));
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> Files.exists(events()) && Files.readString(events()).contains("\"step\":\"wait\""));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("the run never reached its wait step; the controller said:\n" + Files.readString(dir.resolve("controller.out")), e);
+        }
         controller.destroyForcibly();
         controller.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
 
-        // $1/s: $4 is 4 s after the start, and the box's own stop comes 10 s after the controller's would.
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> Files.readString(events()).contains("run-finished"));
+        // $30 is 30 s after the start, and the box's own stop comes 10 s after the controller's would.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120)).until(() -> Files.readString(events()).contains("run-finished"));
         assertTrue(Files.readString(events()).contains("the budget's time ran out on the box"), Files.readString(events()));
         String runId;
         try (java.util.stream.Stream<Path> runs = Files.list(laptop.home().resolve(".orchestrate/runs"))) {
@@ -83,7 +88,7 @@ class BudgetTest {
         TestLaptop.Result attached = laptop.run("attach", runId);
 
         assertEquals(1, attached.exit(), attached.toString());
-        assertTrue(attached.out().contains("the run was stopped at its budget of $4.00 (1 of its finished artifacts are in"), attached.toString());
+        assertTrue(attached.out().contains("the run was stopped at its budget of $30.00 (1 of its finished artifacts are in"), attached.toString());
         assertEquals("done\n", Files.readString(dir.resolve("fetched/first.txt")));
     }
 
@@ -112,8 +117,12 @@ class BudgetTest {
         TestLaptop timed = new TestLaptop(laptop.home(), java.util.Map.of(), clock);
         java.util.concurrent.CompletableFuture<TestLaptop.Result> running = java.util.concurrent.CompletableFuture.supplyAsync(
                 () -> timed.run(runArgs("--price-per-hour", "36").toArray(String[]::new)));
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
-                .until(() -> Files.exists(events()) && Files.readString(events()).contains("\"step\":\"wait\""));
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> Files.exists(events()) && Files.readString(events()).contains("\"step\":\"wait\""));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("the run never reached its wait step; the controller said:\n" + Files.readString(dir.resolve("controller.out")), e);
+        }
         clock.advance(java.time.Duration.ofSeconds(250));
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> runRecord().contains("\"budgetWarned\" : true"));
         clock.advance(java.time.Duration.ofSeconds(50));
