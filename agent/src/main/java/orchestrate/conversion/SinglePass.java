@@ -172,7 +172,7 @@ public final class SinglePass {
             for (int o = 0; o < outputs.size(); o++) {
                 types[o] = outputs.get(o).types().get(index);
                 sameAs[o] = o;
-                for (int p = o - 1; p >= 0; p--) {
+                for (int p = 0; p < o && sameAs[o] == o; p++) {
                     if (types[p] == types[o]) {
                         sameAs[o] = p;
                     }

@@ -27,7 +27,7 @@ public interface BlockCodec {
     /** Which scale searches the K-quants run in this JVM, in words, for the log. */
     static String searches() {
         return !GroupFits.simd() ? "one group at a time (this JVM runs without jdk.incubator.vector, or "
-                + GroupFits.SCALAR_PROPERTY + " is set)" : GroupFits.create().groupsAtOnce() + " groups at once in SIMD lanes (jdk.incubator.vector)";
+                + GroupFits.SCALAR_PROPERTY + " is set)" : VectorGroupFits.lanes() + " groups at once in SIMD lanes (jdk.incubator.vector)";
     }
 
     /** A fresh codec for {@code type}; every type a GGUF we write may hold. */

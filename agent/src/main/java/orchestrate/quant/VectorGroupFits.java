@@ -67,6 +67,11 @@ final class VectorGroupFits implements GroupFits {
         return LANES;
     }
 
+    /** The lanes of this CPU's vectors, without making the scratch arrays of a search. */
+    static int lanes() {
+        return LANES;
+    }
+
     @Override
     public void fit(int groups, int n, int nmax, float[] x, int xo, float[] weights, byte[] levels, int lo, float[] scales, float[] mins, float rmin,
                     float rdelta, int nstep, boolean absoluteError) {
